@@ -1,0 +1,125 @@
+"""Who may do what.
+
+An :class:`Actor` is whoever is acting: a signed-in person, an organisation's
+API key, or the system itself (background jobs). Permissions are declared per
+role in one table, so a reviewer of this file sees the whole access model.
+Object-level rules ("a partner sees only its own reports") live in each app's
+selectors, which start from what the actor may see.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from trustline.accounts.choices import Role
+from trustline.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from trustline.accounts.models import ApiKey, Organisation, User
+
+
+class Perm(enum.StrEnum):
+    REPORT_SUBMIT = "report.submit"
+    REPORT_VIEW_OWN = "report.view_own"
+    REPORT_VIEW_ALL = "report.view_all"
+    EVIDENCE_VIEW = "evidence.view"
+    APIKEY_MANAGE_OWN = "apikey.manage_own"
+    APIKEY_MANAGE_ALL = "apikey.manage_all"
+    PARTNER_MANAGE = "partner.manage"
+    AUDIT_VIEW = "audit.view"
+    CASE_VIEW = "case.view"
+
+
+_PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
+_STAFF_READ = {Perm.REPORT_VIEW_ALL, Perm.CASE_VIEW, Perm.EVIDENCE_VIEW}
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.PARTNER_ANALYST: frozenset(_PARTNER),
+    Role.PARTNER_ADMIN: frozenset(_PARTNER | {Perm.APIKEY_MANAGE_OWN}),
+    Role.REVIEWER: frozenset(_STAFF_READ),
+    Role.ESCALATION_LEAD: frozenset(_STAFF_READ),
+    Role.LAW_ENFORCEMENT_LIAISON: frozenset(_STAFF_READ),
+    Role.PROGRAMME_MANAGER: frozenset(_STAFF_READ | {Perm.PARTNER_MANAGE, Perm.APIKEY_MANAGE_ALL}),
+    Role.POLICY_ANALYST: frozenset(_STAFF_READ),
+    # Auditors read the record, including the audit log, but never evidence files.
+    Role.AUDITOR: frozenset({Perm.REPORT_VIEW_ALL, Perm.CASE_VIEW, Perm.AUDIT_VIEW}),
+    Role.ADMINISTRATOR: frozenset(set(Perm)),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever is acting, resolved once per request or job."""
+
+    kind: str  # "user", "api_key" or "system"
+    organisation: Organisation | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    user: User | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def perms(self) -> frozenset[Perm]:
+        result: set[Perm] = set()
+        for role in self.roles:
+            result |= ROLE_PERMS.get(role, frozenset())
+        return frozenset(result)
+
+    def has(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.organisation.pk if self.organisation is not None else None
+
+    @property
+    def is_staff_side(self) -> bool:
+        """True for the platform's own T&S team (and the system)."""
+        return self.kind == "system" or (self.organisation is not None and self.organisation.is_platform)
+
+    @property
+    def audit_id(self) -> str:
+        if self.kind == "user" and self.user is not None:
+            return f"user:{self.user.pk}"
+        if self.kind == "api_key" and self.api_key is not None:
+            return f"api_key:{self.api_key.pk}"
+        return "system"
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        if self.api_key is not None:
+            return f"API key {self.api_key.prefix}"
+        return "system"
+
+
+SYSTEM = Actor(kind="system", organisation=None, roles=frozenset({Role.ADMINISTRATOR}))
+
+
+def require(actor: Actor, perm: Perm) -> None:
+    if not actor.has(perm):
+        raise PermissionDenied(f"Your role does not allow this ({perm.value}).", code="forbidden")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare the permission an API operation needs; the actor is ``request.auth``."""
+
+    def decorator(func: Callable[P, R]) -> Callable[P, R]:
+        @wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            request: Any = args[0]
+            require(request.auth, perm)
+            return func(*args, **kwargs)
+
+        wrapper.required_perm = perm  # type: ignore[attr-defined]  # read by the authorisation-matrix test
+        return wrapper
+
+    return decorator

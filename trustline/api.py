@@ -1,0 +1,124 @@
+"""The versioned REST API (``/api/v1/``) and its single error shape."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+
+from trustline.accounts.api import router as accounts_router
+from trustline.accounts.auth import ANY_AUTH
+from trustline.core.api import router as core_router
+from trustline.core.exceptions import ApplicationError
+from trustline.intake.api import router as intake_router
+from trustline.taxonomy.api import router as taxonomy_router
+
+logger = logging.getLogger(__name__)
+
+
+class UnsupportedMediaType(ValueError):
+    pass
+
+
+class JsonOnlyParser(Parser):
+    """Parse JSON bodies, refusing other content types instead of guessing."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, object]:
+        content_type = (request.content_type or "").lower()
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise UnsupportedMediaType(f"Content-Type must be application/json, not {content_type or 'missing'}")
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise UnsupportedMediaType("the JSON body must be an object")
+        return data
+
+
+api = NinjaAPI(
+    title="Trustline API",
+    version="1",
+    description=(
+        "Trusted-partner intake and case API. Partners authenticate with `Authorization: Bearer <key>`. "
+        'Errors are JSON: `{"message", "code", "fields"}`.'
+    ),
+    urls_namespace="api-v1",
+    auth=ANY_AUTH,
+    parser=JsonOnlyParser(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request: HttpRequest, status: int, message: str, code: str,
+                   fields: dict[str, list[str]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"message": message, "code": code, "fields": fields or {}}, status=status)
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return error_response(request, exc.status, exc.message, exc.code, exc.fields)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Pydantic errors become ``fields`` keyed by dotted path (``items.3.url``)."""
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        if loc and loc[0] in {"body", "query", "path", "header", "form", "file"}:
+            loc = loc[1:]
+        if len(loc) > 1 and loc[0] in {"data", "payload", "filters"}:
+            loc = loc[1:]
+        name = ".".join(loc) or "body"
+        kind = error.get("type", "")
+        message = "unknown field: not part of this API" if kind == "extra_forbidden" else str(error.get("msg", ""))
+        fields.setdefault(name, []).append(message)
+    first = next(iter(fields.items()), ("body", ["invalid"]))
+    more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
+    return error_response(request, 422, f"{first[0]}: {first[1][0]}{more}", "invalid", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request, 401, "Authentication required: send `Authorization: Bearer <API key>` or sign in.",
+        "unauthenticated",
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, UnsupportedMediaType):
+        status = 415 if "Content-Type" in str(cause) else 422
+        return error_response(request, status, str(cause), "unsupported_media_type" if status == 415 else "invalid")
+    if isinstance(cause, json.JSONDecodeError):
+        return error_response(
+            request, 400, f"Malformed JSON at line {cause.lineno}, column {cause.colno}: {cause.msg}", "malformed_json"
+        )
+    if isinstance(cause, RequestDataTooBig):
+        return on_too_big(request, cause)
+    return error_response(request, exc.status_code, str(exc), "http_error")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(
+        request, 413, "The request body is too large (limit 5 MB). Split the report or use the bulk CSV upload.",
+        "too_large",
+    )
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "Not found.", "not_found")
+
+
+api.add_router("/reports", intake_router)
+api.add_router("/taxonomy", taxonomy_router)
+api.add_router("/keys", accounts_router)
+api.add_router("", core_router)

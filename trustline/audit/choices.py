@@ -1,0 +1,21 @@
+"""Audit actions: stable, namespaced values. Append new ones; never rename."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    ORGANISATION_CREATED = "organisation.created"
+    MEMBERSHIP_ADDED = "membership.added"
+    MEMBERSHIP_REMOVED = "membership.removed"
+    USER_CREATED = "user.created"
+    APIKEY_CREATED = "apikey.created"
+    APIKEY_REVOKED = "apikey.revoked"
+    ACCREDITATION_CHANGED = "accreditation.changed"
+    REPORT_SUBMITTED = "report.submitted"
+    REPORT_REPLAYED = "report.replayed"
+    BULK_UPLOADED = "bulk.uploaded"
+    CASE_OPENED = "case.opened"
+    EVIDENCE_ADDED = "evidence.added"
+    EVIDENCE_VIEWED = "evidence.viewed"

@@ -1,0 +1,93 @@
+"""Finding or opening the case for each reported item.
+
+``cases_for_keys`` is called by intake inside its transaction:
+
+1. Look up the open cases for all keys of the submission in one query.
+2. Insert the missing ones in one statement that ignores conflicts: another
+   process may have opened the same case a moment ago, and the partial unique
+   index (one open case per key) makes it lose the race harmlessly.
+3. Read the missing keys again to get the winning rows.
+4. Add the new items and partners to each case's counters with one UPDATE
+   per case (``F()`` expressions, so concurrent reporters never lose counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+
+from trustline.cases.models import Case
+from trustline.core.ids import uuid7
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    key_hash: str
+    canonical_key: str
+    canonical_url: str
+    item_kind: str
+
+
+@dataclass(frozen=True)
+class CaseDefaults:
+    country: str
+    category_code: str
+    imminent_harm: bool
+
+
+def cases_for_keys(
+    *, keys: Iterable[CaseKey], defaults: dict[str, CaseDefaults], at: dt.datetime
+) -> tuple[dict[str, Case], set[str]]:
+    """Return the open case for every key hash, and the set of hashes whose case was opened now."""
+    wanted = {k.key_hash: k for k in keys}
+    found = {c.key_hash: c for c in Case.objects.filter(key_hash__in=list(wanted), is_open=True)}
+    missing = [h for h in wanted if h not in found]
+    opened: set[str] = set()
+    if missing:
+        new_cases = [
+            Case(
+                id=uuid7(),
+                key_hash=h,
+                canonical_key=wanted[h].canonical_key,
+                canonical_url=wanted[h].canonical_url,
+                item_kind=wanted[h].item_kind,
+                opened_at=at,
+                last_reported_at=at,
+                country=defaults[h].country,
+                category_code=defaults[h].category_code,
+                imminent_harm=defaults[h].imminent_harm,
+            )
+            for h in missing
+        ]
+        Case.objects.bulk_create(new_cases, ignore_conflicts=True)
+        new_ids = {c.pk for c in new_cases}
+        for case in Case.objects.filter(key_hash__in=missing, is_open=True):
+            found[case.key_hash] = case
+            if case.pk in new_ids:
+                opened.add(case.key_hash)
+    return found, opened
+
+
+@dataclass
+class CaseIncrement:
+    items: int = 0
+    new_partners: int = 0
+    imminent_harm: bool = False
+
+
+def cases_add_reports(*, increments: dict[uuid.UUID, CaseIncrement], at: dt.datetime) -> None:
+    """Add new items and partners to each case's counters; imminent harm is sticky."""
+    for case_id, inc in increments.items():
+        changes: dict[str, object] = {
+            "item_count": F("item_count") + inc.items,
+            "partner_count": F("partner_count") + inc.new_partners,
+            "last_reported_at": Greatest(F("last_reported_at"), Value(at)),
+        }
+        if inc.imminent_harm:
+            changes["imminent_harm"] = True
+        Case.objects.filter(pk=case_id).update(**changes)

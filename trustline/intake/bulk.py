@@ -1,0 +1,294 @@
+"""Bulk intake from a CSV file of up to 10,000 rows.
+
+Each CSV row is one item. Rows that share a ``report_ref`` form one report
+(its report-level fields come from the group's first row and must not
+contradict it); a row without ``report_ref`` is a report of its own.
+
+1. Check the actor, the file size, the encoding and the header (unknown or
+   missing columns are refused before any row is read).
+2. Parse every row into an item; a bad cell rejects that row only.
+3. Group rows into reports and validate each report with the same code as the
+   JSON API (``report_prepare``); item-level problems reject their row,
+   report-level problems reject every row of the group.
+4. With ``all_or_nothing`` any problem stores nothing; otherwise all valid
+   rows are stored in one transaction and every rejected row is listed with
+   its row number (the header is row 1), field and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from pydantic import ValidationError as PydanticValidationError
+
+from trustline.accounts.permissions import Actor
+from trustline.audit.choices import AuditAction
+from trustline.audit.services import audit_record
+from trustline.core.exceptions import ValidationFailed
+from trustline.intake.choices import Channel
+from trustline.intake.schemas import ItemIn, ReportIn
+from trustline.intake.services import (
+    PreparedReport,
+    categories_by_code,
+    check_can_submit,
+    report_prepare,
+    reports_persist,
+)
+
+ITEM_COLUMNS = ("url", "platform_id", "kind", "excerpt", "location_details")
+REPORT_COLUMNS = (
+    "category", "explanation", "country", "language", "imminent_harm", "imminent_harm_reason", "targets",
+    "bona_fide", "report_ref",
+)
+ALL_COLUMNS = frozenset(ITEM_COLUMNS + REPORT_COLUMNS)
+REQUIRED_COLUMNS = ("kind", "category", "explanation", "country")
+TRUE_WORDS = {"1", "true", "yes", "y", "on"}
+FALSE_WORDS = {"", "0", "false", "no", "n", "off"}
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class Row:
+    number: int
+    cells: dict[str, str]
+    item: ItemIn | None = None
+
+
+@dataclass
+class Group:
+    ref: str
+    rows: list[Row] = field(default_factory=list)
+
+
+def _parse_bool(value: str, column: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    raise ValueError(f"{column} must be true or false, not {value!r}")
+
+
+def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    limit = int(settings.TRUSTLINE["MAX_BULK_BYTES"])
+    if upload.size is not None and upload.size > limit:
+        raise ValidationFailed(
+            f"file: the CSV is larger than {limit // (1024 * 1024)} MB; split it into several uploads",
+            code="too_large", fields={"file": ["too large"]}, status=413,
+        )
+    raw = upload.read()
+    if not raw.strip():
+        raise ValidationFailed.field("file", "the CSV file is empty")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.field(
+            "file", f"the CSV is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'"
+        ) from exc
+    if "\x00" in text:
+        raise ValidationFailed.field("file", "the file contains NUL bytes: it is not a CSV text file")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]  # a dialect class is accepted by csv.reader
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except csv.Error as exc:
+        raise ValidationFailed.field("file", f"malformed CSV header: {exc}") from exc
+    unknown = [h for h in header if h not in ALL_COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if "url" not in header and "platform_id" not in header:
+        missing.insert(0, "url (or platform_id)")
+    problems: dict[str, list[str]] = {}
+    if unknown:
+        problems["header"] = [f"unknown column(s): {', '.join(unknown)}; allowed: {', '.join(sorted(ALL_COLUMNS))}"]
+    if missing:
+        problems.setdefault("header", []).append(f"missing column(s): {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        problems.setdefault("header", []).append("a column appears twice")
+    if problems:
+        raise ValidationFailed(f"header: {problems['header'][0]}", fields=problems)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        number = 1
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ValidationFailed(
+                    f"malformed CSV at row {number + 1}: {exc}", code="malformed_csv",
+                    fields={"file": [f"row {number + 1}: {exc}"]},
+                ) from exc
+            number += 1
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                yield number, {"__width__": f"has {len(values)} cells but the header has {len(header)}"}
+                continue
+            yield number, dict(zip(header, values, strict=True))
+
+    return header, rows()
+
+
+def _parse_item(row: Row, errors: list[RowError]) -> None:
+    cells = row.cells
+    if "__width__" in cells:
+        errors.append(RowError(row.number, "row", cells["__width__"]))
+        return
+    try:
+        row.item = ItemIn(
+            url=cells.get("url") or None,
+            platform_id=cells.get("platform_id") or None,
+            kind=cells.get("kind", "").strip().lower(),  # type: ignore[arg-type]  # validated by pydantic
+            excerpt=cells.get("excerpt", ""),
+            location_details=cells.get("location_details", ""),
+        )
+    except PydanticValidationError as exc:
+        for err in exc.errors():
+            errors.append(RowError(row.number, ".".join(str(p) for p in err["loc"]) or "row", err["msg"]))
+
+
+def _report_fields(cells: dict[str, str], default_bona_fide: bool) -> dict[str, Any]:
+    targets = [t.strip().lower() for t in cells.get("targets", "").replace(",", ";").split(";") if t.strip()]
+    bona_fide_cell = cells.get("bona_fide", "")
+    return {
+        "category": cells.get("category", "").strip(),
+        "explanation": cells.get("explanation", ""),
+        "country": cells.get("country", "").strip(),
+        "language": cells.get("language", "").strip() or None,
+        "imminent_harm": _parse_bool(cells.get("imminent_harm", ""), "imminent_harm"),
+        "imminent_harm_reason": cells.get("imminent_harm_reason", ""),
+        "targets": targets,
+        "bona_fide": _parse_bool(bona_fide_cell, "bona_fide") if bona_fide_cell.strip() else default_bona_fide,
+        "reference": cells.get("report_ref", "").strip(),
+    }
+
+
+def _prepare_group(
+    group: Group, default_bona_fide: bool, categories: dict[str, Any], errors: list[RowError]
+) -> PreparedReport | None:
+    """Validate one group; drop rows with item errors and retry, reject the group on report errors."""
+    rows = [r for r in group.rows if r.item is not None]
+    if not rows:
+        return None
+    try:
+        fields = _report_fields(rows[0].cells, default_bona_fide)
+    except ValueError as exc:
+        for r in rows:
+            errors.append(RowError(r.number, str(exc).split(" ")[0], str(exc)))
+        return None
+    for r in rows[1:]:
+        for column in REPORT_COLUMNS:
+            if column in r.cells and r.cells[column].strip() and column != "report_ref":
+                if r.cells[column].strip() != rows[0].cells.get(column, "").strip():
+                    errors.append(RowError(r.number, column, f"differs from row {rows[0].number}, which starts "
+                                                             f"report_ref {group.ref!r}; a report has one {column}"))
+                    r.item = None
+    rows = [r for r in rows if r.item is not None]
+    for _attempt in range(3):
+        if not rows:
+            return None
+        try:
+            data = ReportIn(items=[r.item for r in rows], **fields)
+            prepared = report_prepare(data=data, categories=categories)
+        except PydanticValidationError as exc:
+            problems = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
+        except ValidationFailed as exc:
+            problems = exc.fields
+        else:
+            prepared.row = rows[0].number
+            return prepared
+        bad_rows: set[int] = set()
+        report_level = False
+        for name, reasons in problems.items():
+            parts = name.split(".")
+            if parts[0] == "items" and len(parts) > 1 and parts[1].isdigit():
+                row = rows[int(parts[1])]
+                errors.append(RowError(row.number, ".".join(parts[2:]) or "item", reasons[0]))
+                bad_rows.add(int(parts[1]))
+            else:
+                report_level = True
+                errors.append(RowError(rows[0].number, name, reasons[0]))
+        if report_level:
+            for r in rows[1:]:
+                errors.append(RowError(r.number, "report_ref", f"not stored: row {rows[0].number} of the same "
+                                                               "report has errors"))
+            return None
+        rows = [r for i, r in enumerate(rows) if i not in bad_rows]
+    return None
+
+
+def bulk_submit(
+    *, actor: Actor, upload: UploadedFile, all_or_nothing: bool, channel: Channel, default_bona_fide: bool = False
+) -> dict[str, Any]:
+    check_can_submit(actor)
+    _header, records = _read_rows(upload)
+    limit = int(settings.TRUSTLINE["MAX_BULK_ROWS"])
+    errors: list[RowError] = []
+    groups: dict[str, Group] = {}
+    total = 0
+    for number, cells in records:
+        total += 1
+        if total > limit:
+            raise ValidationFailed(
+                f"file: more than {limit:,} rows; split the file", code="too_many_rows",
+                fields={"file": [f"at most {limit} rows per upload"]}, status=413,
+            )
+        row = Row(number=number, cells=cells)
+        _parse_item(row, errors)
+        ref = cells.get("report_ref", "").strip()
+        key = f"ref:{ref}" if ref else f"row:{number}"
+        groups.setdefault(key, Group(ref=ref)).rows.append(row)
+    if total == 0:
+        raise ValidationFailed.field("file", "the CSV has a header but no rows")
+
+    categories = categories_by_code()
+    prepared = [p for g in groups.values() if (p := _prepare_group(g, default_bona_fide, categories, errors))]
+    errors.sort(key=lambda e: e.row)
+    rejected_rows = len({e.row for e in errors})
+    if all_or_nothing and errors:
+        prepared = []
+    reports_out: list[dict[str, Any]] = []
+    if prepared:
+        with transaction.atomic():
+            results = reports_persist(actor=actor, prepared=prepared, channel=channel)
+            audit_record(
+                actor=actor, action=AuditAction.BULK_UPLOADED, target=("intake.bulk", upload.name or "upload.csv"),
+                data={"rows": total, "reports": len(results), "rejected_rows": rejected_rows},
+            )
+        for prep, result in zip(prepared, results, strict=True):
+            reports_out.append({
+                "row": prep.row,
+                "report_ref": prep.reference,
+                "id": result.report.id,
+                "items": [
+                    {"id": i.id, "case_id": i.case_id, "url": i.canonical_url, "platform_id": i.platform_id,
+                     "kind": i.kind, "position": i.position}
+                    for i in result.items
+                ],
+            })
+    accepted_rows = sum(len(r["items"]) for r in reports_out)
+    return {
+        "rows": total,
+        "accepted_rows": accepted_rows,
+        "rejected_rows": total - accepted_rows if (all_or_nothing and errors) else rejected_rows,
+        "all_or_nothing": all_or_nothing,
+        "reports": reports_out,
+        "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in errors],
+    }

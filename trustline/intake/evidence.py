@@ -1,0 +1,100 @@
+"""Attaching and reading evidence files.
+
+Files are checked by their content (type, size), stored under a name Trustline
+chooses (never the uploaded one), and every read is written to the audit log:
+evidence can identify victims and is the most sensitive thing we hold.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+
+from trustline.accounts.permissions import Actor, Perm, require
+from trustline.audit.choices import AuditAction
+from trustline.audit.services import audit_record
+from trustline.core import clock
+from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.intake.choices import TimelineKind
+from trustline.intake.evidence_check import EvidenceRejected, inspect_evidence
+from trustline.intake.models import Evidence, Report, TimelineEvent
+
+
+def evidence_attach(
+    *,
+    actor: Actor,
+    report: Report,
+    fileobj: BinaryIO,
+    name: str,
+    declared_type: str | None,
+    item_id: str | None = None,
+) -> Evidence:
+    require(actor, Perm.REPORT_SUBMIT)
+    if actor.organisation_id != report.organisation_id:
+        raise ValidationFailed.field("report", "evidence can only be added by the reporting partner")
+    limit = int(settings.TRUSTLINE["MAX_EVIDENCE_PER_REPORT"])
+    if report.evidence.count() >= limit:
+        raise ValidationFailed.field("file", f"a report can hold at most {limit} evidence files")
+    try:
+        info = inspect_evidence(
+            fileobj, declared_name=name, declared_type=declared_type,
+            max_bytes=int(settings.TRUSTLINE["MAX_EVIDENCE_BYTES"]),
+        )
+    except EvidenceRejected as exc:
+        raise ValidationFailed(f"file: {exc.reason}", code=f"evidence_{exc.code}", fields={"file": [exc.reason]},
+                               status=413 if exc.code == "too_large" else 422) from exc
+    item = None
+    if item_id:
+        item = report.items.filter(pk=item_id).first() if _is_uuid(item_id) else None
+        if item is None:
+            raise ValidationFailed.field("item_id", "is not an item of this report")
+    if report.evidence.filter(sha256=info.sha256).exists():
+        raise Conflict("This file is already attached to the report.", code="evidence_duplicate",
+                       fields={"file": ["already attached (same SHA-256)"]})
+    with transaction.atomic():
+        evidence = Evidence(
+            report=report,
+            item=item,
+            original_name=name[:255],
+            content_type=info.content_type,
+            extension=info.extension,
+            size=info.size,
+            sha256=info.sha256,
+            uploaded_at=clock.now(),
+            uploaded_by=actor.audit_id,
+        )
+        evidence.file.save("upload", File(fileobj), save=False)
+        evidence.save()
+        TimelineEvent.objects.create(
+            report=report, item=item, kind=TimelineKind.EVIDENCE_ADDED, at=evidence.uploaded_at,
+            data={"evidence_id": str(evidence.pk), "content_type": info.content_type},
+        )
+        audit_record(
+            actor=actor, action=AuditAction.EVIDENCE_ADDED, target=evidence,
+            data={"report": str(report.pk), "sha256": info.sha256, "size": info.size, "type": info.content_type},
+        )
+    return evidence
+
+
+def evidence_open(*, actor: Actor, evidence: Evidence) -> File:  # type: ignore[type-arg]  # Django's File is generic in stubs
+    """Open an evidence file for reading, and record who read it."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action=AuditAction.EVIDENCE_VIEWED, target=evidence,
+            data={"report": str(evidence.report_id), "sha256": evidence.sha256},
+        )
+    evidence.file.open("rb")
+    return evidence.file
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

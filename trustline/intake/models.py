@@ -1,0 +1,131 @@
+"""Partner submissions: reports (DSA Art. 16 notices), their items and evidence."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from trustline.accounts.models import ApiKey, Organisation, User
+from trustline.cases.models import Case
+from trustline.core.ids import uuid7
+from trustline.intake.choices import Channel, ItemKind, ReportStatus, TimelineKind
+from trustline.taxonomy.models import Category
+
+
+class Report(models.Model):
+    """One partner submission of 1 to 500 items.
+
+    ``dsa_elements`` records which Art. 16(2) elements the notice satisfies
+    (explanation, exact location, notifier identity, bona fide statement).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="reports")
+    submitted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    explanation = models.TextField()
+    country = models.CharField(max_length=2)
+    language = models.CharField(max_length=35, blank=True)
+    imminent_harm = models.BooleanField(default=False)
+    imminent_harm_reason = models.TextField(blank=True)
+    targets = models.JSONField(default=list, blank=True)
+    bona_fide = models.BooleanField()
+    dsa_elements = models.JSONField(default=dict)
+    reference = models.CharField(max_length=100, blank=True, help_text="the partner's own reference")
+    status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
+    received_at = models.DateTimeField()
+    item_count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "-received_at"], name="report_org_received_idx"),
+            models.Index(fields=["organisation", "status"], name="report_org_status_idx"),
+            models.Index(fields=["received_at"], name="report_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk}"
+
+
+class ReportItem(models.Model):
+    """One reported piece of content: a URL or a platform identifier."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    url = models.TextField(blank=True, help_text="as submitted")
+    canonical_url = models.TextField(blank=True)
+    platform_id = models.CharField(max_length=256, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="items")
+    excerpt = models.TextField(blank=True, help_text="the content as the partner saw it")
+    location_details = models.TextField(blank=True, help_text="e.g. a time code in a video")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["report", "position"], name="item_position_unique")]
+
+    def __str__(self) -> str:
+        return self.canonical_url or self.platform_id
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    # Never the uploaded name: content-addressed under the report, extension from the detected type.
+    return f"evidence/{instance.report_id}/{instance.sha256}{instance.extension}"
+
+
+class Evidence(models.Model):
+    """A screenshot, PDF or text note backing a report, checked by its content."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence")
+    item = models.ForeignKey(ReportItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.CharField(max_length=64, help_text="audit actor id")
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        constraints = [models.UniqueConstraint(fields=["report", "sha256"], name="evidence_unique_per_report")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class IdempotencyRecord(models.Model):
+    """Remembers a keyed submission so a retry returns the original instead of a duplicate."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TimelineEvent(models.Model):
+    """A step in a report's life as the partner sees it, timed."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="timeline")
+    item = models.ForeignKey(ReportItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=TimelineKind.choices)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["report", "at"], name="timeline_report_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from trustline.accounts.choices import OrganisationKind
+from trustline.accounts.models import Organisation
+from trustline.partners.choices import AccreditationStatus
+from trustline.partners.models import Accreditation
+
+
+def partner_can_submit(organisation: Organisation) -> str:
+    """Return why the organisation may not submit reports, or "" when it may."""
+    if organisation.kind != OrganisationKind.PARTNER:
+        return ""
+    accreditation = Accreditation.objects.filter(organisation=organisation).only("status").first()
+    if accreditation is None:
+        return "This organisation has no accreditation as a trusted partner."
+    if accreditation.status != AccreditationStatus.ACTIVE:
+        return f"This partner's accreditation is {accreditation.status}; reports cannot be submitted."
+    return ""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TaxonomyConfig(AppConfig):
+    name = "trustline.taxonomy"
+    label = "taxonomy"
+    verbose_name = "Taxonomy"
