@@ -58,7 +58,8 @@ _DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refus
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is the development default; set SECRET_KEY (or SECRET_KEY_FILE) before running with DEBUG=0."
+        "SECRET_KEY is the development default; "
+        "set SECRET_KEY (or SECRET_KEY_FILE) before running with DEBUG=0."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
@@ -124,7 +125,7 @@ TEMPLATES = [
 DATA_DIR = Path(env_str("TRUSTLINE_DATA_DIR", str(PROJECT_DIR / "var")))
 _default_db_url = f"sqlite:///{DATA_DIR / 'trustline.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", _default_db_url)
-_db: dict[str, Any] = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if DEBUG else 600
     _db["OPTIONS"] = {
@@ -161,7 +162,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES: dict[str, dict[str, Any]] = {
     # Evidence goes through Django's storage API; point EVIDENCE_STORAGE_BACKEND
     # at an S3-compatible backend (e.g. django-storages) to move it off disk.
-    "default": {"BACKEND": env_str("EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env_str("EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -174,7 +177,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
-TRUSTLINE = {
+TRUSTLINE: dict[str, Any] = {
     "MAX_ITEMS_PER_REPORT": 500,
     "MAX_EXPLANATION_CHARS": 20_000,
     "MAX_EVIDENCE_BYTES": env_int("TRUSTLINE_MAX_EVIDENCE_BYTES", 10 * 1024 * 1024),
@@ -188,7 +191,8 @@ TRUSTLINE = {
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    ("django.core.mail.backends.console.EmailBackend" if DEBUG
+     else "django.core.mail.backends.smtp.EmailBackend"),
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -3,7 +3,6 @@
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router
 
 from trustline.accounts.models import Organisation
@@ -11,18 +10,19 @@ from trustline.accounts.schemas import ApiKeyIn, ApiKeyOut, NewApiKeyOut
 from trustline.accounts.selectors import apikey_get, apikey_list
 from trustline.accounts.services import apikey_create, apikey_revoke, require_key_manager
 from trustline.core.exceptions import NotFound
+from trustline.core.types import ApiRequest
 
 router = Router(tags=["api keys"])
 
 
 @router.get("", response=list[ApiKeyOut], summary="API keys you may manage")
-def list_keys(request: HttpRequest) -> Any:
+def list_keys(request: ApiRequest) -> Any:
     require_key_manager(request.auth)
     return list(apikey_list(actor=request.auth))
 
 
 @router.post("", response={201: NewApiKeyOut}, summary="Create an API key (the key is shown once)")
-def create_key(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, dict[str, Any]]:
+def create_key(request: ApiRequest, payload: ApiKeyIn) -> tuple[int, dict[str, Any]]:
     actor = request.auth
     require_key_manager(actor)
     organisation = actor.organisation
@@ -35,6 +35,6 @@ def create_key(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, dict[str, 
 
 
 @router.post("/{key_id}/revoke", response=ApiKeyOut, summary="Revoke an API key")
-def revoke_key(request: HttpRequest, key_id: int) -> Any:
+def revoke_key(request: ApiRequest, key_id: int) -> Any:
     require_key_manager(request.auth)
     return apikey_revoke(actor=request.auth, key=apikey_get(actor=request.auth, key_id=key_id))

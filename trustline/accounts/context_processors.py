@@ -10,7 +10,7 @@ def request_actor(request: HttpRequest) -> Actor | None:
     """The signed-in person's actor, computed once per request."""
     cached: Actor | None = getattr(request, "_trustline_actor", None)
     if cached is None and request.user.is_authenticated:
-        cached = actor_for_user(request.user)  # type: ignore[arg-type]  # authenticated means our User
+        cached = actor_for_user(request.user)
         request._trustline_actor = cached  # type: ignore[attr-defined]  # per-request cache
     return cached
 

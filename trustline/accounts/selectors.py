@@ -3,12 +3,12 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from trustline.accounts.models import ApiKey, Membership, User
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
+from trustline.core.conf import limit
 from trustline.core.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 
 
@@ -35,7 +35,7 @@ def actor_for_api_key(raw_key: str) -> Actor:
     if blocked:
         raise AuthenticationFailed(blocked, code="organisation_inactive")
     now = clock.now()
-    touch_after = now - timedelta(seconds=settings.TRUSTLINE["API_KEY_TOUCH_SECONDS"])
+    touch_after = now - timedelta(seconds=limit("API_KEY_TOUCH_SECONDS"))
     if key.last_used_at is None or key.last_used_at < touch_after:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return Actor(kind="api_key", organisation=key.organisation, roles=frozenset({key.role}), api_key=key)
@@ -63,7 +63,7 @@ def apikey_list(*, actor: Actor, organisation_id: int | None = None) -> QuerySet
     if actor.has(Perm.APIKEY_MANAGE_ALL):
         return qs.filter(organisation_id=organisation_id) if organisation_id else qs
     if actor.has(Perm.APIKEY_MANAGE_OWN):
-        return qs.filter(organisation_id=actor.organisation_id)
+        return qs.filter(organisation=actor.organisation)
     raise PermissionDenied("Only partner admins and programme staff manage API keys.")
 
 

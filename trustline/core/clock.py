@@ -22,7 +22,7 @@ def now() -> dt.datetime:
 @contextlib.contextmanager
 def frozen_at(moment: dt.datetime) -> Iterator[None]:
     """Freeze :func:`now` at ``moment`` (an aware datetime) for the block."""
-    global _frozen  # noqa: PLW0603 - a test-only override of a module-level clock
+    global _frozen
     if timezone.is_naive(moment):
         raise ValueError("frozen_at needs an aware datetime")
     previous, _frozen = _frozen, moment

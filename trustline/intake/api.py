@@ -4,12 +4,13 @@
 import uuid
 from typing import Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from ninja import File, Form, Header, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from trustline.accounts.permissions import Perm, requires
+from trustline.core.types import ApiRequest
 from trustline.intake.bulk import bulk_submit
 from trustline.intake.choices import Channel
 from trustline.intake.evidence import evidence_attach, evidence_open
@@ -64,9 +65,9 @@ def ack_out(report: Report, items: list[ReportItem]) -> dict[str, Any]:
 )
 @requires(Perm.REPORT_SUBMIT)
 def submit_report(
-    request: HttpRequest,
+    request: ApiRequest,
     payload: ReportIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # noqa: B008 - Ninja's declaration style
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> tuple[int, dict[str, Any]]:
     result = report_submit(actor=request.auth, data=payload, channel=Channel.API, idempotency_key=idempotency_key)
     return (201 if result.created else 200), ack_out(result.report, result.items)
@@ -75,13 +76,13 @@ def submit_report(
 @router.get("", response=list[ReportSummaryOut], summary="Your organisation's reports, newest first")
 @requires(Perm.REPORT_VIEW_OWN)
 @paginate(LimitOffsetPagination)
-def list_reports(request: HttpRequest, filters: Query[ReportFilter]) -> Any:
+def list_reports(request: ApiRequest, filters: Query[ReportFilter]) -> Any:
     return report_list(actor=request.auth, filters=filters)
 
 
 @router.get("/export.csv", summary="Your reports as CSV (cells are formula-safe)")
 @requires(Perm.REPORT_VIEW_OWN)
-def export_reports(request: HttpRequest, filters: Query[ReportFilter]) -> HttpResponse:
+def export_reports(request: ApiRequest, filters: Query[ReportFilter]) -> HttpResponse:
     body = reports_csv(report_list(actor=request.auth, filters=filters).prefetch_related("items"))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reports.csv"'
@@ -101,7 +102,7 @@ def export_reports(request: HttpRequest, filters: Query[ReportFilter]) -> HttpRe
 )
 @requires(Perm.REPORT_SUBMIT)
 def bulk_upload(
-    request: HttpRequest,
+    request: ApiRequest,
     file: File[UploadedFile],
     all_or_nothing: Form[bool] = False,
 ) -> Any:
@@ -110,7 +111,7 @@ def bulk_upload(
 
 @router.get("/{report_id}", response=ReportOut, summary="A report with its status and partner-visible timeline")
 @requires(Perm.REPORT_VIEW_OWN)
-def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
+def get_report(request: ApiRequest, report_id: str) -> dict[str, Any]:
     report = report_get(actor=request.auth, report_id=report_id)
     return {
         "id": report.id, "status": report.status, "channel": report.channel, "received_at": report.received_at,
@@ -129,7 +130,7 @@ def get_report(request: HttpRequest, report_id: str) -> dict[str, Any]:
 @router.post("/{report_id}/evidence", response={201: EvidenceOut}, summary="Attach an evidence file")
 @requires(Perm.REPORT_SUBMIT)
 def add_evidence(
-    request: HttpRequest, report_id: str, file: File[UploadedFile], item_id: Form[str] = ""
+    request: ApiRequest, report_id: str, file: File[UploadedFile], item_id: Form[str] = ""
 ) -> tuple[int, Any]:
     report = report_get(actor=request.auth, report_id=report_id)
     evidence = evidence_attach(
@@ -141,7 +142,7 @@ def add_evidence(
 
 @router.get("/{report_id}/evidence/{evidence_id}", summary="Download an evidence file (the read is audited)")
 @requires(Perm.EVIDENCE_VIEW)
-def download_evidence(request: HttpRequest, report_id: str, evidence_id: uuid.UUID) -> FileResponse:
+def download_evidence(request: ApiRequest, report_id: str, evidence_id: uuid.UUID) -> FileResponse:
     evidence = evidence_get(actor=request.auth, report_id=report_id, evidence_id=evidence_id)
     handle = evidence_open(actor=request.auth, evidence=evidence)
     response = FileResponse(handle, content_type=evidence.content_type, as_attachment=True,

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from pydantic import ValidationError as PydanticValidationError
@@ -31,6 +30,7 @@ from pydantic import ValidationError as PydanticValidationError
 from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
+from trustline.core.conf import limit
 from trustline.core.exceptions import ValidationFailed
 from trustline.intake.choices import Channel
 from trustline.intake.schemas import ItemIn, ReportIn
@@ -83,10 +83,10 @@ def _parse_bool(value: str, column: str) -> bool:
 
 
 def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    limit = int(settings.TRUSTLINE["MAX_BULK_BYTES"])
-    if upload.size is not None and upload.size > limit:
+    max_bytes = limit("MAX_BULK_BYTES")
+    if upload.size is not None and upload.size > max_bytes:
         raise ValidationFailed(
-            f"file: the CSV is larger than {limit // (1024 * 1024)} MB; split it into several uploads",
+            f"file: the CSV is larger than {max_bytes // (1024 * 1024)} MB; split it into several uploads",
             code="too_large", fields={"file": ["too large"]}, status=413,
         )
     raw = upload.read()
@@ -103,7 +103,7 @@ def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dic
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]  # a dialect class is accepted by csv.reader
+        dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -195,17 +195,17 @@ def _prepare_group(
         return None
     for r in rows[1:]:
         for column in REPORT_COLUMNS:
-            if column in r.cells and r.cells[column].strip() and column != "report_ref":
-                if r.cells[column].strip() != rows[0].cells.get(column, "").strip():
-                    errors.append(RowError(r.number, column, f"differs from row {rows[0].number}, which starts "
-                                                             f"report_ref {group.ref!r}; a report has one {column}"))
-                    r.item = None
+            value = r.cells.get(column, "").strip()
+            if column != "report_ref" and value and value != rows[0].cells.get(column, "").strip():
+                errors.append(RowError(r.number, column, f"differs from row {rows[0].number}, which starts "
+                                                         f"report_ref {group.ref!r}; a report has one {column}"))
+                r.item = None
     rows = [r for r in rows if r.item is not None]
     for _attempt in range(3):
         if not rows:
             return None
         try:
-            data = ReportIn(items=[r.item for r in rows], **fields)
+            data = ReportIn(items=[r.item for r in rows if r.item is not None], **fields)
             prepared = report_prepare(data=data, categories=categories)
         except PydanticValidationError as exc:
             problems = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
@@ -239,16 +239,16 @@ def bulk_submit(
 ) -> dict[str, Any]:
     check_can_submit(actor)
     _header, records = _read_rows(upload)
-    limit = int(settings.TRUSTLINE["MAX_BULK_ROWS"])
+    max_rows = limit("MAX_BULK_ROWS")
     errors: list[RowError] = []
     groups: dict[str, Group] = {}
     total = 0
     for number, cells in records:
         total += 1
-        if total > limit:
+        if total > max_rows:
             raise ValidationFailed(
-                f"file: more than {limit:,} rows; split the file", code="too_many_rows",
-                fields={"file": [f"at most {limit} rows per upload"]}, status=413,
+                f"file: more than {max_rows:,} rows; split the file", code="too_many_rows",
+                fields={"file": [f"at most {max_rows} rows per upload"]}, status=413,
             )
         row = Row(number=number, cells=cells)
         _parse_item(row, errors)

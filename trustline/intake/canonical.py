@@ -104,6 +104,7 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 _STRAY_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _TEMPLATE_GROUP_RE = re.compile(r"\\(\d+)|\\g<(\d+)>")
 _MAX_HOST_LENGTH = 253
+_MAX_STRIP_ROUNDS = 4
 _DEFAULT_RULES_RESOURCE = ("trustline.intake", "data/url_rules.json")
 
 
@@ -354,6 +355,8 @@ def canonicalize_url(raw: str, rules: UrlRules | None = None) -> CanonicalUrl:
         # Path rules may have lowercased escapes, added characters or appended query parameters:
         # one more generic pass re-normalises encoding and query order.
         url = _w3lib_canonicalize_url(url)
+        if platform.strip_trailing_slash:
+            url = _strip_trailing_slash_stable(url)
     if len(url) > MAX_URL_LENGTH:
         raise UrlRejected(f"the URL is longer than {MAX_URL_LENGTH} characters once normalised")
     return CanonicalUrl(url=url, key="url:" + url)
@@ -467,6 +470,21 @@ def _apply_platform(platform: Platform, original_host: str, path: str, query: st
     if not path.startswith("/"):
         path = "/" + path
     return path, query
+
+
+def _strip_trailing_slash_stable(url: str) -> str:
+    """Strip a trailing slash that w3lib's last pass re-created, until the result is stable.
+
+    w3lib drops empty path parameters and resolves dot segments, so a stripped "//;/" comes back
+    as "//"; without this loop the output would not be a fixed point. Each round shortens the path,
+    and it practically never takes more than one.
+    """
+    for _ in range(_MAX_STRIP_ROUNDS):
+        parts = urlsplit(url)
+        if parts.path == "/" or not parts.path.endswith("/"):
+            break
+        url = _w3lib_canonicalize_url(parts._replace(path=parts.path.rstrip("/") or "/").geturl())
+    return url
 
 
 def _merge_query(query: str, moved: str) -> str:

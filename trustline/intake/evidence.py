@@ -7,9 +7,8 @@ evidence can identify victims and is the most sensitive thing we hold.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import IO
 
-from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
@@ -17,6 +16,7 @@ from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.core import clock
+from trustline.core.conf import limit
 from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.intake.choices import TimelineKind
 from trustline.intake.evidence_check import EvidenceRejected, inspect_evidence
@@ -27,7 +27,7 @@ def evidence_attach(
     *,
     actor: Actor,
     report: Report,
-    fileobj: BinaryIO,
+    fileobj: IO[bytes],
     name: str,
     declared_type: str | None,
     item_id: str | None = None,
@@ -35,13 +35,13 @@ def evidence_attach(
     require(actor, Perm.REPORT_SUBMIT)
     if actor.organisation_id != report.organisation_id:
         raise ValidationFailed.field("report", "evidence can only be added by the reporting partner")
-    limit = int(settings.TRUSTLINE["MAX_EVIDENCE_PER_REPORT"])
-    if report.evidence.count() >= limit:
-        raise ValidationFailed.field("file", f"a report can hold at most {limit} evidence files")
+    most = limit("MAX_EVIDENCE_PER_REPORT")
+    if report.evidence.count() >= most:
+        raise ValidationFailed.field("file", f"a report can hold at most {most} evidence files")
     try:
         info = inspect_evidence(
             fileobj, declared_name=name, declared_type=declared_type,
-            max_bytes=int(settings.TRUSTLINE["MAX_EVIDENCE_BYTES"]),
+            max_bytes=limit("MAX_EVIDENCE_BYTES"),
         )
     except EvidenceRejected as exc:
         raise ValidationFailed(f"file: {exc.reason}", code=f"evidence_{exc.code}", fields={"file": [exc.reason]},
@@ -79,7 +79,7 @@ def evidence_attach(
     return evidence
 
 
-def evidence_open(*, actor: Actor, evidence: Evidence) -> File:  # type: ignore[type-arg]  # Django's File is generic in stubs
+def evidence_open(*, actor: Actor, evidence: Evidence) -> File:
     """Open an evidence file for reading, and record who read it."""
     with transaction.atomic():
         audit_record(

@@ -184,7 +184,7 @@ def report_submit(
             results = reports_persist(actor=actor, prepared=[prepared], channel=channel)
             if key:
                 IdempotencyRecord.objects.create(
-                    organisation=actor.organisation,
+                    organisation=results[0].report.organisation,
                     key=key,
                     request_hash=fingerprint,
                     report=results[0].report,
@@ -228,23 +228,24 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
     4. Update case counters, then append the audit entries (the chain lock is
        taken last, to hold it for the shortest time).
     """
-    assert actor.organisation is not None
+    organisation = actor.organisation
+    assert organisation is not None  # check_can_submit guarantees it
     now = clock.now()
     keys: dict[str, CaseKey] = {}
     defaults: dict[str, CaseDefaults] = {}
-    for report in prepared:
-        for item in report.items:
+    for prep in prepared:
+        for item in prep.items:
             keys.setdefault(item.key_hash, CaseKey(item.key_hash, item.key, item.canonical_url, item.kind))
             defaults.setdefault(
                 item.key_hash,
-                CaseDefaults(report.country, report.category.code, report.data.imminent_harm),
+                CaseDefaults(prep.country, prep.category.code, prep.data.imminent_harm),
             )
     cases, opened = cases_for_keys(keys=keys.values(), defaults=defaults, at=now)
     existing_ids = [cases[h].pk for h in keys if h not in opened]
     already_reported: set[uuid.UUID] = set()
     if existing_ids:
         already_reported = set(
-            ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=actor.organisation)
+            ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
             .values_list("case_id", flat=True)
             .distinct()
         )
@@ -258,7 +259,7 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
         data = prep.data
         report = Report(
             id=prep.id,
-            organisation=actor.organisation,
+            organisation=organisation,
             submitted_by=actor.user,
             api_key=actor.api_key,
             channel=channel,
@@ -273,7 +274,7 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
             dsa_elements={
                 "explanation": bool(data.explanation.strip()),
                 "exact_location": all(bool(i.canonical_url) for i in prep.items),
-                "notifier_identity": bool(actor.organisation.name),
+                "notifier_identity": bool(organisation.name),
                 "bona_fide": data.bona_fide,
             },
             reference=prep.reference,

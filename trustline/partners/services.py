@@ -22,7 +22,9 @@ def normalise_country(code: str, *, field: str = "country") -> str:
     """ISO 3166-1 alpha-2, upper case, checked against pycountry."""
     value = (code or "").strip().upper()
     if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
-        raise ValidationFailed.field(field, f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. SD, PK, VE)")
+        raise ValidationFailed.field(
+            field, f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. SD, PK, VE)"
+        )
     return value
 
 
@@ -30,7 +32,9 @@ def normalise_language(tag: str, *, field: str = "language") -> str:
     """A valid BCP 47 tag in its standard form (e.g. ``ar-sd`` -> ``ar-SD``)."""
     value = (tag or "").strip()
     if not value or len(value) > 35 or not langcodes.tag_is_valid(value):
-        raise ValidationFailed.field(field, f"{tag!r} is not a valid BCP 47 language tag (e.g. ar, ar-SD, ur, es-VE)")
+        raise ValidationFailed.field(
+            field, f"{tag!r} is not a valid BCP 47 language tag (e.g. ar, ar-SD, ur, es-VE)"
+        )
     return langcodes.standardize_tag(value)
 
 
