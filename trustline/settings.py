@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "trustline.taxonomy",
     "trustline.cases",
     "trustline.intake",
+    "trustline.demo",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@
 
 
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.http import FileResponse, HttpResponse
 from ninja import File, Form, Header, Query, Router
@@ -134,7 +134,7 @@ def add_evidence(
 ) -> tuple[int, Any]:
     report = report_get(actor=request.auth, report_id=report_id)
     evidence = evidence_attach(
-        actor=request.auth, report=report, fileobj=file, name=file.name or "upload",
+        actor=request.auth, report=report, fileobj=cast(BinaryIO, file), name=file.name or "upload",
         declared_type=file.content_type, item_id=item_id or None,
     )
     return 201, evidence

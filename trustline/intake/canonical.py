@@ -189,9 +189,7 @@ def _parse_rules(data: Any, source: str) -> UrlRules:
     root = _as_object(data, source, {"version", "tracking_params", "platforms"})
     if root.get("version", 1) != 1:
         raise ValueError(f"{source}: unsupported rules version {root.get('version')!r}")
-    tracking = _as_object(
-        root.get("tracking_params", {}), f"{source}: tracking_params", {"exact", "prefixes"}
-    )
+    tracking = _as_object(root.get("tracking_params", {}), f"{source}: tracking_params", {"exact", "prefixes"})
     exact = frozenset(name.lower() for name in _str_list(tracking.get("exact", []), f"{source}: exact"))
     prefixes = tuple(p.lower() for p in _str_list(tracking.get("prefixes", []), f"{source}: prefixes"))
     if "" in prefixes:
@@ -200,16 +198,12 @@ def _parse_rules(data: Any, source: str) -> UrlRules:
     raw_platforms = root.get("platforms", [])
     if not isinstance(raw_platforms, list):
         raise ValueError(f"{source}: platforms must be a list")
-    platforms = tuple(
-        _parse_platform(entry, f"{source}: platforms[{i}]") for i, entry in enumerate(raw_platforms)
-    )
+    platforms = tuple(_parse_platform(entry, f"{source}: platforms[{i}]") for i, entry in enumerate(raw_platforms))
     by_host: dict[str, Platform] = {}
     for platform in platforms:
         for host in platform.aliases:
             if host in by_host:
-                raise ValueError(
-                    f"{source}: host {host!r} is listed by {by_host[host].name!r} and {platform.name!r}"
-                )
+                raise ValueError(f"{source}: host {host!r} is listed by {by_host[host].name!r} and {platform.name!r}")
             by_host[host] = platform
     return UrlRules(
         tracking_exact=exact,
@@ -274,9 +268,7 @@ def _parse_path_rule(data: Any, where: str) -> PathRule:
         if group > pattern.groups:
             raise ValueError(f"{where}: replace refers to group {group} but the pattern has {pattern.groups}")
     hosts_raw = entry.get("hosts")
-    hosts = (
-        None if hosts_raw is None else frozenset(h.lower() for h in _str_list(hosts_raw, f"{where}.hosts"))
-    )
+    hosts = None if hosts_raw is None else frozenset(h.lower() for h in _str_list(hosts_raw, f"{where}.hosts"))
     return PathRule(pattern=pattern, replace=replace, hosts=hosts)
 
 
@@ -443,13 +435,13 @@ def _normalise_host(hostname: str | None, netloc: str) -> str:
             raise UrlRejected(f"the URL's host {shown!r} is not a valid IPv4 address") from exc
     if "" in labels:
         raise UrlRejected(f"the URL's host {shown!r} is not valid (empty label)")
+    for label in labels:
+        if not _LABEL_RE.fullmatch(label):
+            raise UrlRejected(f"the URL's host {shown!r} is not a valid domain name")
     if len(labels) < 2:
         raise UrlRejected(f"the URL's host {shown!r} is not a public domain name")
     if labels[-1].isdigit():
         raise UrlRejected(f"the URL's host {shown!r} is not valid (numeric top-level domain)")
-    for label in labels:
-        if not _LABEL_RE.fullmatch(label):
-            raise UrlRejected(f"the URL's host {shown!r} is not a valid domain name")
     return host
 
 

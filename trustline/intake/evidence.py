@@ -7,7 +7,7 @@ evidence can identify victims and is the most sensitive thing we hold.
 
 from __future__ import annotations
 
-from typing import IO
+from typing import BinaryIO
 
 from django.core.files.base import File
 from django.db import transaction
@@ -27,7 +27,7 @@ def evidence_attach(
     *,
     actor: Actor,
     report: Report,
-    fileobj: IO[bytes],
+    fileobj: BinaryIO,
     name: str,
     declared_type: str | None,
     item_id: str | None = None,

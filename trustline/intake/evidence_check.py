@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import filetype  # type: ignore[import-untyped]  # no stubs or py.typed upstream
+import filetype  # untyped upstream; the project mypy config sets ignore_missing_imports
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -291,9 +291,5 @@ def _extension(declared_name: str) -> str:
 
 def _shown(declared_name: str) -> str:
     """The declared name as it may appear in a message: quoted, escaped, bounded."""
-    name = (
-        declared_name
-        if len(declared_name) <= _MAX_SHOWN_NAME
-        else declared_name[: _MAX_SHOWN_NAME - 3] + "..."
-    )
+    name = declared_name if len(declared_name) <= _MAX_SHOWN_NAME else declared_name[: _MAX_SHOWN_NAME - 3] + "..."
     return repr(name)

@@ -449,8 +449,9 @@ _known_hosts = st.sampled_from(
 )
 _host = st.one_of(
     _known_hosts,
-    st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3), _label)
-    .filter(lambda h: not h.rsplit(".", 1)[-1].isdigit()),
+    st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3), _label).filter(
+        lambda h: not h.rsplit(".", 1)[-1].isdigit()
+    ),
 )
 _segment = st.lists(
     st.sampled_from([*"abcXYZ019-._~!$&'()*+,;=:@%é", "%41", "%2F", "%c3%a9", "..", "."]), max_size=6
