@@ -17,6 +17,7 @@ from trustline.core.api import router as core_router
 from trustline.core.exceptions import ApplicationError
 from trustline.intake.api import router as intake_router
 from trustline.taxonomy.api import router as taxonomy_router
+from trustline.triage.api import router as triage_router
 
 logger = logging.getLogger(__name__)
 
@@ -121,4 +122,5 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("/reports", intake_router)
 api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/keys", accounts_router)
+api.add_router("/triage", triage_router)
 api.add_router("", core_router)

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "trustline.taxonomy",
     "trustline.cases",
     "trustline.intake",
+    "trustline.notifications",
+    "trustline.triage",
     "trustline.demo",
 ]
 
@@ -159,6 +161,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # --- Static and uploaded files ---------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project-wide assets (app.css, app.js, vendor/)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES: dict[str, dict[str, Any]] = {
     # Evidence goes through Django's storage API; point EVIDENCE_STORAGE_BACKEND
@@ -201,6 +204,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "trustline@localhost")
+# Seconds before an SMTP connection attempt or reply is given up (then retried by the outbox).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # --- Background tasks -------------------------------------------------------
 TASKS = {
@@ -209,6 +214,16 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Periodic jobs are enqueued by `trustline scheduler` (run it beside `trustline db_worker`).
+
+# Notification outbox (trustline.notifications): a claimed message is leased for
+# OUTBOX_LEASE_SECONDS (then another worker may take it over), retried with
+# exponential backoff and given up after OUTBOX_MAX_ATTEMPTS attempts. Webhooks
+# to loopback/private addresses are refused unless allowed (default: only with DEBUG).
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+OUTBOX_WEBHOOK_TIMEOUT_SECONDS = env_int("OUTBOX_WEBHOOK_TIMEOUT_SECONDS", 10)
+OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,9 +1,10 @@
 """API keys: partner admins manage their organisation's keys, programme staff any partner's."""
 
 
+from types import SimpleNamespace
 from typing import Any
 
-from ninja import Router
+from ninja import Router, Status
 
 from trustline.accounts.models import Organisation
 from trustline.accounts.schemas import ApiKeyIn, ApiKeyOut, NewApiKeyOut
@@ -22,7 +23,7 @@ def list_keys(request: ApiRequest) -> Any:
 
 
 @router.post("", response={201: NewApiKeyOut}, summary="Create an API key (the key is shown once)")
-def create_key(request: ApiRequest, payload: ApiKeyIn) -> tuple[int, dict[str, Any]]:
+def create_key(request: ApiRequest, payload: ApiKeyIn) -> Status[SimpleNamespace]:
     actor = request.auth
     require_key_manager(actor)
     organisation = actor.organisation
@@ -31,7 +32,9 @@ def create_key(request: ApiRequest, payload: ApiKeyIn) -> tuple[int, dict[str, A
     if organisation is None:
         raise NotFound("Organisation not found.")
     new = apikey_create(actor=actor, organisation=organisation, name=payload.name)
-    return 201, {**ApiKeyOut.from_orm(new.key).model_dump(), "key": new.raw}
+    # An object, not a dict: the output schema resolves ``organisation`` from the model attribute.
+    fields = {**ApiKeyOut.from_orm(new.key).model_dump(), "organisation": new.key.organisation, "key": new.raw}
+    return Status(201, SimpleNamespace(**fields))
 
 
 @router.post("/{key_id}/revoke", response=ApiKeyOut, summary="Revoke an API key")

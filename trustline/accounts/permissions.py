@@ -32,6 +32,7 @@ class Perm(enum.StrEnum):
     PARTNER_MANAGE = "partner.manage"
     AUDIT_VIEW = "audit.view"
     CASE_VIEW = "case.view"
+    CASE_RETIER = "case.retier"
 
 
 _PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
@@ -41,7 +42,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PARTNER_ANALYST: frozenset(_PARTNER),
     Role.PARTNER_ADMIN: frozenset(_PARTNER | {Perm.APIKEY_MANAGE_OWN}),
     Role.REVIEWER: frozenset(_STAFF_READ),
-    Role.ESCALATION_LEAD: frozenset(_STAFF_READ),
+    Role.ESCALATION_LEAD: frozenset(_STAFF_READ | {Perm.CASE_RETIER}),
     Role.LAW_ENFORCEMENT_LIAISON: frozenset(_STAFF_READ),
     Role.PROGRAMME_MANAGER: frozenset(_STAFF_READ | {Perm.PARTNER_MANAGE, Perm.APIKEY_MANAGE_ALL}),
     Role.POLICY_ANALYST: frozenset(_STAFF_READ),
@@ -109,17 +110,25 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def requires(perm: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Declare the permission an API operation needs; the actor is ``request.auth``."""
+def requires(perm: Perm, *alternatives: Perm) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare the permission an API operation needs (any one of those given); the actor is ``request.auth``.
+
+    Alternatives exist because one operation can serve two audiences: a
+    partner reading its own reports (``REPORT_VIEW_OWN``) and staff reading
+    everyone's (``REPORT_VIEW_ALL``); the selector then narrows what each sees.
+    """
+    accepted = (perm, *alternatives)
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
         @wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             request: Any = args[0]
-            require(request.auth, perm)
+            if not any(request.auth.has(p) for p in accepted):
+                require(request.auth, perm)
             return func(*args, **kwargs)
 
         wrapper.required_perm = perm  # type: ignore[attr-defined]  # read by the authorisation-matrix test
+        wrapper.required_perms = accepted  # type: ignore[attr-defined]  # idem
         return wrapper
 
     return decorator

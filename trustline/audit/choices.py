@@ -19,3 +19,9 @@ class AuditAction(models.TextChoices):
     CASE_OPENED = "case.opened"
     EVIDENCE_ADDED = "evidence.added"
     EVIDENCE_VIEWED = "evidence.viewed"
+    # Triage and SLAs (trustline.triage)
+    CASE_TRIAGED = "case.triaged"
+    CASE_RETIERED = "case.retiered"
+    CASE_REPRIORITISED = "case.reprioritised"
+    SLA_BREACHED = "sla.breached"
+    SLA_POLICY_CHANGED = "sla_policy.changed"

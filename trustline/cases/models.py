@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from trustline.cases.choices import CaseStatus
 from trustline.core.ids import uuid7
@@ -18,6 +18,13 @@ class Case(models.Model):
     processes receive reports of the same post at the same moment.
     ``item_count`` and ``partner_count`` are kept by the intake service so
     triage never has to count rows.
+
+    The triage fields (``trustline.triage``) are written only by triage
+    services: ``tier``, ``priority`` with the ``priority_components`` that sum
+    to it, the SLA policy in force copied into ``sla_policy_snapshot`` (later
+    policy edits do not move running deadlines), the indexed due times, and the
+    ``*_breached`` flags the SLA sweeper claims with a conditional UPDATE.
+    ``acknowledged_at`` is set by whoever first takes the case into review.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -36,6 +43,25 @@ class Case(models.Model):
     category_code = models.CharField(max_length=64, blank=True)
     imminent_harm = models.BooleanField(default=False)
 
+    # --- Triage (trustline.triage) ---------------------------------------------
+    reach = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="views or audience of the content, when the platform knows it"
+    )
+    tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="severity tier, 1 most severe")
+    priority = models.IntegerField(default=0)
+    priority_components = models.JSONField(default=dict, blank=True)
+    priority_computed_at = models.DateTimeField(null=True, blank=True)
+    scored_item_count = models.PositiveIntegerField(
+        default=0, help_text="item_count when the priority was last computed: more items means rescore"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    sla_policy_snapshot = models.JSONField(default=dict, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    ack_due_at = models.DateTimeField(null=True, blank=True)
+    decide_due_at = models.DateTimeField(null=True, blank=True)
+    ack_breached = models.BooleanField(default=False)
+    decide_breached = models.BooleanField(default=False)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["key_hash"], condition=Q(is_open=True), name="case_one_open_per_key"),
@@ -43,6 +69,18 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["key_hash"], name="case_key_idx"),
             models.Index(fields=["status", "opened_at"], name="case_status_opened_idx"),
+            models.Index(fields=["ack_due_at"], name="case_ack_due_idx"),
+            models.Index(fields=["decide_due_at"], name="case_decide_due_idx"),
+            # Small partial indexes for the background jobs: cases waiting for
+            # triage, and triaged cases with items newer than their score.
+            models.Index(
+                fields=["opened_at"], condition=Q(triaged_at__isnull=True, is_open=True), name="case_untriaged_idx"
+            ),
+            models.Index(
+                fields=["last_reported_at"],
+                condition=Q(is_open=True, triaged_at__isnull=False, item_count__gt=F("scored_item_count")),
+                name="case_rescore_idx",
+            ),
         ]
 
     def __str__(self) -> str:

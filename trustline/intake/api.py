@@ -5,7 +5,7 @@ import uuid
 from typing import Any, BinaryIO, cast
 
 from django.http import FileResponse, HttpResponse
-from ninja import File, Form, Header, Query, Router
+from ninja import File, Form, Header, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -68,20 +68,20 @@ def submit_report(
     request: ApiRequest,
     payload: ReportIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     result = report_submit(actor=request.auth, data=payload, channel=Channel.API, idempotency_key=idempotency_key)
-    return (201 if result.created else 200), ack_out(result.report, result.items)
+    return Status(201 if result.created else 200, ack_out(result.report, result.items))
 
 
 @router.get("", response=list[ReportSummaryOut], summary="Your organisation's reports, newest first")
-@requires(Perm.REPORT_VIEW_OWN)
+@requires(Perm.REPORT_VIEW_OWN, Perm.REPORT_VIEW_ALL)
 @paginate(LimitOffsetPagination)
 def list_reports(request: ApiRequest, filters: Query[ReportFilter]) -> Any:
     return report_list(actor=request.auth, filters=filters)
 
 
 @router.get("/export.csv", summary="Your reports as CSV (cells are formula-safe)")
-@requires(Perm.REPORT_VIEW_OWN)
+@requires(Perm.REPORT_VIEW_OWN, Perm.REPORT_VIEW_ALL)
 def export_reports(request: ApiRequest, filters: Query[ReportFilter]) -> HttpResponse:
     body = reports_csv(report_list(actor=request.auth, filters=filters).prefetch_related("items"))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -110,7 +110,7 @@ def bulk_upload(
 
 
 @router.get("/{report_id}", response=ReportOut, summary="A report with its status and partner-visible timeline")
-@requires(Perm.REPORT_VIEW_OWN)
+@requires(Perm.REPORT_VIEW_OWN, Perm.REPORT_VIEW_ALL)
 def get_report(request: ApiRequest, report_id: str) -> dict[str, Any]:
     report = report_get(actor=request.auth, report_id=report_id)
     return {
@@ -131,13 +131,13 @@ def get_report(request: ApiRequest, report_id: str) -> dict[str, Any]:
 @requires(Perm.REPORT_SUBMIT)
 def add_evidence(
     request: ApiRequest, report_id: str, file: File[UploadedFile], item_id: Form[str] = ""
-) -> tuple[int, Any]:
+) -> Status[Any]:
     report = report_get(actor=request.auth, report_id=report_id)
     evidence = evidence_attach(
         actor=request.auth, report=report, fileobj=cast(BinaryIO, file), name=file.name or "upload",
         declared_type=file.content_type, item_id=item_id or None,
     )
-    return 201, evidence
+    return Status(201, evidence)
 
 
 @router.get("/{report_id}/evidence/{evidence_id}", summary="Download an evidence file (the read is audited)")

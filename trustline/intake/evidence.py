@@ -60,7 +60,7 @@ def evidence_attach(
             item=item,
             original_name=name[:255],
             content_type=info.content_type,
-            extension=info.extension,
+            extension=f".{info.extension}",  # the model keeps the dot (file names are built from it)
             size=info.size,
             sha256=info.sha256,
             uploaded_at=clock.now(),

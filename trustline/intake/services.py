@@ -19,6 +19,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import IntegrityError, transaction
 
@@ -28,9 +29,10 @@ from trustline.audit.services import AuditEvent, audit_record_many
 from trustline.cases.models import Case
 from trustline.cases.services import CaseDefaults, CaseIncrement, CaseKey, cases_add_reports, cases_for_keys
 from trustline.core import clock
+from trustline.core.conf import option
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from trustline.core.ids import uuid7
-from trustline.intake.canonical import UrlRejected, canonical_platform_id, canonicalize_url
+from trustline.intake.canonical import UrlRejected, UrlRules, canonical_platform_id, canonicalize_url, load_rules
 from trustline.intake.choices import Channel, TimelineKind
 from trustline.intake.models import IdempotencyRecord, Report, ReportItem, TimelineEvent
 from trustline.intake.schemas import ReportIn
@@ -74,6 +76,16 @@ class SubmitResult:
     report: Report
     items: list[ReportItem]
     created: bool
+
+
+@lru_cache(maxsize=4)
+def _rules_from(path: str) -> UrlRules:
+    return load_rules(path or None)
+
+
+def url_rules() -> UrlRules:
+    """The deployment's URL rules (``TRUSTLINE_URL_RULES_FILE``), else the packaged ones; compiled once per file."""
+    return _rules_from(option("URL_RULES_FILE"))
 
 
 def categories_by_code() -> dict[str, Category]:
@@ -127,7 +139,7 @@ def report_prepare(*, data: ReportIn, categories: dict[str, Category]) -> Prepar
             continue
         try:
             if item.url:
-                canonical = canonicalize_url(item.url)
+                canonical = canonicalize_url(item.url, url_rules())
             else:
                 canonical = canonical_platform_id(item.kind, item.platform_id or "")
         except UrlRejected as exc:

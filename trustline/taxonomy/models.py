@@ -12,6 +12,8 @@ class Category(models.Model):
     KEYWORD_* keys of the DSA Transparency Database, so statements of reasons
     and transparency reports can be produced without a second mapping.
     ``restricted`` categories (child safety) need a clearance to review.
+    ``severity_tier`` (1 most severe .. 3) is read by triage when a case is
+    triaged; changing it affects cases triaged afterwards, not running ones.
     """
 
     code = models.SlugField(max_length=64, unique=True)
@@ -21,6 +23,12 @@ class Category(models.Model):
     dsa_category = models.CharField(max_length=80)
     dsa_keywords = models.JSONField(default=list, blank=True)
     restricted = models.BooleanField(default=False)
+    # 1 is the most severe. Drives triage: the SLA tier and the largest priority component.
+    severity_tier = models.PositiveSmallIntegerField(
+        choices=[(1, "Tier 1 (most severe)"), (2, "Tier 2"), (3, "Tier 3")],
+        default=3,
+        help_text="1 = threat to life and similar; 3 = other policy violations. Sets SLA targets and priority.",
+    )
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=100)
 

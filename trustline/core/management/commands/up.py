@@ -2,10 +2,11 @@
 
 1. Create the data directory, migrate, collect static files.
 2. Load the demo programme if the database has no organisation yet.
-3. Start the background worker (``trustline db_worker``) and the web server
-   (``trustline serve``) as child processes, each in its own process group so
-   a Ctrl-C in the terminal reaches them once, through us, not twice.
-4. Forward SIGINT/SIGTERM to both; when either child dies, stop the other and
+3. Start the background worker (``trustline db_worker``), the web server
+   (``trustline serve``) and, where it exists, the periodic-job scheduler
+   (``trustline scheduler``) as child processes, each in its own process
+   group so a Ctrl-C in the terminal reaches them once, through us, not twice.
+4. Forward SIGINT/SIGTERM to them; when any child dies, stop the others and
    exit with the dead child's status. The children also get SIGTERM if this
    process is killed outright (Linux ``PR_SET_PDEATHSIG``), so nothing is
    left running behind a ``kill -9``.
@@ -27,7 +28,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
@@ -69,13 +70,13 @@ class Command(BaseCommand):
         bind: str = options["bind"]
         if bind.startswith("unix:") or ":" not in bind:
             raise CommandError("--bind must be host:port, e.g. 127.0.0.1:8000")
-        self.prepare(load_demo=not options["no_demo"])
-        connections.close_all()  # the children open their own; do not hold SQLite's lock meanwhile
         url = _public_url(bind)
+        self.prepare(load_demo=not options["no_demo"], url=url)
+        connections.close_all()  # the children open their own; do not hold SQLite's lock meanwhile
         children = self.start_children(bind)
         self.supervise(children, url)
 
-    def prepare(self, *, load_demo: bool) -> None:
+    def prepare(self, *, load_demo: bool, url: str) -> None:
         Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
         self.stdout.write("Migrating the database…")
@@ -87,7 +88,7 @@ class Command(BaseCommand):
             return
         if not Organisation.objects.exists():
             self.stdout.write("Empty database: loading the demo programme (trustline seed_demo)…")
-            call_command("seed_demo")
+            call_command("seed_demo", url=url)
         else:
             from trustline.demo.services import demo_reminder
 
@@ -97,15 +98,17 @@ class Command(BaseCommand):
 
     def start_children(self, bind: str) -> dict[str, subprocess.Popen[bytes]]:
         preexec = _die_with_parent()
+        manage = [sys.executable, "-m", "trustline.manage"]
         commands = {
-            "worker": [sys.executable, "-m", "trustline.manage", "db_worker", "--no-reload"],
-            "server": [sys.executable, "-m", "trustline.manage", "serve", "--bind", bind, "--access-log"],
+            "worker": [*manage, "db_worker", "--no-reload"],
+            "server": [*manage, "serve", "--bind", bind, "--access-log"],
         }
+        if "scheduler" in get_commands():  # enqueues periodic jobs for the worker
+            commands["scheduler"] = [*manage, "scheduler"]
         children: dict[str, subprocess.Popen[bytes]] = {}
         for name, command in commands.items():
-            children[name] = subprocess.Popen(
-                command, start_new_session=True, preexec_fn=preexec
-            )
+            # preexec_fn is unsafe only with threads running; this process has none.
+            children[name] = subprocess.Popen(command, start_new_session=True, preexec_fn=preexec)
         return children
 
     def supervise(self, children: dict[str, subprocess.Popen[bytes]], url: str) -> None:

@@ -1,0 +1,118 @@
+"""Cross-partner deduplication: the same content, however it is spelled, lands in one case."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trustline.cases.models import Case
+from trustline.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+
+Payload = Callable[..., dict[str, Any]]
+
+
+def case_of(response: Any, position: int = 0) -> Case:
+    assert response.status_code == 201, response.content
+    return Case.objects.get(pk=response.json()["items"][position]["case_id"])
+
+
+def test_two_partners_reporting_one_post_make_one_case(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload
+):
+    sudan = sudan_api.submit(report_payload(
+        items=[{"url": "https://m.kite.example/posts/5512?utm_source=x", "kind": "post"}],
+    ))
+    pakistan = pakistan_api.submit(report_payload(
+        items=[{"url": "https://kite.example/posts/5512", "kind": "post"}], country="PK",
+    ))
+
+    case = case_of(sudan)
+    assert case_of(pakistan).pk == case.pk
+    assert sudan.json()["items"][0]["url"] == pakistan.json()["items"][0]["url"] == "https://kite.example/posts/5512"
+    case.refresh_from_db()
+    assert case.item_count == 2
+    assert case.partner_count == 2
+    assert case.canonical_url == "https://kite.example/posts/5512"
+    assert Case.objects.count() == 1
+
+
+def test_the_same_partner_reporting_twice_counts_once(sudan_api: ApiClient, report_payload: Payload):
+    url = "https://kite.example/posts/77"
+    first = case_of(sudan_api.submit(report_payload(items=[{"url": url, "kind": "post"}])))
+    second = case_of(sudan_api.submit(report_payload(items=[{"url": url + "#replies", "kind": "post"}])))
+
+    assert first.pk == second.pk
+    second.refresh_from_db()
+    assert second.item_count == 2
+    assert second.partner_count == 1
+
+
+def test_different_posts_make_different_cases(sudan_api: ApiClient, report_payload: Payload):
+    response = sudan_api.submit(report_payload(items=[
+        {"url": "https://kite.example/posts/1", "kind": "post"},
+        {"url": "https://kite.example/posts/2", "kind": "post"},
+        {"platform_id": "1", "kind": "post"},
+    ]))
+
+    case_ids = {item["case_id"] for item in response.json()["items"]}
+    assert len(case_ids) == 3
+    assert Case.objects.filter(partner_count=1, item_count=1).count() == 3
+
+
+def test_a_platform_identifier_dedups_across_partners(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload
+):
+    sudan = sudan_api.submit(report_payload(items=[{"platform_id": "acct-4471", "kind": "account"}]))
+    pakistan = pakistan_api.submit(report_payload(items=[{"platform_id": " acct-4471 ", "kind": "account"}]))
+
+    assert case_of(sudan).pk == case_of(pakistan).pk
+    assert Case.objects.get().partner_count == 2
+
+
+def test_imminent_harm_on_any_report_marks_the_case(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload
+):
+    items = [{"url": "https://kite.example/posts/9001", "kind": "post"}]
+    case = case_of(sudan_api.submit(report_payload(items=items)))
+    assert case.imminent_harm is False
+
+    pakistan_api.submit(report_payload(items=items, imminent_harm=True, imminent_harm_reason="Named target."))
+
+    case.refresh_from_db()
+    assert case.imminent_harm is True
+
+
+def test_known_platform_aliases_dedup(sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload):
+    sudan = sudan_api.submit(report_payload(
+        items=[{"url": "https://youtu.be/dQw4w9WgXcQ?si=tracking", "kind": "media"}],
+    ))
+    pakistan = pakistan_api.submit(report_payload(
+        items=[{"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=share", "kind": "media"}],
+    ))
+
+    assert case_of(sudan).pk == case_of(pakistan).pk
+
+
+def test_a_deployment_adds_its_own_platform_rules_in_configuration(
+    settings: Any, tmp_path: Path, sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload
+):
+    def report_both() -> tuple[Case, Case]:
+        sudan = sudan_api.submit(report_payload(items=[{"url": "https://m.peer.example/v/31", "kind": "post"}]))
+        pakistan = pakistan_api.submit(report_payload(items=[{"url": "https://peer.example/v/31", "kind": "post"}]))
+        return case_of(sudan), case_of(pakistan)
+
+    before = report_both()
+    rules = {"version": 1, "platforms": [{"name": "peer", "host": "peer.example", "aliases": ["m.peer.example"]}]}
+    rules_file = tmp_path / "url_rules.json"
+    rules_file.write_text(json.dumps(rules), encoding="utf-8")
+    settings.TRUSTLINE = {**settings.TRUSTLINE, "URL_RULES_FILE": str(rules_file)}
+    after = report_both()
+
+    assert before[0].pk != before[1].pk
+    assert after[0].pk == after[1].pk == before[1].pk
