@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -16,6 +17,7 @@ from trustline.accounts.auth import ANY_AUTH
 from trustline.core.api import router as core_router
 from trustline.core.exceptions import ApplicationError
 from trustline.intake.api import router as intake_router
+from trustline.platforms.api import router as platforms_router
 from trustline.taxonomy.api import router as taxonomy_router
 from trustline.triage.api import router as triage_router
 
@@ -77,6 +79,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         name = ".".join(loc) or "body"
         kind = error.get("type", "")
         message = "unknown field: not part of this API" if kind == "extra_forbidden" else str(error.get("msg", ""))
+        if loc == ["payload"] and kind == "missing":
+            # An empty body: name what the client controls, not our parameter name.
+            name, message = "body", "the request body is empty: send a JSON object"
         fields.setdefault(name, []).append(message)
     first = next(iter(fields.items()), ("body", ["invalid"]))
     more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
@@ -103,13 +108,20 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         )
     if isinstance(cause, RequestDataTooBig):
         return on_too_big(request, cause)
+    if isinstance(cause, UnicodeDecodeError):
+        return error_response(request, 400, f"Malformed JSON: the body is not UTF-8 (byte {cause.start})",
+                              "malformed_json")
+    if isinstance(cause, RecursionError):
+        return error_response(request, 400, "Malformed JSON: nested too deeply", "malformed_json")
     return error_response(request, exc.status_code, str(exc), "http_error")
 
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
     return error_response(
-        request, 413, "The request body is too large (limit 5 MB). Split the report or use the bulk CSV upload.",
+        request, 413,
+        f"The request body is too large (limit {limit_mb:g} MB). Split the report or use the bulk CSV upload.",
         "too_large",
     )
 
@@ -123,4 +135,5 @@ api.add_router("/reports", intake_router)
 api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/keys", accounts_router)
 api.add_router("/triage", triage_router)
+api.add_router("/platforms", platforms_router)
 api.add_router("", core_router)

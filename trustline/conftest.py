@@ -48,6 +48,23 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - test persona password
 # --------------------------------------------------------------------------------------------
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the migrated data (taxonomy, content types) afterwards.
+
+    A ``transaction=True`` test ends with a flush that empties every table,
+    including what migrations seeded. With ``serialized_rollback`` the data is
+    put back and Django skips re-running ``post_migrate`` (which would re-create
+    content types under new ids and make the next serialized restore collide).
+    Mixing transactional tests with and without it breaks whichever runs next,
+    so the suite applies it to all of them.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            serialized = pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True})
+            item.add_marker(serialized, append=False)  # first, so it is the closest marker
+
+
 @pytest.fixture(autouse=True)
 def _evidence_in_tmp(settings: Any, tmp_path: Path) -> None:
     """Uploaded evidence goes to a per-test directory, never to ``var/media``."""

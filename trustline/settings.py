@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "trustline.intake",
     "trustline.notifications",
     "trustline.triage",
+    "trustline.platforms",
     "trustline.demo",
 ]
 
@@ -224,6 +225,33 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
 OUTBOX_WEBHOOK_TIMEOUT_SECONDS = env_int("OUTBOX_WEBHOOK_TIMEOUT_SECONDS", 10)
 OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+# --- Platform connector (trustline.platforms) -----------------------------------
+# How Trustline describes reported content and carries out enforcement on the
+# platform. PLATFORM_CONNECTOR: "demo" (the built-in demo platform Kite),
+# "manual" (reviewers act in the platform's own tools and confirm), "webhook"
+# (signed HTTP calls, retried through the outbox) or the dotted path of your own
+# PlatformConnector subclass. Default: demo with DEBUG, manual without.
+_PLATFORM_CONNECTORS = {
+    "demo": "trustline.platforms.connectors.DemoPlatformConnector",
+    "manual": "trustline.platforms.connectors.ManualConnector",
+    "webhook": "trustline.platforms.connectors.WebhookConnector",
+}
+_platform_connector = env_str("PLATFORM_CONNECTOR", "demo" if DEBUG else "manual")
+PLATFORM_CONNECTOR: dict[str, Any] = {
+    "BACKEND": _PLATFORM_CONNECTORS.get(_platform_connector, _platform_connector),
+    "OPTIONS": (
+        {
+            "URL": env_str("PLATFORM_WEBHOOK_URL", ""),
+            "SECRET": env_str("PLATFORM_WEBHOOK_SECRET", ""),  # whsec_...; or PLATFORM_WEBHOOK_SECRET_FILE
+            "DESCRIBE_URL": env_str("PLATFORM_DESCRIBE_URL", ""),
+            "DESCRIBE_TIMEOUT_SECONDS": env_int("PLATFORM_DESCRIBE_TIMEOUT_SECONDS", 3),
+            "ORGANISATION": env_str("PLATFORM_ORGANISATION", ""),  # slug of the platform team's organisation
+        }
+        if _platform_connector == "webhook"
+        else {}
+    ),
+}
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

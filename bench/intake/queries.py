@@ -20,10 +20,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import PostgresDatabase, SqliteDatabase  # noqa: E402 - after the path tweak
+from stack import PostgresDatabase, SqliteDatabase
 
 
 def main() -> None:
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--show-sql", action="store_true")
+    parser.add_argument("--bulk", type=int, default=0, metavar="ROWS",
+                        help="instead: one CSV upload of ROWS single-item rows; count its queries by kind")
     parser.add_argument("--breakdown", action="store_true",
                         help="CPU and wall time per step of the request path (wraps the service functions)")
     args = parser.parse_args()
@@ -85,6 +88,9 @@ def run(args: argparse.Namespace) -> None:
             raise SystemExit(f"HTTP {response.status_code}: {response.content[:300]!r}")
 
     post(0)
+    if args.bulk:
+        bulk(args, client, install_timers() if args.breakdown else None)
+        return
     with CaptureQueriesContext(connection) as ctx:
         post(1)
     print(f"{len(ctx.captured_queries)} queries for one single-item report ({connection.vendor}):")
@@ -116,6 +122,39 @@ def run(args: argparse.Namespace) -> None:
         print(f"  {'whole request (test client)':<48} {1000 * elapsed / args.n:8.2f} {1000 * cpu / args.n:8.2f}")
         for name, (wall, cpu_time, calls) in timers.items():
             print(f"  {name:<48} {1000 * wall / args.n:8.2f} {1000 * cpu_time / args.n:8.2f}  ({calls / args.n:.1f}x)")
+
+
+def bulk(args: argparse.Namespace, client: Any, timers: dict[str, list[float]] | None) -> None:
+    """One CSV upload of ``args.bulk`` rows: time, CPU and the queries grouped by their first words."""
+    from collections import Counter
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = "".join(f"https://social.example/q/bulk/{n},post,impersonation,Fake account,KE,sw,true\n"
+                   for n in range(args.bulk))
+    data = ("url,kind,category,explanation,country,language,bona_fide\n" + rows).encode()
+    upload = SimpleUploadedFile("bulk.csv", data, content_type="text/csv")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/reports/bulk", {"file": upload})
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    body = response.json()
+    print(f"HTTP {response.status_code}: {body.get('accepted_rows')} rows accepted in {elapsed:.2f}s "
+          f"({cpu:.2f}s CPU) = {args.bulk / elapsed:.0f} items/s")
+    kinds = Counter(" ".join(q["sql"].split()[:3])[:60] for q in ctx.captured_queries)
+    seconds = Counter[str]()
+    for q in ctx.captured_queries:
+        seconds[" ".join(q["sql"].split()[:3])[:60]] += float(q["time"])
+    print(f"{len(ctx.captured_queries)} queries:")
+    for kind, n in kinds.most_common(15):
+        print(f"  {n:6d} x  {seconds[kind]:6.2f}s  {kind}")
+    if timers is not None:
+        print(f"\n  {'step':<48} {'wall s':>8} {'CPU s':>8}")
+        for name, (wall, cpu_time, calls) in timers.items():
+            if calls:
+                print(f"  {name:<48} {wall:8.2f} {cpu_time:8.2f}  ({calls}x)")
 
 
 def install_timers() -> dict[str, list[float]]:
@@ -156,6 +195,14 @@ def install_timers() -> dict[str, list[float]]:
     wrap(services, "audit_record_many", "    audit_record_many")
     wrap(BaseDatabaseWrapper, "commit", "  COMMIT")
     wrap(api, "ack_out", "ack_out (response dict)")
+    from trustline.intake import bulk as bulk_module
+
+    wrap(api, "bulk_submit", "bulk_submit")
+    wrap(bulk_module, "_read_rows", "  _read_rows (decode, sniff)")
+    wrap(bulk_module, "_parse_item", "  _parse_item (ItemIn per row)")
+    wrap(bulk_module, "_prepare_group", "  _prepare_group (ReportIn + report_prepare)")
+    wrap(bulk_module, "reports_persist", "  reports_persist")
+    wrap(bulk_module, "audit_record", "  audit_record (bulk.uploaded)")
     return timers
 
 

@@ -33,6 +33,7 @@ class Perm(enum.StrEnum):
     AUDIT_VIEW = "audit.view"
     CASE_VIEW = "case.view"
     CASE_RETIER = "case.retier"
+    ENFORCEMENT_APPLY = "enforcement.apply"  # ask the platform to act on content, confirm manual actions
 
 
 _PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
@@ -41,8 +42,8 @@ _STAFF_READ = {Perm.REPORT_VIEW_ALL, Perm.CASE_VIEW, Perm.EVIDENCE_VIEW}
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.PARTNER_ANALYST: frozenset(_PARTNER),
     Role.PARTNER_ADMIN: frozenset(_PARTNER | {Perm.APIKEY_MANAGE_OWN}),
-    Role.REVIEWER: frozenset(_STAFF_READ),
-    Role.ESCALATION_LEAD: frozenset(_STAFF_READ | {Perm.CASE_RETIER}),
+    Role.REVIEWER: frozenset(_STAFF_READ | {Perm.ENFORCEMENT_APPLY}),
+    Role.ESCALATION_LEAD: frozenset(_STAFF_READ | {Perm.CASE_RETIER, Perm.ENFORCEMENT_APPLY}),
     Role.LAW_ENFORCEMENT_LIAISON: frozenset(_STAFF_READ),
     Role.PROGRAMME_MANAGER: frozenset(_STAFF_READ | {Perm.PARTNER_MANAGE, Perm.APIKEY_MANAGE_ALL}),
     Role.POLICY_ANALYST: frozenset(_STAFF_READ),

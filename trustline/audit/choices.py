@@ -25,3 +25,7 @@ class AuditAction(models.TextChoices):
     CASE_REPRIORITISED = "case.reprioritised"
     SLA_BREACHED = "sla.breached"
     SLA_POLICY_CHANGED = "sla_policy.changed"
+    # Enforcement on the platform (trustline.platforms)
+    ENFORCEMENT_REQUESTED = "enforcement.requested"
+    ENFORCEMENT_APPLIED = "enforcement.applied"
+    ENFORCEMENT_CONFIRMED = "enforcement.confirmed"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from trustline.audit.choices import AuditAction
 
 
 class AuditEntry(models.Model):
@@ -21,7 +20,9 @@ class AuditEntry(models.Model):
     actor = models.CharField(max_length=64, help_text="user:<id>, api_key:<id> or system")
     actor_label = models.CharField(max_length=200, blank=True)
     organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
+    # Values come from AuditAction; no ``choices=`` here so that adding an action
+    # (append-only, see choices.py) never needs a schema migration.
+    action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict)

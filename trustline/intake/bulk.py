@@ -82,6 +82,18 @@ def _parse_bool(value: str, column: str) -> bool:
     raise ValueError(f"{column} must be true or false, not {value!r}")
 
 
+def _delimiter(header_line: str) -> str:
+    """Comma by default; semicolon or tab when the header uses them (spreadsheets in many locales do).
+
+    Only the delimiter is guessed, from the header line, which holds column names
+    only: guessing the quote character from reported text (full of apostrophes
+    in many languages) misreads valid files.
+    """
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     max_bytes = limit("MAX_BULK_BYTES")
     if upload.size is not None and upload.size > max_bytes:
@@ -100,11 +112,8 @@ def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dic
         ) from exc
     if "\x00" in text:
         raise ValidationFailed.field("file", "the file contains NUL bytes: it is not a CSV text file")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:

@@ -9,10 +9,21 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from trustline.accounts.context_processors import request_actor
-from trustline.accounts.permissions import SYSTEM
+from trustline.accounts.models import User
+from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.triage.models import SlaBreach, SlaPolicy, SweepRun
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The person using the admin; a superuser without a membership is still recorded as themselves."""
+    actor = request_actor(request)
+    if actor is not None:
+        return actor
+    user = request.user
+    assert isinstance(user, User)  # the admin only lets signed-in staff in
+    return Actor(kind="user", organisation=None, user=user)
 
 
 @admin.register(SlaPolicy)
@@ -25,7 +36,7 @@ class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
         # The admin runs this inside its own transaction, so the audit entry commits with the change.
         super().save_model(request, obj, form, change)
         audit_record(
-            actor=request_actor(request) or SYSTEM,
+            actor=admin_actor(request),
             action=AuditAction.SLA_POLICY_CHANGED,
             target=obj,
             data={

@@ -31,8 +31,11 @@ The formula, component by component (points are integers):
    partner with no record, so a new partner is never starved and a prolific
    one cannot buy the top of the queue. The *best* reporter counts, so another
    partner joining a case never lowers its priority.
-8. ``waiting``: 5 points per full hour since the case was opened, without a
-   cap: every case eventually outranks any fresh case, so nothing starves.
+8. ``waiting``: ``100 * log2(1 + hours / 24)`` rounded, counting full hours
+   since the case was opened: 100 after a day, 200 after three, 300 after a
+   week, 500 after a month. It never stops growing, so every case eventually
+   outranks any fresh case and nothing starves; it grows slowly, so a backlog
+   of old tier 3 cases does not bury today's threat to life.
 9. ``sla_breach``: 100 once the acknowledge target was missed, 200 once the
    decide target was missed (set by the SLA sweeper).
 
@@ -60,7 +63,7 @@ CRISIS_MAX = 300
 PRECISION_PRIOR_DECISIONS = 10  # a prior of 5 violating, 5 not: a new partner sits at exactly 50 %
 PRECISION_SPAN = 100  # p in (0, 1) maps into (-50, +50)
 PRECISION_BOUND = PRECISION_SPAN // 2
-WAIT_POINTS_PER_HOUR = 5
+WAIT_POINTS_PER_DOUBLING = 100  # of the wait, counted in days
 ACK_BREACH_POINTS = 100
 DECIDE_BREACH_POINTS = 200
 
@@ -140,7 +143,7 @@ def best_precision_points(records: Sequence[PrecisionRecord]) -> int:
 
 def waiting_points(waited: dt.timedelta) -> int:
     hours = max(0, int(waited.total_seconds() // 3600))
-    return WAIT_POINTS_PER_HOUR * hours
+    return round(WAIT_POINTS_PER_DOUBLING * math.log2(1 + hours / 24))
 
 
 def compute_priority(inputs: PriorityInputs) -> Priority:

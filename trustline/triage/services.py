@@ -19,7 +19,11 @@
    nothing, and triage is idempotent.
 5. Tell the partners: a ``triaged`` timeline event (tier and decide-by time)
    for every reported item of the case; a report whose every item is triaged
-   moves from ``received`` to ``triaged``. Audit ``case.triaged``.
+   moves from ``received`` to ``triaged`` (checked under a lock on the report,
+   so two workers finishing its last two cases cannot both miss it). Audit
+   ``case.triaged``; all audit entries of a batch are appended under one lock,
+   taken last (lock order everywhere: cases, then reports, then the audit
+   chain head), so triage never deadlocks with intake or the sweeper.
 
 A case that receives more items after triage has ``item_count`` above
 ``scored_item_count``; ``triage_pending`` then rescores it (step 2 and 4,
@@ -63,7 +67,7 @@ from trustline.triage.selectors import (
     triage_case_get,
 )
 
-BATCH_SIZE = 100
+BATCH_SIZE = 50  # small batches: on SQLite a batch holds the write lock (about 5 ms per case)
 MAX_REASON_CHARS = 2000
 
 # Triaged open cases that gained items since their priority was computed (partial index case_rescore_idx).
@@ -121,12 +125,22 @@ def _timeline_triaged(*, case_ids: list[uuid.UUID], data_for: dict[uuid.UUID, di
     TimelineEvent.objects.bulk_create(events, batch_size=1000)
     report_ids = {report_id for _, report_id, _ in rows}
     if report_ids:
-        # A report is triaged once every one of its items' cases is.
-        (
-            Report.objects.filter(pk__in=report_ids, status=ReportStatus.RECEIVED)
-            .exclude(Exists(ReportItem.objects.filter(report_id=OuterRef("pk"), case__triaged_at__isnull=True)))
-            .update(status=ReportStatus.TRIAGED)
+        # A report is triaged once every one of its items' cases is. Lock the
+        # reports first (in id order): two workers triaging different cases of
+        # one report then check one after the other, and the second one's
+        # check, a new statement, sees the first one's committed cases.
+        waiting = list(
+            Report.objects.select_for_update()
+            .filter(pk__in=report_ids, status=ReportStatus.RECEIVED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
+        if waiting:
+            (
+                Report.objects.filter(pk__in=waiting, status=ReportStatus.RECEIVED)
+                .exclude(Exists(ReportItem.objects.filter(report_id=OuterRef("pk"), case__triaged_at__isnull=True)))
+                .update(status=ReportStatus.TRIAGED)
+            )
 
 
 def _partner_view(scored: Scored) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from trustline.conftest import ApiClient, assert_error, kite_url
 from trustline.core import clock
@@ -207,3 +209,52 @@ def test_the_export_lists_own_items_only(sudan_api: ApiClient, pakistan_api: Api
 
 def test_anonymous_cannot_export(api: ApiClient):
     assert_error(api.get("/reports/export.csv"), 401, "unauthenticated")
+
+
+def test_staff_export_every_partners_items(
+    session_api: SessionApi, reviewer_rita: Any, sudan_api: ApiClient, pakistan_api: ApiClient,
+    report_payload: Payload,
+):
+    ids = {sudan_api.submit(report_payload()).json()["id"], pakistan_api.submit(report_payload()).json()["id"]}
+
+    response = session_api(reviewer_rita).get("/reports/export.csv")
+
+    assert {row["report_id"] for row in csv.DictReader(io.StringIO(response.content.decode()))} == ids
+
+
+# --------------------------------------------------------------------------------------------
+# Query counts do not grow with the number of reports
+# --------------------------------------------------------------------------------------------
+
+
+def queries_for(client: ApiClient, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def test_listing_and_exporting_cost_the_same_queries_for_2_or_12_reports(
+    sudan_api: ApiClient, report_payload: Payload
+):
+    two_items = [{"url": kite_url(), "kind": "post"}, {"url": kite_url(), "kind": "post"}]
+    for _ in range(2):
+        sudan_api.submit(report_payload(items=[dict(i, url=kite_url()) for i in two_items]))
+    few = (queries_for(sudan_api, "/reports"), queries_for(sudan_api, "/reports/export.csv"))
+    for _ in range(10):
+        sudan_api.submit(report_payload(items=[dict(i, url=kite_url()) for i in two_items]))
+
+    many = (queries_for(sudan_api, "/reports"), queries_for(sudan_api, "/reports/export.csv"))
+
+    assert many == few
+
+
+def test_reading_a_report_costs_the_same_queries_for_1_or_50_items(sudan_api: ApiClient, report_payload: Payload):
+    small = sudan_api.submit(report_payload()).json()["id"]
+    large = sudan_api.submit(report_payload(items=[{"url": kite_url(), "kind": "post"} for _ in range(50)])).json()[
+        "id"
+    ]
+
+    assert queries_for(sudan_api, f"/reports/{large}") == queries_for(sudan_api, f"/reports/{small}")

@@ -6,6 +6,7 @@ named; none of them is a 500.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -328,10 +329,25 @@ def test_it_refuses_json_that_is_not_an_object(sudan_api: ApiClient, raw: str):
 
 
 def test_it_refuses_an_empty_body(sudan_api: ApiClient):
-    response = sudan_api.post("/reports", raw="")
+    body = assert_error(sudan_api.post("/reports", raw=""), 422, "invalid", "body")
 
-    assert response.status_code in {400, 422}, response.content
-    assert response.json()["code"] in {"malformed_json", "invalid"}
+    assert body["message"] == "body: the request body is empty: send a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"), [(b'{"items": "\xff\xfe"}', "not UTF-8"), (b"[" * 100_000, "nested too deeply")]
+)
+def test_it_refuses_undecodable_json_with_400(sudan_api: ApiClient, raw: bytes, reason: str):
+    body = assert_error(sudan_api.post("/reports", raw=raw), 400, "malformed_json")
+
+    assert reason in body["message"]
+
+
+def test_a_repeated_key_in_the_json_cannot_smuggle_an_unknown_field(sudan_api: ApiClient, report_payload: Payload):
+    raw = json.dumps(report_payload())[:-1] + ', "bona_fide": false}'
+
+    assert_error(sudan_api.post("/reports", raw=raw), 422, "invalid", "bona_fide")
+    nothing_stored()
 
 
 def test_it_refuses_an_over_long_idempotency_key(sudan_api: ApiClient, report_payload: Payload):

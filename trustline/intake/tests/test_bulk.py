@@ -235,6 +235,17 @@ def test_more_than_10000_rows_is_refused_with_413(pakistan_api: ApiClient):
     assert Report.objects.count() == 0
 
 
+def test_a_file_over_the_size_limit_is_refused_with_413_before_parsing(settings: Any, pakistan_api: ApiClient):
+    settings.TRUSTLINE = {**settings.TRUSTLINE, "MAX_BULK_BYTES": 1024 * 1024}
+    content = make_csv([row(explanation="x" * 10_000) for _ in range(120)])
+    assert len(content) > 1024 * 1024
+
+    body = assert_error(upload(pakistan_api, content), 413, "too_large", "file")
+
+    assert "larger than 1 MB" in body["message"]
+    assert Report.objects.count() == 0
+
+
 def test_a_request_without_a_file_names_the_field(pakistan_api: ApiClient):
     response = pakistan_api.client.post(
         "/api/v1/reports/bulk", data={"all_or_nothing": "true"}, headers={"Authorization": f"Bearer {pakistan_api.key}"}

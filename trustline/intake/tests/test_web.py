@@ -224,6 +224,22 @@ def test_a_double_submit_with_the_same_form_token_creates_one_report(amal: Clien
     assert "it was not sent twice" in amal.get(second["Location"]).content.decode()
 
 
+def test_reusing_a_sent_form_with_changes_says_so_and_offers_a_fresh_token(amal: Client) -> None:
+    data = form_data()
+    amal.post(NEW, data)
+    changed = amal.post(NEW, {**data, "explanation": "Edited after sending."})
+    html = changed.content.decode()
+    assert changed.status_code == 200
+    assert Report.objects.count() == 1
+    assert "This form was already sent once" in html
+    assert data["idempotency_key"] not in html  # a new token, so "Send" again makes a new report
+    fresh = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', html)
+    assert fresh is not None
+    assert amal.post(NEW, {**data, "explanation": "Edited after sending.",
+                           "idempotency_key": fresh.group(1)}).status_code == 302
+    assert Report.objects.count() == 2
+
+
 def test_a_refused_evidence_file_keeps_the_report_and_says_which_file_and_why(amal: Client) -> None:
     bad = SimpleUploadedFile("notes.txt", b"<html><script>x</script></html>", content_type="text/plain")
     good = SimpleUploadedFile("shot.png", png(), content_type="image/png")

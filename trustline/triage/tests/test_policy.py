@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError
 
 from trustline.accounts.models import User
+from trustline.audit.models import AuditEntry
 from trustline.taxonomy.models import Category
 from trustline.triage.models import SlaPolicy
 from trustline.triage.selectors import sla_targets_for
@@ -93,3 +94,23 @@ def test_the_case_keeps_the_policy_it_was_triaged_under(analyst_amal: User, subm
     }
     assert case.ack_due_at == T0 + dt.timedelta(minutes=30)
     assert case.decide_due_at == T0 + dt.timedelta(hours=4)
+
+
+def test_a_policy_added_in_the_admin_is_audited(client):
+    root = User.objects.create_superuser(username="root", email="root@example.org", password="x" * 12)
+    client.force_login(root)
+    doxxing = Category.objects.get(code="doxxing")
+
+    response = client.post(
+        "/admin/triage/slapolicy/add/",
+        {"name": "Doxxing in Sudan", "tier": "2", "category": doxxing.pk, "country": "SD",
+         "ack_minutes": 30, "decide_minutes": 240, "is_active": "on"},
+    )
+
+    assert response.status_code == 302, response.content
+    created = SlaPolicy.objects.get(name="Doxxing in Sudan")
+    entry = AuditEntry.objects.get(action="sla_policy.changed", target_id=str(created.pk))
+    assert entry.actor == f"user:{root.pk}"
+    assert entry.data["created"] is True
+    assert (entry.data["category"], entry.data["country"], entry.data["ack_minutes"]) == ("doxxing", "SD", 30)
+    assert chosen() == "Doxxing in Sudan"

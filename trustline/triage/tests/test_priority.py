@@ -137,8 +137,11 @@ def test_a_new_partner_outranks_a_known_bad_one_but_not_a_more_severe_case():
     assert poor_record.score > tier_3_excellent.score
 
 
-def test_a_long_wait_eventually_outranks_a_fresh_tier_1_case():
+def test_a_long_wait_eventually_outranks_a_fresh_tier_1_case_but_not_a_fresh_imminent_threat():
     fresh_tier_1 = compute_priority(PriorityInputs(tier=1))
-    old_tier_3 = compute_priority(PriorityInputs(tier=3, waited=dt.timedelta(days=5)))
+    fresh_imminent = compute_priority(PriorityInputs(tier=1, imminent=True))
+    week_old_tier_3 = compute_priority(PriorityInputs(tier=3, waited=dt.timedelta(days=7)))
+    month_old_tier_3 = compute_priority(PriorityInputs(tier=3, waited=dt.timedelta(days=35)))
 
-    assert old_tier_3.score > fresh_tier_1.score
+    assert week_old_tier_3.components["waiting"] == 300
+    assert week_old_tier_3.score < fresh_tier_1.score < month_old_tier_3.score < fresh_imminent.score

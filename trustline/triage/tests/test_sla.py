@@ -59,8 +59,8 @@ def test_a_breach_raises_the_priority_with_a_breach_component(tier_2_case, lead_
     tier_2_case.refresh_from_db()
     assert tier_2_case.ack_breached and not tier_2_case.decide_breached
     assert tier_2_case.priority_components["sla_breach"] == 100
-    assert tier_2_case.priority_components["waiting"] == 125
-    assert tier_2_case.priority == 300 + 100 + 125
+    assert tier_2_case.priority_components["waiting"] == 103  # round(100 * log2(1 + 25/24))
+    assert tier_2_case.priority == 300 + 100 + 103
 
     sla_sweep(now=T0 + 73 * HOUR)
     tier_2_case.refresh_from_db()

@@ -166,8 +166,8 @@ def test_another_partner_reporting_a_triaged_case_raises_its_priority_and_gets_t
     assert after.tier == before.tier == 2
     assert after.decide_due_at == before.decide_due_at  # deadlines never move later on their own
     assert after.priority_components["reporters"] == 60
-    assert after.priority_components["waiting"] == 10
-    assert after.priority == before.priority + 70
+    assert after.priority_components["waiting"] == 12  # round(100 * log2(1 + 2/24))
+    assert after.priority == before.priority + 60 + 12
     assert audit_actions(after)[-1] == "case.reprioritised"
     timeline = pakistan_api.get(f"/reports/{second.report.pk}").json()["timeline"]
     assert [e["kind"] for e in timeline] == ["received", "triaged"]

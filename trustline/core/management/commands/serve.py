@@ -27,6 +27,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 APP = "trustline.wsgi:application"
+SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented place for worker heartbeat files
 
 
 def cpu_count() -> int:
@@ -84,8 +85,8 @@ def gunicorn_argv(
         argv += ["--access-logfile", "-"]
     if preload:
         argv.append("--preload")
-    if os.path.isdir("/dev/shm"):  # noqa: PTH112 - heartbeat files on tmpfs, never a slow disk
-        argv += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108 - gunicorn's documented recommendation
+    if os.path.isdir(SHM):  # noqa: PTH112 - heartbeat files on tmpfs, never a slow disk
+        argv += ["--worker-tmp-dir", SHM]
     return argv
 
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
     help = "Run the production web server (gunicorn) for Trustline."
 
     # The server loads settings itself, in every worker; no system checks here.
-    requires_system_checks: list[str] = []  # noqa: RUF012 - Django's own attribute type
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="host:port or unix:PATH (default %(default)s)")

@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import os
 import signal
 import subprocess
 import sys
@@ -32,7 +34,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-STOP_GRACE_SECONDS = 15
+STOP_GRACE_SECONDS = 35  # longer than `trustline serve`'s --graceful-timeout (30 s)
 READY_TIMEOUT_SECONDS = 60
 
 
@@ -50,6 +52,12 @@ def _die_with_parent() -> Callable[[], None] | None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
     return preexec
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal a child's whole process group (it leads its own); quietly skip one that is gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)
 
 
 def _public_url(bind: str) -> str:
@@ -112,6 +120,7 @@ class Command(BaseCommand):
         return children
 
     def supervise(self, children: dict[str, subprocess.Popen[bytes]], url: str) -> None:
+        """Wait until a signal arrives or a child dies, then stop every child's process group."""
         stopping: list[int] = []
 
         def forward(signum: int, frame: FrameType | None) -> None:
@@ -119,8 +128,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"\nStopping ({signal.Signals(signum).name}); press Ctrl-C again to force…")
             stopping.append(signum)
             for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM if len(stopping) == 1 else signal.SIGKILL)
+                _signal_group(child, signal.SIGTERM if len(stopping) == 1 else signal.SIGKILL)
 
         signal.signal(signal.SIGINT, forward)
         signal.signal(signal.SIGTERM, forward)
@@ -129,35 +137,32 @@ class Command(BaseCommand):
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         dead: tuple[str, int] | None = None
         while dead is None:
-            for name, child in children.items():
-                code = child.poll()
-                if code is not None:
-                    dead = (name, code)
-                    break
-            else:
+            dead = next(((n, c.returncode) for n, c in children.items() if c.poll() is not None), None)
+            if dead is None:
                 if not ready and not stopping and time.monotonic() < deadline and self._healthy(url):
                     ready = True
                     self.stdout.write(self.style.SUCCESS(
                         f"\nTrustline is running at {url}/  (admin {url}/admin/, API docs {url}/api/v1/docs)\n"
-                        "Press Ctrl-C to stop the server and the worker."
+                        f"Press Ctrl-C to stop it ({', '.join(children)})."
                     ))
                 time.sleep(0.2)
 
-        name, code = dead
-        for other in children.values():
-            if other.poll() is None:
-                other.terminate()
+        # The dead child may have left processes behind (gunicorn workers after a killed master):
+        # signal whole process groups, give them the grace period, then kill what is left.
+        for child in children.values():
+            _signal_group(child, signal.SIGTERM)
         end = time.monotonic() + STOP_GRACE_SECONDS
-        for other in children.values():
-            try:
-                other.wait(timeout=max(0.1, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                other.kill()
-                other.wait()
+        for child in children.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.1, end - time.monotonic()))
+        for child in children.values():
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
         if stopping:
             self.stdout.write("Stopped.")
             return
-        raise CommandError(f"The {name} exited (status {code}); stopped the rest.", returncode=code or 1)
+        name, code = dead
+        raise CommandError(f"The {name} exited (status {code}); stopped the rest.", returncode=code if code > 0 else 1)
 
     @staticmethod
     def _healthy(url: str) -> bool:

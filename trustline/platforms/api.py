@@ -1,0 +1,89 @@
+"""Staff API of the platform connector: what the platform knows about an item, and enforcement actions.
+
+Partners (and anyone without ``case.view``) get 404 on every operation, as
+for an id that does not exist. Confirming a manual action also needs
+``enforcement.apply`` (reviewers, escalation leads, administrators): other
+staff get 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Router
+
+from trustline.core.types import ApiRequest
+from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.schemas import ActionRecordOut, ConfirmIn, ContentDescriptionOut
+from trustline.platforms.selectors import action_get, actions_for_case, item_describe
+from trustline.platforms.services import action_confirm
+
+router = Router(tags=["platform"])
+
+
+def action_out(record: EnforcementActionRecord) -> dict[str, Any]:
+    message = record.outbox_message
+    return {
+        "id": record.id,
+        "case_id": record.case_id,
+        "item_id": record.item_id,
+        "decision_id": record.decision_id,
+        "action_type": record.action_type,
+        "target": {"url": record.target_url, "platform_id": record.target_platform_id, "kind": record.target_kind},
+        "territorial_scope": list(record.territorial_scope),
+        "label": record.label,
+        "policy_code": record.policy_code,
+        "status": record.status,
+        "connector": record.connector,
+        "reference": record.reference,
+        "result_message": record.result_message,
+        "delivery_status": message.status if message is not None else None,
+        "requested_by": record.requested_by,
+        "requested_at": record.requested_at,
+        "completed_at": record.completed_at,
+        "confirmed_at": record.confirmed_at,
+        "confirmed_by": record.confirmed_by,
+    }
+
+
+@router.get(
+    "/items/{item_id}/describe",
+    response=ContentDescriptionOut,
+    summary="What the platform knows about a reported item (text, author, reach, media, still online)",
+    description=(
+        "Asked of the platform connector in force at the time of the request; `fetched_at` says when. "
+        "When the platform cannot answer, `available` is false and `error` says why (still 200)."
+    ),
+)
+def describe_item(request: ApiRequest, item_id: str) -> dict[str, Any]:
+    return item_describe(actor=request.auth, item_id=item_id).as_dict()
+
+
+@router.get(
+    "/cases/{case_id}/actions",
+    response=list[ActionRecordOut],
+    summary="The enforcement actions requested for a case, oldest first",
+)
+def list_case_actions(request: ApiRequest, case_id: str) -> list[dict[str, Any]]:
+    return [action_out(record) for record in actions_for_case(actor=request.auth, case_id=case_id)]
+
+
+@router.get("/actions/{action_id}", response=ActionRecordOut, summary="One enforcement action and its status")
+def get_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
+    return action_out(action_get(actor=request.auth, action_record_id=action_id))
+
+
+@router.post(
+    "/actions/{action_id}/confirm",
+    response=ActionRecordOut,
+    summary="Confirm that an action was carried out in the platform's own tools (reviewers, escalation leads)",
+    description=(
+        "For actions the connector could not carry out itself (`pending_confirmation`) or sent without an "
+        "answer (`queued`): records the platform's reference, marks the action done and audits it. Confirming "
+        "again with the same reference returns the action unchanged; anything else on a done or failed action "
+        "is 409."
+    ),
+)
+def confirm_action(request: ApiRequest, action_id: str, payload: ConfirmIn) -> dict[str, Any]:
+    record = action_confirm(actor=request.auth, action_record_id=action_id, reference=payload.reference)
+    return action_out(action_get(actor=request.auth, action_record_id=record.pk))

@@ -1,0 +1,59 @@
+"""Enforcement vocabularies: stable string values. Append, never rename.
+
+These are plain choices with no ORM dependency, so connectors (which never
+touch the database models) can use them too.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ActionType(models.TextChoices):
+    """What a decision asks the platform to do (the DSA statement-of-reasons restriction types)."""
+
+    REMOVE = "remove", _("Remove")
+    RESTRICT_VISIBILITY = "restrict_visibility", _("Restrict visibility")
+    GEO_RESTRICT = "geo_restrict", _("Restrict in some countries")
+    LABEL = "label", _("Label")
+    AGE_RESTRICT = "age_restrict", _("Age-restrict")
+    RESTRICT_ACCOUNT = "restrict_account", _("Restrict the account")
+    SUSPEND_ACCOUNT = "suspend_account", _("Suspend the account")
+    NO_ACTION = "no_action", _("No action")
+
+
+# Actions aimed at the author's account rather than at the piece of content.
+ACCOUNT_ACTIONS = frozenset({ActionType.RESTRICT_ACCOUNT, ActionType.SUSPEND_ACCOUNT})
+
+
+class OutcomeStatus(models.TextChoices):
+    """What a connector says happened when it was asked to carry out an action."""
+
+    DONE = "done", _("Done")
+    PENDING_CONFIRMATION = "pending_confirmation", _("Waiting for a reviewer to confirm")
+    QUEUED = "queued", _("Sent to the platform")
+    FAILED = "failed", _("Failed")
+
+
+class ActionStatus(models.TextChoices):
+    """Where an :class:`~trustline.platforms.models.EnforcementActionRecord` is.
+
+    ``requested`` is the short window between recording the request and
+    hearing back from the connector; a record left there (the process died
+    in between) is driven again by the next request with the same key.
+    The others are the connector's :class:`OutcomeStatus`; a confirmation
+    moves ``pending_confirmation`` or ``queued`` to ``done``.
+    """
+
+    REQUESTED = "requested", _("Requested")
+    DONE = "done", _("Done")
+    PENDING_CONFIRMATION = "pending_confirmation", _("Waiting for a reviewer to confirm")
+    QUEUED = "queued", _("Sent to the platform")
+    FAILED = "failed", _("Failed")
+
+
+CONFIRMABLE_STATUSES = frozenset({ActionStatus.PENDING_CONFIRMATION, ActionStatus.QUEUED})
+
+# The outbox event type of an enforcement request sent to the platform.
+ENFORCEMENT_EVENT_TYPE = "enforcement.requested"

@@ -1,0 +1,101 @@
+"""Enforcement actions sent to the platform, and the demo platform's own state."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from trustline.cases.models import Case
+from trustline.core.ids import uuid7
+from trustline.intake.models import ReportItem
+from trustline.notifications.models import OutboxMessage
+from trustline.platforms.choices import ActionStatus, ActionType
+
+
+class EnforcementActionRecord(models.Model):
+    """One enforcement action Trustline asked the platform to carry out, and what came of it.
+
+    Written only by :mod:`trustline.platforms.services`. ``idempotency_key``
+    is unique: asking again with the same key returns this row instead of
+    acting twice. The target is copied from the action (``target_url``,
+    ``target_platform_id``, ``target_kind``) because account actions may aim
+    at something that is not one of the case's items; ``item`` links the
+    reported item when the target is one. ``connector`` is the name of the
+    connector that handled it and ``reference`` the platform's identifier for
+    what it did (for the manual connector, what the reviewer typed when
+    confirming). ``outbox_message`` is the signed request of the webhook
+    connector, whose delivery status tells whether the platform received it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="enforcement_actions")
+    item = models.ForeignKey(
+        ReportItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="enforcement_actions"
+    )
+    decision_id = models.CharField(max_length=64, blank=True)
+    action_type = models.CharField(max_length=32, choices=ActionType.choices)
+    target_url = models.TextField(blank=True)
+    target_platform_id = models.CharField(max_length=256, blank=True)
+    target_kind = models.CharField(max_length=16, blank=True)
+    territorial_scope = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2 codes")
+    label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    policy_code = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=24, choices=ActionStatus.choices, default=ActionStatus.REQUESTED)
+    connector = models.CharField(max_length=64)
+    reference = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    outbox_message = models.ForeignKey(
+        OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.CharField(max_length=64, help_text="audit actor id")
+    requested_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="when the connector answered")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.CharField(max_length=64, blank=True, help_text="audit actor id")
+    result_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "requested_at"], name="enforcement_case_idx"),
+            models.Index(fields=["status", "requested_at"], name="enforcement_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_type_display()} ({self.status}) for case {self.case_id}"
+
+
+class DemoContentState(models.Model):
+    """What has been done to one piece of content (or one account) on the demo platform Kite.
+
+    The demo platform (:mod:`trustline.platforms.demo`) is part of Trustline
+    so the whole loop runs locally: its content comes from a data file, and
+    enforcement actions change these rows, which ``describe`` then reflects.
+    ``key_hash`` is the SHA-256 of the content's URL (or ``id:<platform id>``);
+    account actions are kept on the account's row (``https://kite.example/@<handle>``).
+    ``history`` lists every action applied, with its idempotency key, so a
+    repeated action changes nothing.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    url = models.TextField(blank=True)
+    platform_id = models.CharField(max_length=256, blank=True)
+    removed = models.BooleanField(default=False)
+    visibility_restricted = models.BooleanField(default=False)
+    geo_restricted_in = models.JSONField(default=list, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    age_restricted = models.BooleanField(default=False)
+    account_restricted = models.BooleanField(default=False)
+    account_suspended = models.BooleanField(default=False)
+    history = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "demo platform content state"
+
+    def __str__(self) -> str:
+        return self.url or self.platform_id
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.labels)
