@@ -200,7 +200,8 @@ class Run:
         missing = len(acked - self.stored_ids())
         in_flight = stored - result["ok"]
         result.update(stored=stored, acked_ids=len(acked), acked_missing=missing, in_flight_at_stop=in_flight,
-                      dup_rate=dup_rate, cpu=cpu, idle_before=idle_before)
+                      dup_rate=dup_rate, cpu=cpu, idle_before=idle_before,
+                      cpu_per_report=cpu_cost(cpu, result["ok"]))
         checks = []
         if missing:
             checks.append(f"{missing} acknowledged reports are NOT in the database")
@@ -221,6 +222,7 @@ class Run:
         result = summarise_wrk(self.wrk("ping", "ping.lua", "/api/v1/ping", self.args.duration, {}))
         result["cpu"] = meter.stop()
         result["idle_before"] = idle_before
+        result["cpu_per_request"] = cpu_cost(result["cpu"], result["ok"])
         if result["non_2xx"] or result["socket_errors"]:
             self.problems.append(f"{self.db.kind} ping: {result['non_2xx']} non-2xx, "
                                  f"{result['socket_errors']} socket errors")
@@ -280,6 +282,7 @@ class Run:
             "clients": clients, "files": len(files), "rows": rows, "accepted": accepted, "stored_items": stored,
             "wall_s": round(wall, 3), "upload_s": [round(t, 3) for t, _, _ in outcomes],
             "items_per_s": round(accepted / wall, 1) if wall else 0.0, "cpu": cpu, "idle_before": idle_before,
+            "cpu_per_item": cpu_cost(cpu, accepted),
             "check": "ok" if not bad else "; ".join(bad),
         }
 
@@ -366,6 +369,20 @@ class Run:
         return results
 
 
+def cpu_cost(cpu: dict[str, float], done: int) -> dict[str, float]:
+    """CPU milliseconds per successful request, by party, and what 2 idle cores could do at that cost.
+
+    Robust to other jobs on the machine (they slow the clock, not our CPU
+    bill), so it is the figure to compare configurations with.
+    """
+    if not done:
+        return {}
+    cost = {f"{k}_ms": round(1000 * cpu[k] / done, 3) for k in ("server", "postgres", "wrk")}
+    total = sum(cost.values())
+    cost["cpu_bound_per_s"] = round(1000 * (os.cpu_count() or 1) / total, 1) if total else 0.0
+    return cost
+
+
 def summarise_wrk(raw: dict[str, Any]) -> dict[str, Any]:
     seconds = raw["duration_us"] / 1e6
     ok = sum(n for status, n in raw["statuses"].items() if 200 <= int(status) < 300)
@@ -410,6 +427,11 @@ def fmt(value: Any, spec: str = ",.0f") -> str:
     return "—" if value is None else format(value, spec)
 
 
+def cost_cell(cost: dict[str, float], wrk: bool = True) -> str:
+    parts = [cost["server_ms"], cost["postgres_ms"]] + ([cost["wrk_ms"]] if wrk else [])
+    return "+".join(f"{p:.2f}" for p in parts)
+
+
 def print_table(results: dict[str, Any]) -> None:
     dbs = list(results)
     rows: list[tuple[str, ...]] = []
@@ -427,22 +449,27 @@ def print_table(results: dict[str, Any]) -> None:
     add("  p50 / p99 latency (ms)", lambda r: f"{r['single_unique']['p50_ms']} / {r['single_unique']['p99_ms']}")
     add("  non-2xx / socket errors", lambda r: f"{r['single_unique']['non_2xx']} / "
                                               f"{r['single_unique']['socket_errors']}")
+    add("  CPU ms/report: server+db+wrk", lambda r: cost_cell(r["single_unique"]["cpu_per_report"]))
+    add("  2 idle cores could do (/s)", lambda r: fmt(r["single_unique"]["cpu_per_report"]["cpu_bound_per_s"]))
     add("single reports/s (10% hot URLs)", lambda r: fmt(r["single_dup"]["reports_per_s"]))
     add("  p50 / p99 latency (ms)", lambda r: f"{r['single_dup']['p50_ms']} / {r['single_dup']['p99_ms']}")
     add("  non-2xx / socket errors", lambda r: f"{r['single_dup']['non_2xx']} / {r['single_dup']['socket_errors']}")
     add("ceiling GET /api/v1/ping req/s", lambda r: fmt(r["ceiling"]["reports_per_s"]))
     add("  p50 / p99 latency (ms)", lambda r: f"{r['ceiling']['p50_ms']} / {r['ceiling']['p99_ms']}")
+    add("  CPU ms/request: server+db+wrk", lambda r: cost_cell(r["ceiling"]["cpu_per_request"]))
+    add("  2 idle cores could do (/s)", lambda r: fmt(r["ceiling"]["cpu_per_request"]["cpu_bound_per_s"]))
     add("reports/s as fraction of ceiling", lambda r: f"{r['fraction_of_ceiling']:.2f}")
     add("bulk items/s (1 client)", lambda r: fmt(r["bulk_sequential"]["items_per_s"]))
+    add("  CPU ms/item: server+db", lambda r: cost_cell(r["bulk_sequential"]["cpu_per_item"], wrk=False))
     add("bulk items/s (2 clients)", lambda r: fmt(r["bulk_concurrent"]["items_per_s"]))
     add("others' CPU during the runs (s)", lambda r: fmt(sum(
         v["cpu"]["other"] for v in r.values() if isinstance(v, dict) and "cpu" in v), ",.1f"))
     add("correctness checks", lambda r: "ok" if not r["problems"] else f"{len(r['problems'])} FAILED")
     width = max(len(r[0]) for r in rows)
     print()
-    print(" " * width + "".join(f"{db:>14}" for db in dbs))
+    print(" " * width + "".join(f"{db:>18}" for db in dbs))
     for row in rows:
-        print(f"{row[0]:<{width}}" + "".join(f"{c:>14}" for c in row[1:]))
+        print(f"{row[0]:<{width}}" + "".join(f"{c:>18}" for c in row[1:]))
     print()
 
 

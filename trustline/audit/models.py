@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.db import models
 
 
-
 class AuditEntry(models.Model):
     """One state change (or sensitive read), written in the same transaction as the change."""
 
