@@ -34,6 +34,12 @@ class Perm(enum.StrEnum):
     CASE_VIEW = "case.view"
     CASE_RETIER = "case.retier"
     ENFORCEMENT_APPLY = "enforcement.apply"  # ask the platform to act on content, confirm manual actions
+    # Decisions (trustline.review)
+    DECISION_RECORD = "decision.record"  # decide a case one holds
+    DECISION_RECORD_ANY = "decision.record_any"  # decide a case without holding it (escalation leads)
+    DECISION_SECOND_REVIEW = "decision.second_review"  # confirm or reject someone else's decision
+    INFORMATION_REQUEST_ANSWER = "information_request.answer"  # a partner answers a reviewer's question
+    PRECISION_VIEW = "precision.view"  # read partners' precision records
 
 
 _PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
@@ -51,6 +57,20 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.AUDITOR: frozenset({Perm.REPORT_VIEW_ALL, Perm.CASE_VIEW, Perm.AUDIT_VIEW}),
     Role.ADMINISTRATOR: frozenset(set(Perm)),
 }
+
+# Decisions (trustline.review): reviewers decide and cross-check; leads may decide any case;
+# partners answer questions about their reports; programme managers watch partner precision.
+_REVIEW_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ANALYST: {Perm.INFORMATION_REQUEST_ANSWER},
+    Role.PARTNER_ADMIN: {Perm.INFORMATION_REQUEST_ANSWER},
+    Role.REVIEWER: {Perm.DECISION_RECORD, Perm.DECISION_SECOND_REVIEW},
+    Role.ESCALATION_LEAD: {
+        Perm.DECISION_RECORD, Perm.DECISION_RECORD_ANY, Perm.DECISION_SECOND_REVIEW, Perm.PRECISION_VIEW,
+    },
+    Role.PROGRAMME_MANAGER: {Perm.PRECISION_VIEW},
+}
+for _role, _perms in _REVIEW_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 
 @dataclass(frozen=True)

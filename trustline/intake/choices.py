@@ -54,3 +54,6 @@ class TimelineKind(models.TextChoices):
     DECIDED = "decided", _("Decided")
     APPEALED = "appealed", _("Appealed")
     CLOSED = "closed", _("Closed")
+    # Decisions (trustline.review)
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    INFORMATION_PROVIDED = "information_provided", _("Information provided")

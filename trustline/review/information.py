@@ -1,0 +1,244 @@
+"""Asking the partner: information requests and the paused SLA clock.
+
+A ``needs_more_information`` decision (``services.decision_apply``) calls
+:func:`information_requests_open`:
+
+1. One :class:`InformationRequest` per organisation that reported the case,
+   with the reviewer's question and a due time.
+2. The decide-by clock pauses: a :class:`ClockPause` row opens and the case
+   goes ``on_hold`` (the SLA sweeper does not breach cases on hold).
+3. Each partner sees an ``information_requested`` timeline event on its
+   items of the case and is notified (``report.information_requested``).
+
+The clock resumes (:func:`clock_resume`) on the first answer
+(:func:`information_request_answer`), when the last open request expires
+(:func:`information_requests_expire`, periodic) or when someone decides the
+case anyway. Resuming closes the pause and moves ``decide_due_at`` later by
+exactly the time paused; the case then goes back to the review queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
+from trustline.audit.choices import AuditAction
+from trustline.audit.services import AuditEvent, audit_record_many
+from trustline.cases.choices import CaseStatus
+from trustline.cases.models import Case
+from trustline.core import clock
+from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from trustline.intake.choices import TimelineKind
+from trustline.intake.models import Report
+from trustline.review.choices import InformationRequestStatus
+from trustline.review.models import ClockPause, Decision, InformationRequest
+from trustline.review.selectors import information_request_get
+from trustline.review.telling import notify_information_requested, report_statuses_refresh, timeline_add
+
+MAX_ANSWER_CHARS = 5000
+EXPIRE_BATCH = 200
+
+
+def _hold_release() -> dict[str, Any]:
+    """The routing lease fields to clear when a case goes back to the queue (those that exist)."""
+    names = {f.name for f in Case._meta.concrete_fields}
+    return {name: None for name in ("assigned_to", "lease_expires_at") if name in names}
+
+
+def case_return_to_review(*, case: Case) -> None:
+    """Put a case back in the review queue: ``triaged`` (``new`` if never triaged), lease released.
+
+    Used when a partner answers, when a question expires and when a second
+    reviewer rejects a decision: the next reviewer claims it as usual.
+    """
+    status = CaseStatus.TRIAGED if case.triaged_at is not None else CaseStatus.NEW
+    Case.objects.filter(pk=case.pk).update(status=status, **_hold_release())
+    case.status = status
+
+
+def clock_pause(*, case: Case, decision: Decision, at: dt.datetime) -> ClockPause:
+    """Open a pause (one per case) and put the case on hold."""
+    pause = ClockPause.objects.filter(case=case, resumed_at__isnull=True).first()
+    if pause is None:
+        pause = ClockPause.objects.create(case=case, decision=decision, paused_at=at,
+                                          decide_due_before=case.decide_due_at)
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.ON_HOLD)
+    case.status = CaseStatus.ON_HOLD
+    return pause
+
+
+def clock_resume(*, case: Case, at: dt.datetime, reason: str) -> ClockPause | None:
+    """Close the open pause, if any, and push ``decide_due_at`` later by the paused duration.
+
+    The caller holds the case's row lock. Returns the closed pause (``None``
+    when the clock was running).
+    """
+    pause = ClockPause.objects.select_for_update().filter(case=case, resumed_at__isnull=True).first()
+    if pause is None:
+        return None
+    paused = max(dt.timedelta(0), at - pause.paused_at)
+    due = Case.objects.values_list("decide_due_at", flat=True).get(pk=case.pk)
+    new_due = due + paused if due is not None else None
+    pause.resumed_at = at
+    pause.paused_seconds = int(paused.total_seconds())
+    pause.decide_due_before = due
+    pause.decide_due_after = new_due
+    pause.resume_reason = reason[:32]
+    pause.save(update_fields=["resumed_at", "paused_seconds", "decide_due_before", "decide_due_after",
+                              "resume_reason"])
+    Case.objects.filter(pk=case.pk).update(decide_due_at=new_due)
+    case.decide_due_at = new_due
+    return pause
+
+
+def pause_event(case: Case, pause: ClockPause) -> AuditEvent:
+    return AuditEvent(
+        AuditAction.CLOCK_RESUMED, "cases.case", str(case.pk),
+        {
+            "paused_at": pause.paused_at.isoformat(),
+            "resumed_at": pause.resumed_at.isoformat() if pause.resumed_at else None,
+            "paused_seconds": pause.paused_seconds,
+            "decide_due_before": pause.decide_due_before.isoformat() if pause.decide_due_before else None,
+            "decide_due_at": pause.decide_due_after.isoformat() if pause.decide_due_after else None,
+            "reason": pause.resume_reason,
+        },
+    )
+
+
+def information_requests_open(
+    *, actor: Actor, decision: Decision, case: Case, question: str, due_at: dt.datetime, at: dt.datetime
+) -> list[AuditEvent]:
+    """Steps 1-3 of the module docstring, inside the decision's transaction; returns the audit events."""
+    organisation_ids = sorted(
+        set(Report.objects.filter(items__case_id=case.pk).values_list("organisation_id", flat=True))
+    )
+    requests = [
+        InformationRequest.objects.create(
+            case=case, decision=decision, organisation_id=org_id, question=question, due_at=due_at,
+            requested_at=at, requested_by=actor.user,
+        )
+        for org_id in organisation_ids
+    ]
+    pause = clock_pause(case=case, decision=decision, at=at)
+    touched: set[uuid.UUID] = set()
+    for request in requests:
+        reports = timeline_add(
+            case_id=case.pk, kind=TimelineKind.INFORMATION_REQUESTED, at=at, since=at,
+            organisation_id=request.organisation_id,
+            data={"information_request_id": str(request.pk), "decision_id": str(decision.pk), "question": question,
+                  "due_at": due_at.isoformat(), "explanation": decision.explanation},
+        )
+        touched |= reports
+        notify_information_requested(request=request, report_ids=reports)
+    report_statuses_refresh(touched)
+    return [
+        AuditEvent(AuditAction.INFORMATION_REQUESTED, "review.informationrequest", str(r.pk),
+                   {"case": str(case.pk), "organisation": r.organisation_id, "due_at": due_at.isoformat()})
+        for r in requests
+    ] + [
+        AuditEvent(AuditAction.CLOCK_PAUSED, "cases.case", str(case.pk),
+                   {"paused_at": pause.paused_at.isoformat(), "decision": str(decision.pk)})
+    ]
+
+
+def information_requests_withdraw(*, case: Case, at: dt.datetime) -> list[str]:
+    """Close the case's open requests because it was decided meanwhile; returns their ids."""
+    ids = [str(pk) for pk in InformationRequest.objects.filter(
+        case=case, status=InformationRequestStatus.OPEN).values_list("pk", flat=True)]
+    InformationRequest.objects.filter(case=case, status=InformationRequestStatus.OPEN).update(
+        status=InformationRequestStatus.WITHDRAWN, closed_at=at
+    )
+    return ids
+
+
+def information_request_answer(*, actor: Actor, request_id: str | uuid.UUID, answer: str) -> InformationRequest:
+    """A partner answers a reviewer's question; the clock resumes and the case goes back to review.
+
+    1. The request must be visible (staff, or the partner it was sent to;
+       anyone else gets ``NotFound``); only a member of that partner with
+       ``information_request.answer`` may answer (else ``PermissionDenied``).
+    2. The answer is 1-5000 characters (``ValidationFailed``).
+    3. Under row locks (case, then request): the request must still be
+       open (``Conflict`` once answered, expired or withdrawn). Record the
+       answer, add an ``information_provided`` event to the partner's items,
+       resume the clock (if this is the first answer) and return the case to
+       review. Audit the answer, the resumed clock and the return.
+    """
+    found = information_request_get(actor=actor, request_id=request_id)
+    require(actor, Perm.INFORMATION_REQUEST_ANSWER)
+    if actor.organisation_id != found.organisation_id:
+        raise PermissionDenied("Only the partner who was asked can answer.", code="forbidden")
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationFailed.field("answer", "required: write your answer to the reviewer's question")
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise ValidationFailed.field("answer", f"at most {MAX_ANSWER_CHARS} characters")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=found.case_id)
+        request = InformationRequest.objects.select_for_update().get(pk=found.pk)
+        if request.status != InformationRequestStatus.OPEN:
+            raise Conflict(f"This request is {request.get_status_display().lower()}; it can no longer be answered.",
+                           code="not_open")
+        now = clock.now()
+        request.status = InformationRequestStatus.ANSWERED
+        request.answer = answer
+        request.answered_at = now
+        request.answered_by = actor.audit_id
+        request.closed_at = now
+        request.save(update_fields=["status", "answer", "answered_at", "answered_by", "closed_at"])
+        timeline_add(
+            case_id=case.pk, kind=TimelineKind.INFORMATION_PROVIDED, at=now, since=now,
+            organisation_id=request.organisation_id,
+            data={"information_request_id": str(request.pk), "answered_at": now.isoformat()},
+        )
+        events = [AuditEvent(AuditAction.INFORMATION_PROVIDED, "review.informationrequest", str(request.pk),
+                             {"case": str(case.pk), "organisation": request.organisation_id,
+                              "answer_chars": len(answer)})]
+        events += _resume_and_return(case=case, at=now, reason="answered")
+        audit_record_many(actor=actor, events=events)
+    return request
+
+
+def _resume_and_return(*, case: Case, at: dt.datetime, reason: str) -> list[AuditEvent]:
+    """Resume the clock and, if the case was waiting, put it back in the review queue."""
+    events: list[AuditEvent] = []
+    pause = clock_resume(case=case, at=at, reason=reason)
+    if pause is not None:
+        events.append(pause_event(case, pause))
+    if case.status == CaseStatus.ON_HOLD and case.is_open:
+        case_return_to_review(case=case)
+        events.append(AuditEvent(AuditAction.CASE_RETURNED_TO_REVIEW, "cases.case", str(case.pk),
+                                 {"reason": reason, "status": case.status}))
+    return events
+
+
+def information_requests_expire(*, now: dt.datetime, actor: Actor = SYSTEM, batch_size: int = EXPIRE_BATCH) -> int:
+    """Expire open requests past their due time; resume a case's clock when none of its requests is left open.
+
+    Each request is claimed with a conditional UPDATE (still open, still
+    overdue) under the case's row lock, so overlapping runs expire it once.
+    """
+    due = list(
+        InformationRequest.objects.filter(status=InformationRequestStatus.OPEN, due_at__lte=now)
+        .order_by("due_at", "pk").values_list("pk", "case_id")[:batch_size]
+    )
+    expired = 0
+    for request_id, case_id in due:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            claimed = InformationRequest.objects.filter(
+                pk=request_id, status=InformationRequestStatus.OPEN, due_at__lte=now
+            ).update(status=InformationRequestStatus.EXPIRED, closed_at=now)
+            if claimed != 1:
+                continue
+            expired += 1
+            events = [AuditEvent(AuditAction.INFORMATION_REQUEST_EXPIRED, "review.informationrequest",
+                                 str(request_id), {"case": str(case_id), "expired_at": now.isoformat()})]
+            if not InformationRequest.objects.filter(case_id=case_id, status=InformationRequestStatus.OPEN).exists():
+                events += _resume_and_return(case=case, at=now, reason="expired")
+            audit_record_many(actor=actor, events=events)
+    return expired
