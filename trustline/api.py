@@ -14,10 +14,15 @@ from ninja.parser import Parser
 
 from trustline.accounts.api import router as accounts_router
 from trustline.accounts.auth import ANY_AUTH
+from trustline.appeals.api import router as appeals_router
 from trustline.core.api import router as core_router
 from trustline.core.exceptions import ApplicationError
 from trustline.intake.api import router as intake_router
+from trustline.notifications.api import router as notifications_router
 from trustline.platforms.api import router as platforms_router
+from trustline.policy.api import router as policy_router
+from trustline.review.api import router as review_router
+from trustline.routing.api import router as routing_router
 from trustline.taxonomy.api import router as taxonomy_router
 from trustline.triage.api import router as triage_router
 
@@ -136,4 +141,9 @@ api.add_router("/taxonomy", taxonomy_router)
 api.add_router("/keys", accounts_router)
 api.add_router("/triage", triage_router)
 api.add_router("/platforms", platforms_router)
+api.add_router("/queue", routing_router)
+api.add_router("/review", review_router)
+api.add_router("/notifications", notifications_router)
+api.add_router("/appeals", appeals_router)
+api.add_router("/policy", policy_router)
 api.add_router("", core_router)

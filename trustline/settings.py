@@ -85,7 +85,11 @@ INSTALLED_APPS = [
     "trustline.intake",
     "trustline.notifications",
     "trustline.triage",
+    "trustline.routing",
     "trustline.platforms",
+    "trustline.review",
+    "trustline.appeals",
+    "trustline.policy",
     "trustline.demo",
 ]
 
@@ -225,6 +229,28 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
 OUTBOX_WEBHOOK_TIMEOUT_SECONDS = env_int("OUTBOX_WEBHOOK_TIMEOUT_SECONDS", 10)
 OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("OUTBOX_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+# --- Routing (trustline.routing) ---------------------------------------------
+# A case first waits for a reviewer who reads its exact language (with dialect);
+# LANGUAGE_WAIT_MINUTES after triage, readers of the same language in any dialect
+# may take it; REGIONAL_WAIT_MINUTES later, reviewers covering its country or
+# region; TRANSLATION_WAIT_MINUTES later, anyone qualified for its category.
+# Imminent harm waits IMMINENT_WAIT_MINUTES at each step. A claim is a lease of
+# LEASE_MINUTES, renewed by activity; a lead's reassignment lasts
+# REASSIGN_LEASE_MINUTES. DETECT_LANGUAGES (ISO 639-1) bounds language detection
+# to the languages the programme covers: fewer is faster and more accurate.
+ROUTING: dict[str, Any] = {
+    "LANGUAGE_WAIT_MINUTES": env_int("ROUTING_LANGUAGE_WAIT_MINUTES", 30),
+    "REGIONAL_WAIT_MINUTES": env_int("ROUTING_REGIONAL_WAIT_MINUTES", 30),
+    "TRANSLATION_WAIT_MINUTES": env_int("ROUTING_TRANSLATION_WAIT_MINUTES", 30),
+    "IMMINENT_WAIT_MINUTES": env_int("ROUTING_IMMINENT_WAIT_MINUTES", 2),
+    "LEASE_MINUTES": env_int("ROUTING_LEASE_MINUTES", 20),
+    "REASSIGN_LEASE_MINUTES": env_int("ROUTING_REASSIGN_LEASE_MINUTES", 240),
+    "MAX_HELD": env_int("ROUTING_MAX_HELD", 1),
+    "DETECT_LANGUAGES": env_list(
+        "ROUTING_DETECT_LANGUAGES", "ar,en,fr,es,pt,ur,hi,bn,fa,tr,ru,uk,sw,so,id,ms,tl,zh,de,it,ka,hy,az"
+    ),
+}
 
 # --- Platform connector (trustline.platforms) -----------------------------------
 # How Trustline describes reported content and carries out enforcement on the

@@ -156,6 +156,10 @@ class Run:
         print(f"[{self.db.kind}] serving on {self.server.url} (pid {self.server.pids()[0]}, "
               f"{len(self.server.pids()) - 1} workers)", flush=True)
 
+    def meter(self) -> CpuMeter:
+        pids = getattr(self.db, "backend_pids", None)
+        return CpuMeter(self.server.pids()[0], pids)
+
     def quiet(self) -> float | None:
         return wait_for_quiet(self.args.wait_idle) if self.args.wait_idle > 0 else None
 
@@ -189,7 +193,7 @@ class Run:
         duration = duration or self.args.duration
         idle_before = self.quiet() if not name.startswith(("warmup", "profiled")) else None
         before = self.count_reports()
-        meter = CpuMeter(self.server.pids()[0])
+        meter = self.meter()
         meter.start()
         raw = self.wrk(name, "report.lua", "/api/v1/reports", duration,
                        {"BENCH_DUP_RATE": str(dup_rate), "BENCH_HOT_URLS": str(self.args.hot_urls)})
@@ -217,7 +221,7 @@ class Run:
 
     def ceiling(self) -> dict[str, Any]:
         idle_before = self.quiet()
-        meter = CpuMeter(self.server.pids()[0])
+        meter = self.meter()
         meter.start()
         result = summarise_wrk(self.wrk("ping", "ping.lua", "/api/v1/ping", self.args.duration, {}))
         result["cpu"] = meter.stop()
@@ -256,7 +260,7 @@ class Run:
     def bulk(self, files: list[Path], clients: int) -> dict[str, Any]:
         idle_before = self.quiet()
         before = self.count_items()
-        meter = CpuMeter(self.server.pids()[0])
+        meter = self.meter()
         meter.start()
         started = time.perf_counter()
         per_client = [files[i::clients] for i in range(clients)]
@@ -464,6 +468,9 @@ def print_table(results: dict[str, Any]) -> None:
     add("bulk items/s (2 clients)", lambda r: fmt(r["bulk_concurrent"]["items_per_s"]))
     add("others' CPU during the runs (s)", lambda r: fmt(sum(
         v["cpu"]["other"] for v in r.values() if isinstance(v, dict) and "cpu" in v), ",.1f"))
+    add("  of the run time (cores)", lambda r: "{:.2f}".format(sum(
+        v["cpu"]["other"] for v in r.values() if isinstance(v, dict) and "cpu" in v) / sum(
+        v["cpu"]["wall"] for v in r.values() if isinstance(v, dict) and "cpu" in v)))
     add("correctness checks", lambda r: "ok" if not r["problems"] else f"{len(r['problems'])} FAILED")
     width = max(len(r[0]) for r in rows)
     print()

@@ -108,6 +108,11 @@ class PostgresDatabase:
     def column(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return [row[0] for row in self._query(sql, params)]
 
+    def backend_pids(self) -> set[int]:
+        """PIDs of the server processes connected to this database (not our own query's)."""
+        return {int(p) for p in self.column(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")}
+
 
 def postgres_answers(admin_url: str) -> str:
     """Return "" when PostgreSQL accepts a connection at ``admin_url``, else why not."""
@@ -241,12 +246,22 @@ def _cpu_by_process() -> dict[int, tuple[str, int, float]]:
 
 
 class CpuMeter:
-    """CPU seconds spent by the server's process group, PostgreSQL and wrk between start() and stop()."""
+    """CPU seconds between start() and stop(): the server's process group, our database's backends, wrk,
+    and everything else on the machine (``other``: whatever else runs, e.g. someone's test suite).
 
-    def __init__(self, server_group: int) -> None:
+    ``db_pids`` names the PostgreSQL backends serving the benchmark database
+    (persistent connections, so the same PIDs throughout); other databases on
+    the same PostgreSQL count as ``other``. ``other`` is the machine's busy
+    time from ``/proc/stat`` minus ours, so short-lived processes count too.
+    """
+
+    def __init__(self, server_group: int, db_pids: Callable[[], set[int]] | None = None) -> None:
         self.server_group = server_group
+        self.db_pids = db_pids
         self.before: dict[int, tuple[str, int, float]] = {}
         self.children_before = 0.0
+        self.machine_before = 0.0
+        self.self_before = 0.0
         self.started = 0.0
 
     @staticmethod
@@ -254,25 +269,40 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         return usage.ru_utime + usage.ru_stime
 
+    @staticmethod
+    def _machine_busy() -> float:
+        total, idle = _cpu_jiffies()
+        return (total - idle) / CLOCK_TICKS
+
+    def _self_cpu(self) -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
     def start(self) -> None:
         self.before = _cpu_by_process()
         self.children_before = self._children_cpu()
+        self.self_before = self._self_cpu()
+        self.machine_before = self._machine_busy()
         self.started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         after = _cpu_by_process()
-        totals = {"server": 0.0, "postgres": 0.0, "other": 0.0}
-        for pid, (name, group, cpu) in after.items():
+        machine = self._machine_busy() - self.machine_before
+        wall = time.monotonic() - self.started
+        db_pids = self.db_pids() if self.db_pids is not None else set()
+        totals = {"server": 0.0, "postgres": 0.0}
+        for pid, (_name, group, cpu) in after.items():
             used = cpu - self.before[pid][2] if pid in self.before else cpu
             if group == self.server_group:
                 totals["server"] += used
-            elif name.startswith("postgres"):
+            elif pid in db_pids:
                 totals["postgres"] += used
-            elif pid != os.getpid():
-                totals["other"] += used
         # wrk has exited by now: its CPU shows up in our children's rusage.
         totals["wrk"] = self._children_cpu() - self.children_before
-        totals["wall"] = time.monotonic() - self.started
+        ours = sum(totals.values()) + self._self_cpu() - self.self_before
+        totals["other"] = max(0.0, machine - ours)
+        totals["wall"] = wall
+        totals["machine_busy_pct"] = 100 * machine / (wall * (os.cpu_count() or 1)) if wall else 0.0
         return {k: round(v, 2) for k, v in totals.items()}
 
 

@@ -40,6 +40,22 @@ class Perm(enum.StrEnum):
     DECISION_SECOND_REVIEW = "decision.second_review"  # confirm or reject someone else's decision
     INFORMATION_REQUEST_ANSWER = "information_request.answer"  # a partner answers a reviewer's question
     PRECISION_VIEW = "precision.view"  # read partners' precision records
+    # Routing and queues (trustline.routing)
+    CASE_CLAIM = "case.claim"  # take cases from the queue, renew, release and hold one's own
+    CASE_ASSIGN = "case.assign"  # reassign, release or hold anyone's case (escalation leads)
+    CASE_COMMENT = "case.comment"  # write internal comments on cases
+    CASE_TAG = "case.tag"  # put free labels on cases
+    REVIEWER_SKILLS_MANAGE = "reviewer.manage_skills"  # set reviewers' languages, places, areas, clearances
+    # Contests (trustline.appeals), policy review (trustline.policy), notifications (trustline.notifications)
+    APPEAL_SUBMIT = "appeal.submit"  # a partner contests a decision on its own report, or withdraws it
+    APPEAL_VIEW_ALL = "appeal.view_all"  # read every contest (staff)
+    APPEAL_HANDLE = "appeal.handle"  # claim and decide a contest (never one's own decision)
+    APPEAL_ASSIGN = "appeal.assign"  # hand a contest to a reviewer, release someone else's claim
+    POLICY_FEEDBACK_SUBMIT = "policy_feedback.submit"  # a partner raises a policy question or gap
+    POLICY_REVIEW_VIEW = "policy_review.view"  # read the policy queue (staff)
+    POLICY_REVIEW_HANDLE = "policy_review.handle"  # claim, assign, comment on and conclude policy items
+    NOTIFICATION_MANAGE_OWN = "notification.manage_own"  # one's own organisation's settings and webhooks
+    NOTIFICATION_MANAGE_ALL = "notification.manage_all"  # any organisation's (administrators)
 
 
 _PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
@@ -70,6 +86,35 @@ _REVIEW_PERMS: dict[str, set[Perm]] = {
     Role.PROGRAMME_MANAGER: {Perm.PRECISION_VIEW},
 }
 for _role, _perms in _REVIEW_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+
+# Routing and queues (trustline.routing): reviewers and leads claim; leads also reassign; every staff role
+# that works cases may comment and tag; leads and programme managers set reviewers' skills.
+_ROUTING_PERMS: dict[str, set[Perm]] = {
+    Role.REVIEWER: {Perm.CASE_CLAIM, Perm.CASE_COMMENT, Perm.CASE_TAG},
+    Role.ESCALATION_LEAD: {
+        Perm.CASE_CLAIM, Perm.CASE_ASSIGN, Perm.CASE_COMMENT, Perm.CASE_TAG, Perm.REVIEWER_SKILLS_MANAGE,
+    },
+    Role.PROGRAMME_MANAGER: {Perm.CASE_COMMENT, Perm.CASE_TAG, Perm.REVIEWER_SKILLS_MANAGE},
+    Role.POLICY_ANALYST: {Perm.CASE_COMMENT, Perm.CASE_TAG},
+    Role.LAW_ENFORCEMENT_LIAISON: {Perm.CASE_COMMENT, Perm.CASE_TAG},
+}
+for _role, _perms in _ROUTING_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+
+# Contests, policy review and notification settings: partners contest and give policy feedback;
+# reviewers and leads handle contests (leads also assign); policy analysts run the policy queue;
+# partner admins manage their organisation's notifications (administrators hold every Perm).
+_APPEAL_POLICY_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ANALYST: {Perm.APPEAL_SUBMIT, Perm.POLICY_FEEDBACK_SUBMIT},
+    Role.PARTNER_ADMIN: {Perm.APPEAL_SUBMIT, Perm.POLICY_FEEDBACK_SUBMIT, Perm.NOTIFICATION_MANAGE_OWN},
+    Role.REVIEWER: {Perm.APPEAL_VIEW_ALL, Perm.APPEAL_HANDLE},
+    Role.ESCALATION_LEAD: {Perm.APPEAL_VIEW_ALL, Perm.APPEAL_HANDLE, Perm.APPEAL_ASSIGN, Perm.POLICY_REVIEW_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.APPEAL_VIEW_ALL, Perm.POLICY_REVIEW_VIEW},
+    Role.POLICY_ANALYST: {Perm.APPEAL_VIEW_ALL, Perm.POLICY_REVIEW_VIEW, Perm.POLICY_REVIEW_HANDLE},
+    Role.AUDITOR: {Perm.APPEAL_VIEW_ALL, Perm.POLICY_REVIEW_VIEW},
+}
+for _role, _perms in _APPEAL_POLICY_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
 

@@ -5,8 +5,19 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from trustline.accounts.models import User
 from trustline.cases.choices import CaseStatus
 from trustline.core.ids import uuid7
+from trustline.routing.choices import LanguageSource, RoutingPool
+
+# The claimable queue: triaged cases nobody holds (claiming moves a case to ``in_review``).
+QUEUE = Q(status=CaseStatus.TRIAGED)
+QUEUE_ORDER = ["-priority", "decide_due_at", "opened_at", "id"]
+
+
+def _queue_fields(*leading: str) -> list[str]:
+    """Index columns: ``leading`` ones, then the queue order (``-`` is descending)."""
+    return [*leading, *QUEUE_ORDER]
 
 
 class Case(models.Model):
@@ -25,6 +36,21 @@ class Case(models.Model):
     policy edits do not move running deadlines), the indexed due times, and the
     ``*_breached`` flags the SLA sweeper claims with a conditional UPDATE.
     ``acknowledged_at`` is set by whoever first takes the case into review.
+
+    The routing fields (``trustline.routing``) are written only by routing
+    services. At triage: the content's ``language`` (the partner's tag, or
+    detected from the text, with ``language_source`` and
+    ``language_confidence``) and the ``routing_*`` columns that make "who may
+    review this" a matter of indexed equality tests: the base language
+    (``ar`` for ``ar-SD``), the region of the country, the policy area and
+    the clearance the reported categories need, and the moments at which the
+    pool of reviewers widens (``route_language_at``, ``route_regional_at``,
+    ``route_translation_at``; see ``trustline.routing.eligibility``). When a
+    reviewer claims the case: ``assigned_to``, ``claimed_at``, a lease that
+    expires unless renewed (``lease_expires_at``), and why they got it
+    (``routing_pool``, ``routing_reason``). The partial indexes over
+    ``status = 'triaged'`` serve the claim query, one per routing key, each
+    in queue order (priority, then decide-by time, then age).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -62,6 +88,31 @@ class Case(models.Model):
     ack_breached = models.BooleanField(default=False)
     decide_breached = models.BooleanField(default=False)
 
+    # --- Routing (trustline.routing) -------------------------------------------
+    language = models.CharField(max_length=35, blank=True, help_text="BCP 47 tag of the content, e.g. ar-SD")
+    language_confidence = models.FloatField(null=True, blank=True, help_text="0..1 when detected")
+    language_source = models.CharField(max_length=16, blank=True, choices=LanguageSource.choices)
+    routing_language_base = models.CharField(max_length=8, blank=True, help_text="ar for ar-SD")
+    routing_region = models.CharField(max_length=32, blank=True)
+    routing_policy_area = models.CharField(max_length=120, blank=True)
+    routing_clearance = models.CharField(
+        max_length=200, blank=True, help_text="clearances a reviewer needs, sorted and comma-separated"
+    )
+    route_language_at = models.DateTimeField(null=True, blank=True)
+    route_regional_at = models.DateTimeField(null=True, blank=True)
+    route_translation_at = models.DateTimeField(null=True, blank=True)
+    routing_excluded_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="never route to this person (e.g. the first reviewer of a contested decision)",
+    )
+    assigned_to = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    routing_pool = models.CharField(max_length=16, blank=True, choices=RoutingPool.choices)
+    routing_reason = models.TextField(blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.TextField(blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["key_hash"], condition=Q(is_open=True), name="case_one_open_per_key"),
@@ -80,6 +131,20 @@ class Case(models.Model):
                 fields=["last_reported_at"],
                 condition=Q(is_open=True, triaged_at__isnull=False, item_count__gt=F("scored_item_count")),
                 name="case_rescore_idx",
+            ),
+            # Routing: the queue in claim order, and the same per routing key (trustline.routing).
+            models.Index(fields=_queue_fields(), condition=QUEUE, name="case_queue_idx"),
+            models.Index(fields=_queue_fields("language"), condition=QUEUE, name="case_queue_lang_idx"),
+            models.Index(fields=_queue_fields("routing_language_base"), condition=QUEUE, name="case_queue_base_idx"),
+            models.Index(fields=_queue_fields("country"), condition=QUEUE, name="case_queue_country_idx"),
+            models.Index(fields=_queue_fields("routing_region"), condition=QUEUE, name="case_queue_region_idx"),
+            models.Index(fields=["route_translation_at"], condition=QUEUE, name="case_queue_translation_idx"),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status=CaseStatus.IN_REVIEW), name="case_lease_idx"
+            ),
+            models.Index(
+                fields=["assigned_to", "lease_expires_at"], condition=Q(assigned_to__isnull=False),
+                name="case_assigned_idx",
             ),
         ]
 

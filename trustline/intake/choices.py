@@ -57,3 +57,6 @@ class TimelineKind(models.TextChoices):
     # Decisions (trustline.review)
     INFORMATION_REQUESTED = "information_requested", _("Information requested")
     INFORMATION_PROVIDED = "information_provided", _("Information provided")
+    # Contests and policy review (trustline.appeals, trustline.policy)
+    APPEAL_DECIDED = "appeal_decided", _("Contest decided")
+    POLICY_REVIEWED = "policy_reviewed", _("Policy review concluded")

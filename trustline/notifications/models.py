@@ -48,6 +48,9 @@ class NotificationSetting(models.Model):
     email_enabled = models.BooleanField(default=True)
     webhook_enabled = models.BooleanField(default=True)
     daily_digest_enabled = models.BooleanField(default=False)
+    email_recipients = models.JSONField(
+        default=list, blank=True, help_text="addresses e-mails go to; empty means the organisation's contact address"
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -37,3 +37,13 @@ def deliver_outbox() -> dict[str, int]:
         total.add(counts)
         if counts.claimed < SWEEP_BATCH or time.monotonic() - started > SWEEP_BUDGET_SECONDS:
             return total.as_dict()
+
+
+@periodic(every=dt.timedelta(hours=1))
+@task()
+def send_daily_digests() -> dict[str, int]:
+    """Hourly; from the digest hour (UTC) on, yesterday's digest goes once to each organisation that wants it."""
+    # Imported here: digest builds on services, which imports this module for deliver_message_task.
+    from trustline.notifications.digest import daily_digest_send
+
+    return daily_digest_send(now=clock.now())

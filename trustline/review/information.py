@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from django.db import transaction
 
@@ -38,35 +37,39 @@ from trustline.review.choices import InformationRequestStatus
 from trustline.review.models import ClockPause, Decision, InformationRequest
 from trustline.review.selectors import information_request_get
 from trustline.review.telling import notify_information_requested, report_statuses_refresh, timeline_add
+from trustline.routing.choices import AssignmentEnd
+from trustline.routing.services import case_assignment_end, routing_requeue
 
 MAX_ANSWER_CHARS = 5000
 EXPIRE_BATCH = 200
 
 
-def _hold_release() -> dict[str, Any]:
-    """The routing lease fields to clear when a case goes back to the queue (those that exist)."""
-    names = {f.name for f in Case._meta.concrete_fields}
-    return {name: None for name in ("assigned_to", "lease_expires_at") if name in names}
+HOLD_REASON = "Waiting for the partner's answer to a reviewer's question."
 
 
-def case_return_to_review(*, case: Case) -> None:
-    """Put a case back in the review queue: ``triaged`` (``new`` if never triaged), lease released.
+def case_return_to_review(*, case: Case, at: dt.datetime) -> None:
+    """Put a case back in the review queue through routing (``triaged``, lease released, pool narrow again).
 
     Used when a partner answers, when a question expires and when a second
-    reviewer rejects a decision: the next reviewer claims it as usual.
+    reviewer rejects a decision: the next reviewer claims it as usual. The
+    hold markers a question set are cleared.
     """
-    status = CaseStatus.TRIAGED if case.triaged_at is not None else CaseStatus.NEW
-    Case.objects.filter(pk=case.pk).update(status=status, **_hold_release())
-    case.status = status
+    routing_requeue(case_id=case.pk, now=at)
+    Case.objects.filter(pk=case.pk).update(held_at=None, hold_reason="")
+    case.status = CaseStatus.TRIAGED
 
 
 def clock_pause(*, case: Case, decision: Decision, at: dt.datetime) -> ClockPause:
-    """Open a pause (one per case) and put the case on hold."""
+    """Open a pause (one per case) and put the case on hold, ending the reviewer's assignment."""
     pause = ClockPause.objects.filter(case=case, resumed_at__isnull=True).first()
     if pause is None:
         pause = ClockPause.objects.create(case=case, decision=decision, paused_at=at,
                                           decide_due_before=case.decide_due_at)
-    Case.objects.filter(pk=case.pk).update(status=CaseStatus.ON_HOLD)
+    case_assignment_end(case_id=case.pk, now=at, reason=AssignmentEnd.HELD)
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.ON_HOLD, assigned_to=None, claimed_at=None, lease_expires_at=None, held_at=at,
+        hold_reason=HOLD_REASON,
+    )
     case.status = CaseStatus.ON_HOLD
     return pause
 
@@ -210,7 +213,7 @@ def _resume_and_return(*, case: Case, at: dt.datetime, reason: str) -> list[Audi
     if pause is not None:
         events.append(pause_event(case, pause))
     if case.status == CaseStatus.ON_HOLD and case.is_open:
-        case_return_to_review(case=case)
+        case_return_to_review(case=case, at=at)
         events.append(AuditEvent(AuditAction.CASE_RETURNED_TO_REVIEW, "cases.case", str(case.pk),
                                  {"reason": reason, "status": case.status}))
     return events

@@ -124,6 +124,8 @@ class Decision(models.Model):
     )
     explanation = models.TextField(help_text="partner-facing")
     internal_note = models.TextField(blank=True, help_text="staff only, never shown to partners")
+    question = models.TextField(blank=True, help_text="needs more information: the question to the partners")
+    answer_due_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_by_actor = models.CharField(max_length=64, help_text="audit actor id")
     decided_at = models.DateTimeField()

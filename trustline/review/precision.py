@@ -47,7 +47,8 @@ def _bump(*, organisation_id: int, category_id: int, decided: int, violating: in
 
 def _counts_for(decision: Decision) -> Counter[tuple[int, int]]:
     return Counter(
-        ReportItem.objects.filter(case_id=decision.case_id).values_list("report__organisation_id", "report__category_id")
+        ReportItem.objects.filter(case_id=decision.case_id)
+        .values_list("report__organisation_id", "report__category_id")
     )
 
 

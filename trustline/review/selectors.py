@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Organisation
@@ -47,8 +46,6 @@ from trustline.review.templates_text import DEFAULT_TEMPLATES, actions_in_words
 from trustline.taxonomy.models import Category
 from trustline.triage.priority import PrecisionRecord
 
-logger = logging.getLogger(__name__)
-
 # A partner's record in one category speaks for it once it holds this many
 # decided items; below that its record over all categories is used.
 MIN_CATEGORY_DECISIONS = 10
@@ -66,20 +63,23 @@ def parse_id(raw: str | uuid.UUID, what: str) -> uuid.UUID:
 # --------------------------------------------------------------------------------------------
 
 
-def case_held_by(*, case: Case, actor: Actor, now: dt.datetime) -> bool:
-    """Whether ``actor`` holds ``case`` under a live routing lease.
+def case_holder_id(case: Case, now: dt.datetime) -> int | None:
+    """The user holding ``case`` under a live routing lease, or ``None``.
 
     The one place that reads the routing lease (``Case.assigned_to`` and
-    ``Case.lease_expires_at``, kept by ``trustline.routing``): the case is
-    assigned to the actor's user and the lease has not run out. Read with
-    ``getattr`` so this module does not depend on the order the two apps
-    are installed in; with no routing fields nobody holds anything.
+    ``Case.lease_expires_at``, kept by ``trustline.routing``): an expired
+    lease holds nothing, as routing treats such a case as free to claim.
     """
-    if actor.user is None:
-        return False
-    assigned = getattr(case, "assigned_to_id", None)
-    expires: dt.datetime | None = getattr(case, "lease_expires_at", None)
-    return assigned is not None and assigned == actor.user.pk and (expires is None or expires > now)
+    if case.assigned_to_id is None:
+        return None
+    if case.lease_expires_at is not None and case.lease_expires_at <= now:
+        return None
+    return case.assigned_to_id
+
+
+def case_held_by(*, case: Case, actor: Actor, now: dt.datetime) -> bool:
+    """Whether ``actor`` (a person) holds ``case`` under a live routing lease."""
+    return actor.user is not None and case_holder_id(case, now) == actor.user.pk
 
 
 def review_cases_visible(*, actor: Actor) -> QuerySet[Case]:
@@ -98,13 +98,6 @@ def review_case_get(*, actor: Actor, case_id: str | uuid.UUID) -> Case:
 def case_first_item(case: Case) -> ReportItem | None:
     """The earliest reported item of the case: every item of a case is the same content."""
     return ReportItem.objects.filter(case=case).order_by("report__received_at", "position", "pk").first()
-
-
-def case_reports(case_id: uuid.UUID) -> list[Report]:
-    return list(
-        Report.objects.filter(items__case_id=case_id).select_related("organisation", "category").distinct()
-        .order_by("received_at", "pk")
-    )
 
 
 def case_clock_paused_at(case: Case) -> dt.datetime | None:
@@ -416,7 +409,3 @@ def partner_precision_get(*, actor: Actor, slug: str) -> PartnerPrecisionSummary
     )
     overall = PrecisionLine("", "All categories", int(totals["decided"] or 0), int(totals["violating"] or 0))
     return PartnerPrecisionSummary(organisation=organisation, overall=overall, categories=lines)
-
-
-def open_pause(case_id: uuid.UUID) -> ClockPause | None:
-    return ClockPause.objects.filter(Q(case_id=case_id) & Q(resumed_at__isnull=True)).first()

@@ -18,14 +18,15 @@ from django.db.models import Exists, OuterRef, Q
 
 from trustline.accounts.models import Organisation
 from trustline.cases.choices import CaseStatus
-from trustline.intake.choices import ReportStatus, TimelineKind
+from trustline.intake.choices import ReportStatus
 from trustline.intake.models import Report, ReportItem, TimelineEvent
+from trustline.notifications.choices import EventType
 from trustline.notifications.services import notification_send
 from trustline.review.choices import DecisionGround, Outcome
 from trustline.review.models import Decision, InformationRequest
 
-EVENT_DECIDED = "report.decided"
-EVENT_INFORMATION_REQUESTED = "report.information_requested"
+EVENT_DECIDED = EventType.REPORT_DECIDED.value
+EVENT_INFORMATION_REQUESTED = EventType.REPORT_INFORMATION_REQUESTED.value
 
 _DECIDED_CASE = Q(case__status__in=[CaseStatus.DECIDED, CaseStatus.CLOSED])
 

@@ -18,6 +18,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.cases.models import Case
 from trustline.core.exceptions import NotFound
 from trustline.intake.models import Report
+from trustline.review.selectors import partner_precision_records_for
 from trustline.taxonomy.models import Category
 from trustline.triage.choices import PROTECTED_TARGETS, SlaTier
 from trustline.triage.models import SlaPolicy
@@ -159,13 +160,11 @@ def case_facts(case: Case) -> CaseFacts:
 def partner_precision_records(*, organisation_ids: tuple[int, ...], category_code: str) -> list[PrecisionRecord]:
     """One record per reporting partner: its decided items and how many were found violating.
 
-    Hook: decisions do not exist yet, so every partner has an empty record and
-    gets the neutral value. The decisions work fills this from its precision
-    table (by category where there are enough decisions, else overall),
-    keeping one entry per partner so a partner without a record still counts
-    as neutral in the "best reporter" rule.
+    Read from the review app's precision table (by category where the partner
+    has enough decisions there, else overall), one entry per partner, so a
+    partner without a record still counts as neutral in the "best reporter" rule.
     """
-    return [PrecisionRecord() for _ in organisation_ids]
+    return partner_precision_records_for(organisation_ids=organisation_ids, category_code=category_code)
 
 
 def crisis_boost_for(case: Case) -> int:

@@ -56,6 +56,7 @@ from trustline.core import clock
 from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
+from trustline.routing.services import routing_prepare
 from trustline.triage.choices import SlaTier
 from trustline.triage.priority import Priority, compute_priority
 from trustline.triage.selectors import (
@@ -185,6 +186,7 @@ def _triage_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> lis
                 },
             )
         )
+        events.append(routing_prepare(case=case, now=now, category_code=scored.facts.category_code))  # language
     if done:
         _timeline_triaged(case_ids=list(done), data_for={pk: _partner_view(s) for pk, s in done.items()}, now=now)
         audit_record_many(actor=actor, events=events)
@@ -276,6 +278,8 @@ def _rescore_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> in
                 },
             )
         )
+        if became_imminent:  # imminent harm waits less for a language match
+            events.append(routing_prepare(case=case, now=now, category_code=scored.facts.category_code))
     if new_items:
         _timeline_triaged(case_ids=list(new_items), data_for=new_items, now=now)
         audit_record_many(actor=actor, events=events)
@@ -348,7 +352,9 @@ def case_retier(*, actor: Actor, case_id: str | uuid.UUID, tier: int, reason: st
                         "ack_due_at": scored.ack_due_at.isoformat(),
                         "decide_due_at": scored.decide_due_at.isoformat(),
                     },
-                )
+                ),
+                *([routing_prepare(case=locked, now=now, category_code=scored.facts.category_code)]
+                  if locked.triaged_at is None else []),  # first triage: language and routing keys
             ],
         )
     return triage_case_get(actor=actor, case_id=case.pk)

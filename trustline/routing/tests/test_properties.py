@@ -1,0 +1,194 @@
+"""Properties of routing (hypothesis): the claim query agrees with the rule, pools only widen, clearances hold.
+
+The rule is written twice, as SQL (``eligible_q`` and the candidate branches
+the claim query uses) and as Python (``pool_for``). These tests generate
+queues of cases with random languages, places, categories, priorities,
+waiting times and holders, and reviewers with random skills, and check that:
+
+* the claimed case is exactly the first case in queue order that the Python
+  rule allows (so the SQL never offers a case to an unqualified reviewer and
+  never skips a better one), and the pool recorded is the Python rule's;
+* a restricted category is never handed to a reviewer without its clearance;
+* waiting only widens: whoever may take a case at one moment may take it at
+  any later moment (in SQL and in Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trustline.accounts.models import User
+from trustline.accounts.permissions import SYSTEM
+from trustline.cases.choices import CaseStatus
+from trustline.cases.models import Case
+from trustline.conftest import actor_of
+from trustline.core import clock
+from trustline.routing.eligibility import Skills, claimable_q, eligible_q, pool_for, routing_values
+from trustline.routing.language import CaseLanguage
+from trustline.routing.reviewers import reviewer_skills_set
+from trustline.routing.selectors import reviewer_profile_for, skills_of
+from trustline.routing.services import case_claim_next
+from trustline.routing.tests.conftest import T0, queued_case
+from trustline.taxonomy.models import Category
+
+LANGUAGES = ["", "ar", "ar-SD", "ar-EG", "ur", "es", "es-VE", "en"]
+COUNTRIES = ["SD", "EG", "PK", "IN", "VE", "CO", "GB", ""]
+CATEGORIES = ["incitement_violence", "misinformation", "hateful_conduct", "child_sexual_exploitation"]
+REGIONS = ["MENA", "East Africa", "South Asia", "Latin America", "Europe"]
+AREAS = ["Violence and incitement", "Misinformation", "Hateful conduct", "Child safety"]
+STATES = ["queued", "queued", "queued", "held_live", "held_expired", "on_hold"]
+
+case_specs = st.fixed_dictionaries({
+    "language": st.sampled_from(LANGUAGES),
+    "country": st.sampled_from(COUNTRIES),
+    "category": st.sampled_from(CATEGORIES),
+    "priority": st.integers(0, 1500),
+    "waited": st.integers(0, 200),  # minutes between triage and the claim
+    "due_in": st.integers(0, 48 * 60),
+    "imminent": st.booleans(),
+    "state": st.sampled_from(STATES),
+})
+skill_specs = st.fixed_dictionaries({
+    "languages": st.lists(st.sampled_from([t for t in LANGUAGES if t]), max_size=3, unique=True),
+    "countries": st.lists(st.sampled_from([c for c in COUNTRIES if c]), max_size=2, unique=True),
+    "regions": st.lists(st.sampled_from(REGIONS), max_size=2, unique=True),
+    "policy_areas": st.one_of(st.just([]), st.lists(st.sampled_from(AREAS), min_size=1, max_size=2, unique=True)),
+    "clearances": st.sampled_from([[], ["child_safety"]]),
+})
+
+NOW = T0 + dt.timedelta(hours=4)
+HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """Each generated example writes inside a savepoint that is rolled back, so examples never see each other."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def make_queue(specs: list[dict[str, Any]], holder: User) -> list[Case]:
+    cases = []
+    for spec in specs:
+        triaged_at = NOW - dt.timedelta(minutes=spec["waited"])
+        extra: dict[str, Any] = {}
+        if spec["state"].startswith("held"):
+            lease_end = NOW + dt.timedelta(minutes=5) if spec["state"] == "held_live" else NOW - dt.timedelta(minutes=1)
+            extra = {"status": CaseStatus.IN_REVIEW, "assigned_to": holder, "lease_expires_at": lease_end,
+                     "claimed_at": triaged_at}
+        elif spec["state"] == "on_hold":
+            extra = {"status": CaseStatus.ON_HOLD}
+        cases.append(queued_case(
+            language=spec["language"], country=spec["country"], category=spec["category"],
+            priority=spec["priority"], triaged_at=triaged_at, imminent=spec["imminent"],
+            decide_due_at=triaged_at + dt.timedelta(minutes=spec["due_in"]), **extra,
+        ))
+    return cases
+
+
+def claimable(case: Case, now: dt.datetime) -> bool:
+    if not case.is_open:
+        return False
+    if case.status == CaseStatus.TRIAGED:
+        return True
+    return case.status == CaseStatus.IN_REVIEW and case.lease_expires_at is not None and case.lease_expires_at <= now
+
+
+def queue_key(case: Case) -> tuple[Any, ...]:
+    return (-case.priority, case.decide_due_at, case.opened_at, case.pk)
+
+
+@pytest.fixture
+def people(reviewer: Callable[..., User]) -> tuple[User, User]:
+    return reviewer("prop_reviewer", languages=["en"]), reviewer("prop_holder", languages=["en"])
+
+
+@HYPOTHESIS
+@given(specs=st.lists(case_specs, min_size=1, max_size=10), skills=skill_specs)
+def test_the_claim_is_the_first_case_in_queue_order_that_the_rule_allows(
+    people: tuple[User, User], specs: list[dict[str, Any]], skills: dict[str, Any]
+):
+    me, holder = people
+    with rolled_back():
+        reviewer_skills_set(actor=SYSTEM, user_id=me.pk, **skills)
+        mine = skills_of(reviewer_profile_for(me), me.pk)
+        cases = make_queue(specs, holder)
+        allowed = sorted((c for c in cases if claimable(c, NOW) and pool_for(c, mine, NOW)), key=queue_key)
+
+        in_sql = set(Case.objects.filter(claimable_q(NOW), eligible_q(mine, NOW)).values_list("pk", flat=True))
+        assert in_sql == {c.pk for c in allowed}
+        with clock.frozen_at(NOW):
+            claimed = case_claim_next(actor=actor_of(me))
+
+        if not allowed:
+            assert claimed is None
+            return
+        assert claimed is not None and claimed.pk == allowed[0].pk
+        assert claimed.routing_pool == pool_for(allowed[0], mine, NOW)
+        assert claimed.assigned_to_id == me.pk
+        if claimed.routing_clearance:
+            assert "child_safety" in mine.clearances
+
+
+@HYPOTHESIS
+@given(specs=st.lists(case_specs, min_size=1, max_size=8), skills=skill_specs,
+       later=st.integers(1, 24 * 60))
+def test_waiting_only_widens_who_may_take_a_case(
+    people: tuple[User, User], specs: list[dict[str, Any]], skills: dict[str, Any], later: int
+):
+    me, holder = people
+    with rolled_back():
+        reviewer_skills_set(actor=SYSTEM, user_id=me.pk, **skills)
+        mine = skills_of(reviewer_profile_for(me), me.pk)
+        make_queue([{**s, "state": "queued"} for s in specs], holder)
+        then = NOW + dt.timedelta(minutes=later)
+
+        now_ids = set(Case.objects.filter(eligible_q(mine, NOW)).values_list("pk", flat=True))
+        later_ids = set(Case.objects.filter(eligible_q(mine, then)).values_list("pk", flat=True))
+
+        assert now_ids <= later_ids
+
+
+POOL_WIDTH = {"exact": 0, "language": 1, "regional": 2, "translation": 3}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    language=st.sampled_from(LANGUAGES), country=st.sampled_from(COUNTRIES), imminent=st.booleans(),
+    restricted=st.booleans(), skills=skill_specs, first=st.integers(0, 300), second=st.integers(0, 300),
+)
+def test_the_rule_widens_step_by_step_and_never_drops_the_clearance(
+    language: str, country: str, imminent: bool, restricted: bool, skills: dict[str, Any], first: int, second: int
+):
+    """Pure rule (no database): as minutes pass, a reviewer's pool for a case never closes."""
+    area = "Child safety" if restricted else "Violence and incitement"
+    category = Category(code="x", policy_area=area, restricted=restricted)
+    values = routing_values(language=CaseLanguage(tag=language, confidence=None, source=""), country=country,
+                            categories=[category], defining=category, start=T0, imminent=imminent)
+    case = Case(country=country, **values)
+    assert values["route_language_at"] <= values["route_regional_at"] <= values["route_translation_at"]
+    reviewer = Skills(user_id=1, languages=frozenset(skills["languages"]), countries=frozenset(skills["countries"]),
+                      regions=frozenset(skills["regions"]), policy_areas=frozenset(skills["policy_areas"]),
+                      clearances=frozenset(skills["clearances"]))
+    early, late = sorted([first, second])
+
+    before = pool_for(case, reviewer, T0 + dt.timedelta(minutes=early))
+    after = pool_for(case, reviewer, T0 + dt.timedelta(minutes=late))
+
+    if before is not None:
+        assert after is not None
+    if restricted and "child_safety" not in skills["clearances"]:
+        assert before is None and after is None
+    if before is not None and after is not None:
+        # An exact match stays exact; otherwise the narrowest pool that holds can only stay or get narrower,
+        # never require a wider wait than before.
+        assert POOL_WIDTH[after] <= POOL_WIDTH[before]
