@@ -145,9 +145,10 @@ def bulk(args: argparse.Namespace, client: Any, timers: dict[str, list[float]] |
     print(f"HTTP {response.status_code}: {body.get('accepted_rows')} rows accepted in {elapsed:.2f}s "
           f"({cpu:.2f}s CPU) = {args.bulk / elapsed:.0f} items/s")
     kinds = Counter(" ".join(q["sql"].split()[:3])[:60] for q in ctx.captured_queries)
-    seconds = Counter[str]()
+    seconds: dict[str, float] = {}
     for q in ctx.captured_queries:
-        seconds[" ".join(q["sql"].split()[:3])[:60]] += float(q["time"])
+        kind = " ".join(q["sql"].split()[:3])[:60]
+        seconds[kind] = seconds.get(kind, 0.0) + float(q["time"])
     print(f"{len(ctx.captured_queries)} queries:")
     for kind, n in kinds.most_common(15):
         print(f"  {n:6d} x  {seconds[kind]:6.2f}s  {kind}")

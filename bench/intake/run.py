@@ -494,7 +494,8 @@ def main() -> int:
                 return 2
     started = dt.datetime.now(dt.UTC)
     workdir = Path(tempfile.mkdtemp(prefix="trustline-bench-"))
-    serve_cmd = trustline({**os.environ, "DEBUG": "1"}, "serve", "--print", *serve_args(args)).strip()
+    serve_cmd = trustline({**os.environ, "DEBUG": "1"}, "serve", "--print", "--bind", "127.0.0.1:PORT",
+                          *serve_args(args)).strip()
     report: dict[str, Any] = {
         "started_at": started.isoformat(), "machine": machine(), "targets": TARGETS,
         "config": {"duration_s": args.duration, "clients": args.clients, "wrk_threads": args.wrk_threads,

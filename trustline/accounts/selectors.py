@@ -22,7 +22,11 @@ def actor_for_api_key(raw_key: str) -> Actor:
     ``last_used_at`` is refreshed at most once a minute per key so busy
     integrations do not turn every read into a write.
     """
-    key = ApiKey.objects.select_related("organisation").filter(hashed_key=hash_api_key(raw_key)).first()
+    key = (
+        ApiKey.objects.select_related("organisation", "organisation__accreditation")
+        .filter(hashed_key=hash_api_key(raw_key))
+        .first()
+    )
     if key is None:
         raise AuthenticationFailed("The API key is not valid.", code="api_key_invalid")
     if key.revoked_at is not None:

@@ -26,7 +26,6 @@ from django.db import IntegrityError, transaction
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import AuditEvent, audit_record_many
-from trustline.cases.models import Case
 from trustline.cases.services import CaseDefaults, CaseIncrement, CaseKey, cases_add_reports, cases_for_keys
 from trustline.core import clock
 from trustline.core.conf import option
@@ -88,8 +87,12 @@ def url_rules() -> UrlRules:
     return _rules_from(option("URL_RULES_FILE"))
 
 
-def categories_by_code() -> dict[str, Category]:
-    return {c.code: c for c in category_list()}
+def categories_by_code(codes: list[str] | None = None) -> dict[str, Category]:
+    """Active categories by code; only the ones asked for when ``codes`` is given (one row per report)."""
+    qs = category_list()
+    if codes is not None:
+        qs = qs.filter(code__in=codes)
+    return {c.code: c for c in qs}
 
 
 def check_can_submit(actor: Actor) -> None:
@@ -190,7 +193,7 @@ def report_submit(
         replay = _replay(actor=actor, key=key, fingerprint=fingerprint)
         if replay is not None:
             return replay
-    prepared = report_prepare(data=data, categories=categories_by_code())
+    prepared = report_prepare(data=data, categories=categories_by_code([data.category]))
     try:
         with transaction.atomic():
             results = reports_persist(actor=actor, prepared=[prepared], channel=channel)
@@ -253,7 +256,7 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
                 CaseDefaults(prep.country, prep.category.code, prep.data.imminent_harm),
             )
     cases, opened = cases_for_keys(keys=keys.values(), defaults=defaults, at=now)
-    existing_ids = [cases[h].pk for h in keys if h not in opened]
+    existing_ids = [cases[h] for h in keys if h not in opened]
     already_reported: set[uuid.UUID] = set()
     if existing_ids:
         already_reported = set(
@@ -296,7 +299,7 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
         reports.append(report)
         these: list[ReportItem] = []
         for item in prep.items:
-            case: Case = cases[item.key_hash]
+            case_id = cases[item.key_hash]
             these.append(
                 ReportItem(
                     id=uuid7(),
@@ -306,17 +309,17 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
                     url=item.url,
                     canonical_url=item.canonical_url,
                     platform_id=item.platform_id,
-                    case=case,
+                    case_id=case_id,
                     excerpt=item.excerpt,
                     location_details=item.location_details,
                 )
             )
-            inc = increments.setdefault(case.pk, CaseIncrement())
+            inc = increments.setdefault(case_id, CaseIncrement())
             inc.items += 1
             inc.imminent_harm = inc.imminent_harm or data.imminent_harm
-            if case.pk not in already_reported:
+            if case_id not in already_reported:
                 inc.new_partners += 1
-                already_reported.add(case.pk)
+                already_reported.add(case_id)
         items.extend(these)
         per_report_items.append(these)
         timeline.append(
@@ -332,7 +335,7 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
         AuditEvent(
             AuditAction.CASE_OPENED,
             "cases.case",
-            str(cases[h].pk),
+            str(cases[h]),
             {"key": keys[h].canonical_key[:300], "kind": keys[h].item_kind},
         )
         for h in keys

@@ -10,7 +10,11 @@ def partner_can_submit(organisation: Organisation) -> str:
     """Return why the organisation may not submit reports, or "" when it may."""
     if organisation.kind != OrganisationKind.PARTNER:
         return ""
-    accreditation = Accreditation.objects.filter(organisation=organisation).only("status").first()
+    # Uses the accreditation loaded with the organisation (select_related) when there is one.
+    try:
+        accreditation: Accreditation | None = organisation.accreditation
+    except Accreditation.DoesNotExist:
+        accreditation = None
     if accreditation is None:
         return "This organisation has no accreditation as a trusted partner."
     if accreditation.status != AccreditationStatus.ACTIVE:

@@ -190,7 +190,7 @@ def reviewer_skills(actor: Actor) -> Skills:
 def _lock_candidate(skills: Skills, now: dt.datetime, per_key: int) -> Case | None:
     sql, params = candidate_sql(skills, now, per_key)
     return (
-        Case.objects.select_for_update(skip_locked=True)
+        Case.objects
         .filter(pk__in=RawSQL(sql, params))  # noqa: S611 - built from the ORM's own compiled, parameterised SQL
         .filter(claimable_q(now), eligible_q(skills, now))
         .order_by(*QUEUE_ORDER)
@@ -308,7 +308,7 @@ def case_claim_next(*, actor: Actor) -> Case | None:
                 return None
             reason = routing_reason(case, skills, pool)
             if _assign(actor=actor, case=case, user_id=skills.user_id, pool=pool, reason=reason, now=now,
-                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, condition=claimable_q(now)):
+                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, condition=Q()):
                 case.refresh_from_db()
                 return case
     return None

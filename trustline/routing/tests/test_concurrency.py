@@ -10,9 +10,11 @@ each thread's connection must see committed data). SQLite cannot run this
 against pytest-django's in-memory test database, which threads share
 through SQLite's shared cache (table locks and ``SQLITE_LOCKED`` errors
 instead of the file locking and busy timeout a deployment relies on). So on
-SQLite the test copies the prepared database into a file (``VACUUM INTO``)
-and points the threads' connections at it: real file locking, WAL and
-``BEGIN IMMEDIATE``, as in production.
+SQLite the test copies the prepared database into a file (a dump, since it
+runs inside the test's transaction) and points 8 threads' connections at it:
+real file locking, WAL and ``BEGIN IMMEDIATE``, as in production. The test
+itself then stays an ordinary rolled-back test (a transactional test could
+not flush the append-only audit table on SQLite).
 
 ``test_the_check_catches_a_claim_without_a_lock`` runs the same race with a
 deliberately naive claim (read the top case, then write it, no lock, no
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,12 +52,12 @@ from trustline.taxonomy.models import Category
 THREADS = 16 if connection.vendor == "postgresql" else 8
 CASES = 60
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=connection.vendor == "postgresql")]
 T = TypeVar("T")
 
 
 @pytest.fixture
-def seeded(transactional_db: None) -> None:
+def seeded(db: None) -> None:
     """The taxonomy the migrations seed, if an earlier transactional test's flush removed it."""
     if Category.objects.exists():
         return
@@ -78,8 +81,13 @@ def threads_database(tmp_path: Path) -> Iterator[None]:
         yield
         return
     path = tmp_path / "race.sqlite3"
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM INTO %s", [str(path)])
+    connection.ensure_connection()
+    dump = "\n".join(connection.connection.iterdump())  # includes this transaction's uncommitted rows
+    copy = sqlite3.connect(path, isolation_level=None)
+    try:
+        copy.executescript(dump)
+    finally:
+        copy.close()
     settings_dict = connections.settings["default"]
     original = settings_dict["NAME"]
     settings_dict["NAME"] = str(path)  # only new connections (the threads') read this
@@ -135,6 +143,8 @@ def test_many_reviewers_claiming_at_once_never_get_the_same_case(racers: list[Us
         ))
 
     cases, assignments, audited = rows
+    if connection.vendor == "sqlite":  # the threads worked on the file copy, not the shared in-memory database
+        assert not Case.objects.filter(status=CaseStatus.IN_REVIEW).exists()
     assert_no_double_assignment(claims)
     assert sum(len(c) for c in claims) == CASES  # every case claimed, none left behind
     holder = {case_id: racers[i].pk for i, per_thread in enumerate(claims) for case_id in per_thread}
