@@ -6,7 +6,6 @@ exist; staff whose role does not allow an operation get 403. The services
 and selectors enforce both; these views only translate.
 """
 
-from __future__ import annotations
 
 import uuid
 from typing import Any
