@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -54,6 +55,7 @@ def main() -> None:
 
         connections.close_all()
         db.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> None:

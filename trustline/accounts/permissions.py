@@ -41,6 +41,7 @@ class Perm(enum.StrEnum):
     INFORMATION_REQUEST_ANSWER = "information_request.answer"  # a partner answers a reviewer's question
     PRECISION_VIEW = "precision.view"  # read partners' precision records
     # Routing and queues (trustline.routing)
+    QUEUE_VIEW = "queue.view"  # list the review queue, read internal comments, tags and saved queues
     CASE_CLAIM = "case.claim"  # take cases from the queue, renew, release and hold one's own
     CASE_ASSIGN = "case.assign"  # reassign, release or hold anyone's case (escalation leads)
     CASE_COMMENT = "case.comment"  # write internal comments on cases
@@ -88,16 +89,18 @@ _REVIEW_PERMS: dict[str, set[Perm]] = {
 for _role, _perms in _REVIEW_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 
-# Routing and queues (trustline.routing): reviewers and leads claim; leads also reassign; every staff role
-# that works cases may comment and tag; leads and programme managers set reviewers' skills.
+# Routing and queues (trustline.routing): the people who work the review queue see it (auditors read it);
+# reviewers and leads claim, leads also reassign; leads and programme managers set reviewers' skills.
+# Law-enforcement liaisons handle their own requests and do not see the queue or its internal comments.
 _ROUTING_PERMS: dict[str, set[Perm]] = {
-    Role.REVIEWER: {Perm.CASE_CLAIM, Perm.CASE_COMMENT, Perm.CASE_TAG},
+    Role.REVIEWER: {Perm.QUEUE_VIEW, Perm.CASE_CLAIM, Perm.CASE_COMMENT, Perm.CASE_TAG},
     Role.ESCALATION_LEAD: {
-        Perm.CASE_CLAIM, Perm.CASE_ASSIGN, Perm.CASE_COMMENT, Perm.CASE_TAG, Perm.REVIEWER_SKILLS_MANAGE,
+        Perm.QUEUE_VIEW, Perm.CASE_CLAIM, Perm.CASE_ASSIGN, Perm.CASE_COMMENT, Perm.CASE_TAG,
+        Perm.REVIEWER_SKILLS_MANAGE,
     },
-    Role.PROGRAMME_MANAGER: {Perm.CASE_COMMENT, Perm.CASE_TAG, Perm.REVIEWER_SKILLS_MANAGE},
-    Role.POLICY_ANALYST: {Perm.CASE_COMMENT, Perm.CASE_TAG},
-    Role.LAW_ENFORCEMENT_LIAISON: {Perm.CASE_COMMENT, Perm.CASE_TAG},
+    Role.PROGRAMME_MANAGER: {Perm.QUEUE_VIEW, Perm.CASE_COMMENT, Perm.CASE_TAG, Perm.REVIEWER_SKILLS_MANAGE},
+    Role.POLICY_ANALYST: {Perm.QUEUE_VIEW, Perm.CASE_COMMENT, Perm.CASE_TAG},
+    Role.AUDITOR: {Perm.QUEUE_VIEW},
 }
 for _role, _perms in _ROUTING_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms

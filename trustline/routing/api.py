@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from trustline.accounts.models import User
@@ -236,10 +236,10 @@ def list_saved(request: ApiRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/saved", response={201: SavedQueueOut}, summary="Save queue filters under a name")
-def create_saved(request: ApiRequest, payload: SavedQueueIn) -> tuple[int, dict[str, Any]]:
+def create_saved(request: ApiRequest, payload: SavedQueueIn) -> Status[dict[str, Any]]:
     queue = workspace.saved_queue_create(actor=request.auth, name=payload.name, filters=payload.filters,
-                                           shared=payload.shared)
-    return 201, saved_out(queue)
+                                         shared=payload.shared)
+    return Status(201, saved_out(queue))
 
 
 @router.get("/saved/{saved_id}", response=SavedQueueOut, summary="One saved queue")
@@ -250,14 +250,14 @@ def get_saved(request: ApiRequest, saved_id: int) -> dict[str, Any]:
 @router.put("/saved/{saved_id}", response=SavedQueueOut, summary="Replace a saved queue you own")
 def update_saved(request: ApiRequest, saved_id: int, payload: SavedQueueIn) -> dict[str, Any]:
     queue = workspace.saved_queue_update(actor=request.auth, saved_id=saved_id, name=payload.name,
-                                           filters=payload.filters, shared=payload.shared)
+                                         filters=payload.filters, shared=payload.shared)
     return saved_out(queue)
 
 
 @router.delete("/saved/{saved_id}", response={204: None}, summary="Delete a saved queue you own")
-def delete_saved(request: ApiRequest, saved_id: int) -> tuple[int, None]:
+def delete_saved(request: ApiRequest, saved_id: int) -> Status[None]:
     workspace.saved_queue_delete(actor=request.auth, saved_id=saved_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Reads for routing: who counts as staff here, a case, a reviewer's skills, the queue with its filters.
 
-Everything in this app is the platform's working space: partners (and anyone
-without ``case.view``) get NotFound from every function here, exactly as for
-something that does not exist, so they cannot even learn that a queue, a
-comment or a saved queue exists.
+Everything in this app is the platform's working space: partners get
+NotFound from every function here, exactly as for something that does not
+exist, so they cannot even learn that a queue, a comment or a saved queue
+exists; platform staff whose role does not work the queue get 403.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import User
-from trustline.accounts.permissions import Actor, Perm
+from trustline.accounts.permissions import Actor, Perm, require
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import QUEUE_ORDER, Case
 from trustline.core.exceptions import NotFound, PermissionDenied
@@ -31,9 +31,13 @@ FILTER_KEYS = ("tier", "country", "language", "category", "tag", "crisis", "stat
 
 
 def staff_required(actor: Actor) -> None:
-    """NotFound (not 403) for anyone outside the platform's team: partners must not learn what exists here."""
-    if not actor.is_staff_side or not actor.has(Perm.CASE_VIEW):
+    """NotFound (not 403) for anyone outside the platform's team: partners must not learn what exists here.
+
+    Platform staff whose role does not work the queue (``queue.view``) get 403.
+    """
+    if not actor.is_staff_side:
         raise NotFound("Not found.")
+    require(actor, Perm.QUEUE_VIEW)
 
 
 def person_required(actor: Actor) -> User:

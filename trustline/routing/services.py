@@ -41,9 +41,8 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
 
 from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
 from trustline.audit.choices import AuditAction
@@ -58,9 +57,9 @@ from trustline.routing.choices import AssignmentEnd, RoutingPool
 from trustline.routing.conf import routing_settings
 from trustline.routing.eligibility import (
     Skills,
-    candidate_sql,
+    claim_queryset,
     claimable_q,
-    eligible_q,
+    compiled_claim,
     pool_for,
     routing_reason,
     routing_values,
@@ -188,23 +187,13 @@ def reviewer_skills(actor: Actor) -> Skills:
 
 
 def _lock_candidate(skills: Skills, now: dt.datetime, per_key: int) -> Case | None:
-    sql, params = candidate_sql(skills, now, per_key)
-    return (
-        Case.objects
-        .filter(pk__in=RawSQL(sql, params))  # noqa: S611 - built from the ORM's own compiled, parameterised SQL
-        .filter(claimable_q(now), eligible_q(skills, now))
-        .order_by(*QUEUE_ORDER)
-        .first()
-    )
+    compiled = compiled_claim(skills, per_key, connection.vendor)
+    found = list(Case.objects.raw(compiled.sql, compiled.params_at(now)))
+    return found[0] if found else None
 
 
 def _any_candidate(skills: Skills, now: dt.datetime, per_key: int) -> bool:
-    sql, params = candidate_sql(skills, now, per_key)
-    return (
-        Case.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611 - as above
-        .filter(claimable_q(now), eligible_q(skills, now))
-        .exists()
-    )
+    return claim_queryset(skills, now, per_key).exists()
 
 
 def _end_assignment(case_id: uuid.UUID, *, reason: str, at: dt.datetime) -> int:
@@ -236,18 +225,19 @@ def _assign(*, actor: Actor, case: Case, user_id: int, pool: RoutingPool, reason
     """Steps 4-5 of the claim (also used by reassignment): conditional UPDATE, assignment rows, timeline, audit."""
     previous = case.assigned_to_id if case.status == CaseStatus.IN_REVIEW else None
     expired = previous is not None and case.lease_expires_at is not None and case.lease_expires_at <= now
-    changed = Case.objects.filter(condition, pk=case.pk).update(
-        status=CaseStatus.IN_REVIEW,
-        assigned_to_id=user_id,
-        claimed_at=now,
-        lease_expires_at=now + lease,
-        acknowledged_at=case.acknowledged_at or now,
-        routing_pool=pool,
-        routing_reason=reason,
-        held_at=None,
-        hold_reason="",
-    )
-    if changed != 1:
+    first_acknowledgement = case.acknowledged_at is None
+    values: dict[str, Any] = {
+        "status": CaseStatus.IN_REVIEW,
+        "assigned_to_id": user_id,
+        "claimed_at": now,
+        "lease_expires_at": now + lease,
+        "acknowledged_at": case.acknowledged_at or now,
+        "routing_pool": pool,
+        "routing_reason": reason,
+        "held_at": None,
+        "hold_reason": "",
+    }
+    if Case.objects.filter(condition, pk=case.pk).update(**values) != 1:
         return False
     if previous is not None:
         Assignment.objects.filter(case_id=case.pk, ended_at__isnull=True).update(
@@ -255,7 +245,7 @@ def _assign(*, actor: Actor, case: Case, user_id: int, pool: RoutingPool, reason
             end_reason=AssignmentEnd.EXPIRED if expired else AssignmentEnd.REASSIGNED,
         )
     Assignment.objects.create(case_id=case.pk, reviewer_id=user_id, pool=pool, claimed_at=now)
-    if case.acknowledged_at is None:
+    if first_acknowledgement:
         _timeline_in_review(case.pk, now)
     audit_record(
         actor=actor,
@@ -271,6 +261,8 @@ def _assign(*, actor: Actor, case: Case, user_id: int, pool: RoutingPool, reason
             **extra,
         },
     )
+    for name, value in values.items():  # the caller's instance now shows what was written
+        setattr(case, name, value)
     return True
 
 
@@ -288,28 +280,26 @@ def case_claim_next(*, actor: Actor) -> Case | None:
     for _ in range(CLAIM_ATTEMPTS):
         with transaction.atomic():
             now = clock.now()
-            held = list(
-                Case.objects.select_for_update()
-                .filter(assigned_to_id=skills.user_id, status=CaseStatus.IN_REVIEW, lease_expires_at__gt=now)
-                .order_by(*QUEUE_ORDER)[: conf.max_held]
-            )
-            if len(held) >= conf.max_held:
-                Case.objects.filter(pk=held[0].pk).update(lease_expires_at=now + conf.lease)
-                held[0].refresh_from_db()
-                return held[0]
+            mine = Case.objects.filter(assigned_to_id=skills.user_id, status=CaseStatus.IN_REVIEW)
+            held = list(mine.filter(lease_expires_at__gt=now).order_by(*QUEUE_ORDER)[: conf.max_held]
+                        .values_list("pk", flat=True))
+            if len(held) >= conf.max_held and mine.filter(pk=held[0]).update(lease_expires_at=now + conf.lease):
+                return Case.objects.get(pk=held[0])
             case = _lock_candidate(skills, now, conf.candidates_per_key)
             if case is None:
                 if not _any_candidate(skills, now, conf.candidates_per_key):
                     return None
                 continue  # every candidate is being claimed by someone else right now: look again
+            # Time the claim from when the row is ours: after any earlier holder's release committed, so
+            # assignment records never overlap. Pools and expired leases only widen as time passes.
+            now = clock.now()
             pool = pool_for(case, skills, now)
             if pool is None:  # cannot happen while eligible_q and pool_for agree (tested); never hand it out
                 logger.error("routing: SQL and Python disagree about case %s for user %s", case.pk, skills.user_id)
                 return None
             reason = routing_reason(case, skills, pool)
             if _assign(actor=actor, case=case, user_id=skills.user_id, pool=pool, reason=reason, now=now,
-                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, condition=Q()):
-                case.refresh_from_db()
+                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, condition=claimable_q(now)):
                 return case
     return None
 

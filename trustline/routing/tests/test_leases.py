@@ -43,6 +43,13 @@ def hiba(reviewer: Callable[..., User]) -> User:
 at = clock.frozen_at
 
 
+def take(user: User) -> Case:
+    """Claim next, expecting a case."""
+    case = case_claim_next(actor=actor_of(user))
+    assert case is not None
+    return case
+
+
 def test_an_idle_lease_expires_and_another_reviewer_takes_the_case_over(sami: User, hiba: User):
     case = queued_case(language="ar-SD")
     with at(T0):
@@ -50,13 +57,14 @@ def test_an_idle_lease_expires_and_another_reviewer_takes_the_case_over(sami: Us
     with at(T0 + 19 * MIN):
         assert case_claim_next(actor=actor_of(hiba)) is None
     with at(T0 + 20 * MIN):
-        taken = case_claim_next(actor=actor_of(hiba))
+        taken = take(hiba)
 
     assert taken.pk == case.pk and taken.assigned_to_id == hiba.pk
     first, second = Assignment.objects.filter(case=case).order_by("claimed_at")
     assert (first.reviewer_id, first.end_reason, first.ended_at) == (sami.pk, "expired", T0 + 20 * MIN)
     assert (second.reviewer_id, second.ended_at) == (hiba.pk, None)
     claimed = AuditEntry.objects.filter(action="case.claimed", target_id=str(case.pk)).order_by("seq").last()
+    assert claimed is not None
     assert claimed.data["previous_holder"] == sami.pk and claimed.data["previous_lease_expired"] is True
 
 
@@ -69,7 +77,7 @@ def test_a_heartbeat_keeps_the_lease_and_fails_once_someone_took_the_case_over(s
     with at(T0 + 34 * MIN):
         assert case_claim_next(actor=actor_of(hiba)) is None
     with at(T0 + 36 * MIN):
-        assert case_claim_next(actor=actor_of(hiba)).pk == case.pk
+        assert take(hiba).pk == case.pk
         with pytest.raises(Conflict) as lost:
             case_heartbeat(actor=actor_of(sami), case_id=case.pk)
     assert lost.value.code == "not_holder"
@@ -93,7 +101,7 @@ def test_release_returns_the_case_to_the_queue_only_for_its_holder_or_a_lead(
             case_release(actor=actor_of(hiba), case_id=case.pk)
         released = case_release(actor=actor_of(sami), case_id=case.pk, reason="needs a Darfur specialist")
         assert (released.status, released.assigned_to_id, released.lease_expires_at) == ("triaged", None, None)
-        assert case_claim_next(actor=actor_of(hiba)).pk == case.pk
+        assert take(hiba).pk == case.pk
         case_release(actor=actor_of(lead_lena), case_id=case.pk, reason="rebalancing")
 
     assert [a.end_reason for a in Assignment.objects.filter(case=case)] == ["released", "released"]
@@ -114,7 +122,7 @@ def test_a_held_case_leaves_the_queue_until_unheld(sami: User, hiba: User):
     with at(T0 + dt.timedelta(days=2)):
         assert case_claim_next(actor=actor_of(hiba)) is None
         case_unhold(actor=actor_of(hiba), case_id=case.pk, reason="partner sent it")
-        assert case_claim_next(actor=actor_of(hiba)).pk == case.pk
+        assert take(hiba).pk == case.pk
     assert AuditEntry.objects.get(action="case.unheld").data["held_seconds"] == 2 * 24 * 3600
 
 
@@ -139,7 +147,7 @@ def test_a_lead_reassigns_with_a_reason_and_the_reviewer_finds_it_on_their_next_
     assert moved.routing_reason == "Assigned by lena: Hiba knows this network"
     assert moved.lease_expires_at == T0 + dt.timedelta(hours=4)
     with at(T0 + dt.timedelta(hours=1)):
-        assert case_claim_next(actor=actor_of(hiba)).pk == case.pk
+        assert take(hiba).pk == case.pk
 
 
 def test_reassignment_needs_a_lead_and_a_cleared_reviewer(sami: User, hiba: User, lead_lena: User,

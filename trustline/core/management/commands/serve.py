@@ -24,6 +24,7 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 APP = "trustline.wsgi:application"
@@ -142,6 +143,9 @@ class Command(BaseCommand):
             max_requests=options["max_requests"],
             preload=options["preload"],
         )
+        if not settings.DEBUG and not settings.ALLOWED_HOSTS:
+            self.stderr.write("Warning: ALLOWED_HOSTS is empty, so every request will be refused (HTTP 400); "
+                              "set ALLOWED_HOSTS to the host names this server answers to.")
         if options["print_only"]:
             self.stdout.write(" ".join(argv))
             return
