@@ -47,8 +47,10 @@ import random
 import secrets
 import statistics
 import sys
+import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=100_000, help="cases per INSERT statement")
     parser.add_argument("--duration", type=int, default=30, help="seconds per phase (default %(default)s)")
     parser.add_argument("--think-ms", type=float, default=100, help="mean think time in the paced phase")
+    parser.add_argument("--processes", type=int, default=5,
+                        help="processes the reviewers share, each one a sync web worker (default %(default)s, "
+                             "what `trustline serve` runs on 2 cores; 50 gives every reviewer its own)")
     parser.add_argument("--close-share", type=float, default=0.3, help="share of claims closed, not released")
-    parser.add_argument("--phases", default="solo,paced,saturation")
+    parser.add_argument("--phases", default="solo,paced:5000,paced,saturation",
+                        help="solo, paced[:think ms], saturation; comma-separated (default %(default)s)")
+    parser.add_argument("--reuse-db", default="", help="measure on a database a --keep run left (no generation)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
                         help="a database to connect to for CREATE/DROP DATABASE (default %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -157,6 +164,29 @@ def make_reviewers() -> list[int]:
     return ids
 
 
+def open_cases() -> int:
+    from trustline.cases.models import Case
+
+    return Case.objects.filter(is_open=True).count()
+
+
+def reuse(close_share: float) -> list[int]:
+    """A kept database: release what earlier runs left held, top the queue back up to where it started."""
+    from django.db import connection
+
+    from trustline.accounts.models import User
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE routing_assignment SET ended_at = now(), end_reason = 'released' "
+                       "WHERE ended_at IS NULL")
+        cursor.execute("UPDATE cases_case SET status = 'triaged', assigned_to_id = NULL, lease_expires_at = NULL "
+                       "WHERE status = 'in_review'")
+        cursor.execute("UPDATE cases_case SET status = 'triaged', is_open = true, closed_at = NULL "
+                       "WHERE status = 'decided' AND closed_at IS NOT NULL")
+        cursor.execute("VACUUM ANALYZE cases_case")
+    return list(User.objects.filter(username__startswith="reviewer").order_by("pk").values_list("pk", flat=True))
+
+
 def explain(user_ids: list[int]) -> dict[str, Any]:
     """The claim query's plan for three kinds of reviewer, executed (``ANALYZE``) and rolled back."""
     from django.db import transaction
@@ -215,9 +245,15 @@ def close_case(actor: Any, user_id: int, case_id: Any) -> None:
                          data={"bench": True})
 
 
-def reviewer_loop(job: tuple[int, float, float, float, float, int]) -> dict[str, Any]:
-    """One reviewer process: claim, think, release or close, until the phase ends."""
-    user_id, start_at, duration, think_ms, close_share, seed = job
+def reviewer_loop(user_id: int, start_at: float, duration: float, think_ms: float, close_share: float,
+                  seed: int, worker: threading.Lock) -> dict[str, Any]:
+    """One reviewer: claim, think, release or close, until the phase ends.
+
+    ``worker`` stands for a sync web worker: the reviewers of one process
+    take turns for it, as requests queue for one of ``trustline serve``'s
+    workers. A claim's latency runs from wanting a case (before waiting for
+    the worker) to having it.
+    """
     from django.db import connections
 
     from trustline.accounts.models import User
@@ -225,18 +261,25 @@ def reviewer_loop(job: tuple[int, float, float, float, float, int]) -> dict[str,
     from trustline.routing.services import case_claim_next, case_release
 
     rng = random.Random(seed)
-    actor = actor_for_user(User.objects.get(pk=user_id))
-    assert actor is not None
+    with worker:
+        actor = actor_for_user(User.objects.get(pk=user_id))
+        assert actor is not None
+        # Warm-up, not measured: the first claim compiles and prepares this reviewer's query (once per process
+        # and connection in a deployment too) and opens the connection.
+        warm = case_claim_next(actor=actor)
+        if warm is not None:
+            case_release(actor=actor, case_id=warm.pk)
     latencies: list[float] = []
     holds: list[tuple[str, float, float]] = []
     empty = closes = 0
     errors: list[str] = []
-    time.sleep(max(0.0, start_at - time.monotonic()))
+    time.sleep(max(0.0, start_at - time.monotonic()) + rng.random() * min(think_ms, 1000) / 1000)
     end = start_at + duration
     while time.monotonic() < end:
         try:
             before = time.perf_counter()
-            case = case_claim_next(actor=actor)
+            with worker:
+                case = case_claim_next(actor=actor)
             latencies.append(time.perf_counter() - before)
             if case is None:
                 empty += 1
@@ -246,17 +289,28 @@ def reviewer_loop(job: tuple[int, float, float, float, float, int]) -> dict[str,
             if think_ms > 0:
                 time.sleep(rng.expovariate(1000.0 / think_ms))
             letting_go = time.monotonic()
-            if rng.random() < close_share:
-                close_case(actor, user_id, case.pk)
-                closes += 1
-            else:
-                case_release(actor=actor, case_id=case.pk)
+            with worker:
+                if rng.random() < close_share:
+                    close_case(actor, user_id, case.pk)
+                    closes += 1
+                else:
+                    case_release(actor=actor, case_id=case.pk)
             holds.append((str(case.pk), got, letting_go))
         except Exception:  # recorded and reported: a benchmark that hides errors proves nothing
             errors.append(traceback.format_exc(limit=3))
     connections.close_all()
     return {"user": user_id, "latencies": latencies, "holds": holds, "empty": empty, "closes": closes,
             "errors": errors}
+
+
+def process_main(job: tuple[list[int], float, float, float, float]) -> list[dict[str, Any]]:
+    """One process (one web worker): its reviewers as threads taking turns for it."""
+    user_ids, start_at, duration, think_ms, close_share = job
+    worker = threading.Lock()
+    with ThreadPoolExecutor(max_workers=len(user_ids)) as pool:
+        futures = [pool.submit(reviewer_loop, u, start_at, duration, think_ms, close_share, u, worker)
+                   for u in user_ids]
+        return [f.result() for f in futures]
 
 
 def client_overlaps(holds: list[tuple[int, str, float, float]]) -> int:
@@ -338,7 +392,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, close_share: float,
-              wait_idle: float) -> dict[str, Any]:
+              wait_idle: float, processes: int) -> dict[str, Any]:
     from django.db import connections
 
     from trustline.core import clock
@@ -346,11 +400,13 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
     idle_before = wait_for_quiet(wait_idle) if wait_idle > 0 else cpu_idle()
     since = clock.now()
     connections.close_all()  # no connection may cross the fork
-    start_at = time.monotonic() + 2.0
-    jobs = [(u, start_at, float(duration), think_ms, close_share, i) for i, u in enumerate(user_ids)]
+    processes = max(1, min(processes, len(user_ids)))
+    start_at = time.monotonic() + 2.0 + 0.1 * len(user_ids) / processes  # after every reviewer's warm-up
+    shares = [user_ids[i::processes] for i in range(processes)]
+    jobs = [(share, start_at, float(duration), think_ms, close_share) for share in shares]
     load_before = os.getloadavg()
     with multiprocessing.get_context("fork").Pool(processes=len(jobs)) as pool:
-        results = pool.map(reviewer_loop, jobs)
+        results = [r for per_process in pool.map(process_main, jobs) for r in per_process]
     latencies = [x for r in results for x in r["latencies"]]
     holds = [(r["user"], case_id, got, letting_go) for r in results for case_id, got, letting_go in r["holds"]]
     errors = [e for r in results for e in r["errors"]]
@@ -359,6 +415,7 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
     summary = {
         "phase": name,
         "reviewers": len(user_ids),
+        "processes": processes,
         "duration_s": duration,
         "think_ms_mean": think_ms,
         "claim_calls": len(latencies),
@@ -397,8 +454,12 @@ def audit_chain_ok() -> str:
 def main() -> None:
     args = parse_args()
     database = BenchDatabase(args.pg_url)
+    if args.reuse_db:
+        database.name, database.url = args.reuse_db, f"{args.pg_url.rpartition('/')[0]}/{args.reuse_db}"
+        args.keep = True
+    else:
+        database.create()
     print(f"database {database.name}", flush=True)
-    database.create()
     results: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -413,9 +474,13 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             results["machine"]["postgres"] = cursor.fetchone()[0]
-        print(f"generating {args.cases:,} open cases…", flush=True)
-        results["generate_seconds"] = round(generate_cases(args.cases, args.chunk), 1)
-        user_ids = make_reviewers()
+        if args.reuse_db:
+            user_ids = reuse(args.close_share)
+        else:
+            print(f"generating {args.cases:,} open cases…", flush=True)
+            results["generate_seconds"] = round(generate_cases(args.cases, args.chunk), 1)
+            user_ids = make_reviewers()
+        results["open_cases"] = open_cases()
         if args.wait_idle > 0:
             wait_for_quiet(args.wait_idle)
         results["explain"] = explain(user_ids)
@@ -423,10 +488,13 @@ def main() -> None:
             print(f"\nEXPLAIN ANALYZE, {label} ({item['wall_ms']} ms wall):\n{item['plan']}", flush=True)
         phases = []
         for phase in [p.strip() for p in args.phases.split(",") if p.strip()]:
+            kind, _, think_given = phase.partition(":")  # e.g. paced:5000 for a 5 s mean think time
             people, think = {"solo": (user_ids[:1], 0.0), "paced": (user_ids, args.think_ms),
-                             "saturation": (user_ids, 0.0)}[phase]
+                             "saturation": (user_ids, 0.0)}[kind]
+            think = float(think_given) if think_given else think
             print(f"\nphase {phase}: {len(people)} reviewer(s), think {think} ms, {args.duration} s…", flush=True)
-            summary = run_phase(phase, people, args.duration, think, args.close_share, args.wait_idle)
+            summary = run_phase(phase, people, args.duration, think, args.close_share, args.wait_idle,
+                                args.processes)
             phases.append(summary)
             print(json.dumps({k: v for k, v in summary.items() if k != "first_errors"}, indent=1), flush=True)
             for error in summary["first_errors"]:
@@ -448,11 +516,12 @@ def main() -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print("\n| phase | reviewers | think (ms) | claims/s | p50 ms | p99 ms | max ms | double assignments | errors |")
+    print("\n| phase | reviewers / processes | think (ms) | claims/s | p50 ms | p99 ms | max ms | double assignments "
+          "| errors |")
     print("|---|---|---|---|---|---|---|---|---|")
     for p in results.get("phases", []):
         doubles = p["double_assignments_seen_by_clients"] + p["overlapping_assignments"]
-        print(f"| {p['phase']} | {p['reviewers']} | {p['think_ms_mean']:g} | {p['claims_per_s']} | "
+        print(f"| {p['phase']} | {p['reviewers']} / {p['processes']} | {p['think_ms_mean']:g} | {p['claims_per_s']} | "
               f"{p['latency_ms']['p50']} | {p['latency_ms']['p99']} | {p['latency_ms']['max']} | {doubles} "
               f"({'checked' if p['claims_match_assignments_and_audit'] else 'COUNTS DIFFER'}) | {p['errors']} |")
     print(f"\naudit chain: {results.get('audit_verify')}; target p99 < {TARGET_P99_MS} ms")

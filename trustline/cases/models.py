@@ -138,6 +138,7 @@ class Case(models.Model):
             models.Index(fields=_queue_fields("routing_language_base"), condition=QUEUE, name="case_queue_base_idx"),
             models.Index(fields=_queue_fields("country"), condition=QUEUE, name="case_queue_country_idx"),
             models.Index(fields=_queue_fields("routing_region"), condition=QUEUE, name="case_queue_region_idx"),
+            models.Index(fields=_queue_fields("routing_policy_area"), condition=QUEUE, name="case_queue_area_idx"),
             models.Index(fields=["route_translation_at"], condition=QUEUE, name="case_queue_translation_idx"),
             models.Index(
                 fields=["lease_expires_at"], condition=Q(status=CaseStatus.IN_REVIEW), name="case_lease_idx"

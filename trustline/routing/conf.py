@@ -16,13 +16,14 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_MINUTES": 20,
     "REASSIGN_LEASE_MINUTES": 240,
     "MAX_HELD": 1,
-    "CANDIDATES_PER_KEY": 32,
+    "CANDIDATES_PER_KEY": 16,
     "DETECT_LANGUAGES": [
         "ar", "en", "fr", "es", "pt", "ur", "hi", "bn", "fa", "tr", "ru", "uk", "sw", "so",
         "id", "ms", "tl", "zh", "de", "it", "ka", "hy", "az",
     ],
     "DETECT_MIN_CONFIDENCE": 0.7,
     "DETECT_MAX_CHARS": 2000,
+    "PREPARE_CLAIM_QUERY": True,
 }
 
 
@@ -39,6 +40,7 @@ class RoutingSettings:
     detect_languages: tuple[str, ...]
     detect_min_confidence: float
     detect_max_chars: int
+    prepare_claim_query: bool
 
 
 def routing_settings() -> RoutingSettings:
@@ -63,4 +65,5 @@ def routing_settings() -> RoutingSettings:
         detect_languages=tuple(str(code).lower() for code in raw["DETECT_LANGUAGES"]),
         detect_min_confidence=float(raw["DETECT_MIN_CONFIDENCE"]),
         detect_max_chars=max(50, int(raw["DETECT_MAX_CHARS"])),
+        prepare_claim_query=bool(raw["PREPARE_CLAIM_QUERY"]),
     )

@@ -198,16 +198,26 @@ def candidate_branches(skills: Skills, now: dt.datetime, per_key: int) -> list[Q
     """Per routing key, the first ``per_key`` queued cases the reviewer may take, in queue order.
 
     Each branch is an equality (or range) test on the leading column of one
-    partial index (``Case.Meta.indexes``), so PostgreSQL reads at most a few
-    dozen index entries per branch. The last branch covers leases that ran
-    out, through the small ``case_lease_idx``.
+    partial index (``Case.Meta.indexes``), so PostgreSQL reads a few dozen
+    index entries per branch. A reviewer limited to some policy areas gets
+    one branch per area instead (``case_queue_area_idx``, the pools as a
+    filter): walking a language's queue for the one area in ten that a
+    specialist reviews would read thousands of rows. The last branch covers
+    leases that ran out, through the small ``case_lease_idx``.
     """
     queued = Case.objects.filter(QUEUE).filter(qualified_q(skills)).order_by(*QUEUE_ORDER)
-    branches = [queued.filter(language=tag) for tag in sorted(skills.exact_tags)]
-    branches += [queued.filter(routing_language_base=b, route_language_at__lte=now) for b in sorted(skills.bases)]
-    branches += [queued.filter(country=c, route_regional_at__lte=now) for c in sorted(skills.countries)]
-    branches += [queued.filter(routing_region=r, route_regional_at__lte=now) for r in sorted(skills.regions)]
-    branches.append(queued.filter(route_translation_at__lte=now))
+    if skills.policy_areas:
+        branches = [
+            queued.filter(pools_q(skills, now), routing_policy_area=area) for area in sorted(skills.policy_areas)
+        ]
+    else:
+        branches = [queued.filter(language=tag) for tag in sorted(skills.exact_tags)]
+        branches += [
+            queued.filter(routing_language_base=b, route_language_at__lte=now) for b in sorted(skills.bases)
+        ]
+        branches += [queued.filter(country=c, route_regional_at__lte=now) for c in sorted(skills.countries)]
+        branches += [queued.filter(routing_region=r, route_regional_at__lte=now) for r in sorted(skills.regions)]
+        branches.append(queued.filter(route_translation_at__lte=now))
     branches.append(
         Case.objects.filter(status=CaseStatus.IN_REVIEW, lease_expires_at__lte=now)
         .filter(eligible_q(skills, now))

@@ -47,7 +47,7 @@ def person_required(actor: Actor) -> User:
     return actor.user
 
 
-def _parse_id(raw: str | uuid.UUID) -> uuid.UUID:
+def parse_case_id(raw: str | uuid.UUID) -> uuid.UUID:
     try:
         return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
     except ValueError as exc:
@@ -57,7 +57,7 @@ def _parse_id(raw: str | uuid.UUID) -> uuid.UUID:
 def routing_case_get(*, actor: Actor, case_id: str | uuid.UUID) -> Case:
     """A case for staff; NotFound for a missing case and for anyone who may not see cases."""
     staff_required(actor)
-    case = Case.objects.select_related("assigned_to").filter(pk=_parse_id(case_id)).first()
+    case = Case.objects.select_related("assigned_to").filter(pk=parse_case_id(case_id)).first()
     if case is None:
         raise NotFound("Case not found.")
     return case

@@ -42,36 +42,34 @@ import uuid
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import AuditEvent, audit_record, audit_record_many
 from trustline.cases.choices import CaseStatus
-from trustline.cases.models import QUEUE_ORDER, Case
+from trustline.cases.models import Case
 from trustline.core import clock
-from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.core.exceptions import Conflict, NotFound, ValidationFailed
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
+from trustline.routing import fastsql
 from trustline.routing.choices import AssignmentEnd, RoutingPool
 from trustline.routing.conf import routing_settings
 from trustline.routing.eligibility import (
     Skills,
     claim_queryset,
-    claimable_q,
     compiled_claim,
     pool_for,
     routing_reason,
     routing_values,
 )
 from trustline.routing.language import case_language
-from trustline.routing.models import Assignment
 from trustline.routing.reviewers import reviewer_for_assignment
 from trustline.routing.selectors import (
+    parse_case_id,
     person_required,
-    reviewer_profile_for,
     routing_case_get,
-    skills_of,
     staff_required,
 )
 from trustline.taxonomy.models import Category
@@ -178,18 +176,25 @@ def case_assignment_end(*, case_id: uuid.UUID, now: dt.datetime, reason: str = A
 def reviewer_skills(actor: Actor) -> Skills:
     """The claiming reviewer's skills; Conflict when they are inactive or off shift."""
     user = person_required(actor)
-    profile = reviewer_profile_for(user)
-    if profile is not None and not profile.is_active:
+    profile = fastsql.profile(user.pk)
+    if profile is None:
+        return Skills(user_id=user.pk)
+    if not profile["is_active"]:
         raise Conflict("Your reviewer profile is inactive: ask a lead to reactivate it.", code="reviewer_inactive")
-    if profile is not None and not profile.on_shift:
+    if not profile["on_shift"]:
         raise Conflict("You are off shift: start your shift to claim cases.", code="off_shift")
-    return skills_of(profile, user.pk)
+    return Skills(
+        user_id=user.pk,
+        languages=frozenset(profile["languages"]),
+        countries=frozenset(profile["countries"]),
+        regions=frozenset(profile["regions"]),
+        policy_areas=frozenset(profile["policy_areas"]),
+        clearances=frozenset(profile["clearances"]),
+    )
 
 
 def _lock_candidate(skills: Skills, now: dt.datetime, per_key: int) -> Case | None:
-    compiled = compiled_claim(skills, per_key, connection.vendor)
-    found = list(Case.objects.raw(compiled.sql, compiled.params_at(now)))
-    return found[0] if found else None
+    return fastsql.claim_candidate(compiled_claim(skills, per_key, connection.vendor), now)
 
 
 def _any_candidate(skills: Skills, now: dt.datetime, per_key: int) -> bool:
@@ -201,7 +206,7 @@ def _end_assignment(case_id: uuid.UUID, *, reason: str, at: dt.datetime) -> int:
     if reason == AssignmentEnd.EXPIRED:
         lease_end = Case.objects.filter(pk=case_id).values_list("lease_expires_at", flat=True).first()
         at = min(at, lease_end) if lease_end is not None else at
-    return Assignment.objects.filter(case_id=case_id, ended_at__isnull=True).update(ended_at=at, end_reason=reason)
+    return fastsql.assignment_end(case_id, at=at, reason=reason)
 
 
 def _timeline_in_review(case_id: uuid.UUID, now: dt.datetime) -> None:
@@ -221,7 +226,7 @@ def _timeline_in_review(case_id: uuid.UUID, now: dt.datetime) -> None:
 
 
 def _assign(*, actor: Actor, case: Case, user_id: int, pool: RoutingPool, reason: str, now: dt.datetime,
-            lease: dt.timedelta, action: AuditAction, extra: dict[str, Any], condition: Any) -> bool:
+            lease: dt.timedelta, action: AuditAction, extra: dict[str, Any], only_if_claimable: bool) -> bool:
     """Steps 4-5 of the claim (also used by reassignment): conditional UPDATE, assignment rows, timeline, audit."""
     previous = case.assigned_to_id if case.status == CaseStatus.IN_REVIEW else None
     expired = previous is not None and case.lease_expires_at is not None and case.lease_expires_at <= now
@@ -237,15 +242,16 @@ def _assign(*, actor: Actor, case: Case, user_id: int, pool: RoutingPool, reason
         "held_at": None,
         "hold_reason": "",
     }
-    if Case.objects.filter(condition, pk=case.pk).update(**values) != 1:
+    taken = fastsql.take(case.pk, user_id=user_id, now=now, until=now + lease, pool=pool, reason=reason,
+                         acknowledged_at=values["acknowledged_at"], only_if_claimable=only_if_claimable)
+    if taken != 1:
         return False
     if previous is not None:
-        Assignment.objects.filter(case_id=case.pk, ended_at__isnull=True).update(
-            ended_at=min(now, case.lease_expires_at) if expired and case.lease_expires_at else now,
-            end_reason=AssignmentEnd.EXPIRED if expired else AssignmentEnd.REASSIGNED,
-        )
-    Assignment.objects.create(case_id=case.pk, reviewer_id=user_id, pool=pool, claimed_at=now)
-    if first_acknowledgement:
+        ended = min(now, case.lease_expires_at) if expired and case.lease_expires_at else now
+        fastsql.assignment_end(case.pk, at=ended,
+                               reason=AssignmentEnd.EXPIRED if expired else AssignmentEnd.REASSIGNED)
+    fastsql.assignment_open(case.pk, user_id=user_id, pool=pool, at=now)
+    if first_acknowledgement and fastsql.has_items(case.pk):
         _timeline_in_review(case.pk, now)
     audit_record(
         actor=actor,
@@ -280,10 +286,8 @@ def case_claim_next(*, actor: Actor) -> Case | None:
     for _ in range(CLAIM_ATTEMPTS):
         with transaction.atomic():
             now = clock.now()
-            mine = Case.objects.filter(assigned_to_id=skills.user_id, status=CaseStatus.IN_REVIEW)
-            held = list(mine.filter(lease_expires_at__gt=now).order_by(*QUEUE_ORDER)[: conf.max_held]
-                        .values_list("pk", flat=True))
-            if len(held) >= conf.max_held and mine.filter(pk=held[0]).update(lease_expires_at=now + conf.lease):
+            held = fastsql.held(skills.user_id, now, conf.max_held)
+            if len(held) >= conf.max_held and fastsql.renew(held[0], skills.user_id, now + conf.lease):
                 return Case.objects.get(pk=held[0])
             case = _lock_candidate(skills, now, conf.candidates_per_key)
             if case is None:
@@ -299,7 +303,7 @@ def case_claim_next(*, actor: Actor) -> Case | None:
                 return None
             reason = routing_reason(case, skills, pool)
             if _assign(actor=actor, case=case, user_id=skills.user_id, pool=pool, reason=reason, now=now,
-                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, condition=claimable_q(now)):
+                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, only_if_claimable=True):
                 return case
     return None
 
@@ -328,40 +332,37 @@ def case_heartbeat(*, actor: Actor, case_id: str | uuid.UUID) -> Case:
     Not audited: renewing is not a change of who holds the case; the claim,
     release and expiry are.
     """
-    case = routing_case_get(actor=actor, case_id=case_id)
+    staff_required(actor)
     require(actor, Perm.CASE_CLAIM)
     user = person_required(actor)
-    now = clock.now()
-    renewed = Case.objects.filter(pk=case.pk, assigned_to_id=user.pk, status=CaseStatus.IN_REVIEW).update(
-        lease_expires_at=now + routing_settings().lease
-    )
-    if renewed != 1:
+    pk = parse_case_id(case_id)
+    if not fastsql.renew(pk, user.pk, clock.now() + routing_settings().lease):
+        routing_case_get(actor=actor, case_id=pk)  # NotFound for a case that does not exist
         raise Conflict("You no longer hold this case (released, reassigned or taken over).", code="not_holder")
-    case.refresh_from_db()
-    return case
+    return Case.objects.get(pk=pk)
 
 
 def case_release(*, actor: Actor, case_id: str | uuid.UUID, reason: str = "") -> Case:
     """Give a case back to the queue: its holder, or a lead (``case.assign``) for anyone's case."""
-    case = routing_case_get(actor=actor, case_id=case_id)
+    staff_required(actor)
     _require_claim_or_assign(actor)
+    pk = parse_case_id(case_id)
     text = _reason(reason, required=False)
     with transaction.atomic():
-        locked = _locked(case.pk)
-        if locked.status != CaseStatus.IN_REVIEW:
+        row = fastsql.lock_case(pk)
+        if row is None:
+            raise NotFound("Case not found.")
+        status, holder, _ = row
+        if status != CaseStatus.IN_REVIEW:
             raise Conflict("This case is not held by anyone.", code="not_held")
-        if not _holds(locked, actor) and not actor.has(Perm.CASE_ASSIGN):
+        own = actor.user is not None and holder == actor.user.pk
+        if not own and not actor.has(Perm.CASE_ASSIGN):
             raise Conflict("You do not hold this case.", code="not_holder")
-        now = clock.now()
-        _end_assignment(locked.pk, reason=AssignmentEnd.RELEASED, at=now)
-        Case.objects.filter(pk=locked.pk).update(
-            status=CaseStatus.TRIAGED, assigned_to=None, claimed_at=None, lease_expires_at=None,
-            routing_pool="", routing_reason="",
-        )
-        audit_record(actor=actor, action=AuditAction.CASE_RELEASED, target=_case_ref(locked.pk),
-                     data={"reviewer": locked.assigned_to_id, "reason": text})
-    case.refresh_from_db()
-    return case
+        fastsql.assignment_end(pk, at=clock.now(), reason=AssignmentEnd.RELEASED)
+        fastsql.requeue(pk)
+        audit_record(actor=actor, action=AuditAction.CASE_RELEASED, target=_case_ref(pk),
+                     data={"reviewer": holder, "reason": text})
+    return Case.objects.get(pk=pk)
 
 
 def case_hold(*, actor: Actor, case_id: str | uuid.UUID, reason: str) -> Case:
@@ -438,7 +439,7 @@ def case_reassign(*, actor: Actor, case_id: str | uuid.UUID, reviewer: int, reas
         _assign(actor=actor, case=locked, user_id=target.pk, pool=RoutingPool.MANUAL,
                 reason=f"Assigned by {lead}: {text}", now=now, lease=routing_settings().reassign_lease,
                 action=AuditAction.CASE_REASSIGNED, extra={"reassign_reason": text},
-                condition=Q())  # under the row lock, whoever holds it
+                only_if_claimable=False)  # under the row lock, whoever holds it
     case.refresh_from_db()
     return case
 

@@ -164,5 +164,9 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(condition=models.Q(('assigned_to__isnull', False)), fields=['assigned_to', 'lease_expires_at'], name='case_assigned_idx'),
         ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('status', 'triaged')), fields=['routing_policy_area', '-priority', 'decide_due_at', 'opened_at', 'id'], name='case_queue_area_idx'),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

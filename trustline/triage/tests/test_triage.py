@@ -50,7 +50,7 @@ def test_a_new_case_gets_its_tier_priority_and_deadlines(analyst_amal: User, sub
     assert case.priority_components["tier"] == 300
     assert case.priority_components["imminence"] == 0
     assert case.priority_components["protected_target"] == 0  # refugee_or_migrant is not in the protected list
-    assert audit_actions(case) == ["case.opened", "case.triaged"]
+    assert audit_actions(case) == ["case.opened", "case.triaged", "case.routed"]  # routing: language and keys
     triaged = AuditEntry.objects.get(action="case.triaged", target_id=str(case.pk))
     assert triaged.actor == "system"
     assert triaged.data["tier"] == 2
