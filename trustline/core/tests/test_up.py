@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -37,6 +38,7 @@ def alive(pid: int) -> bool:
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float) -> bool:
+    """Wait until /healthz answers *and* ``up`` has announced it (it polls on its own 0.2 s tick)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -56,17 +58,33 @@ def test_it_serves_with_a_worker_and_sigterm_stops_every_process(tmp_path: Path)
         [sys.executable, "-m", "trustline.manage", "up", "--bind", f"127.0.0.1:{port}", "--no-demo"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
+    lines: list[str] = []
+    announced = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Trustline is running at" in line:
+                announced.set()
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
     try:
         healthy = wait_healthy(f"http://127.0.0.1:{port}/healthz", process, seconds=120)
+        # up polls /healthz on its own tick and then announces the URL; wait for that, not for our poll.
+        announced.wait(timeout=60)
         kids = children_of(process.pid)
         commands = [Path(f"/proc/{k}/cmdline").read_text().replace("\0", " ") for k in kids]
 
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+            process.wait()
+    output = "".join(lines)
 
     assert healthy, output
     assert any("gunicorn trustline.wsgi:application" in c for c in commands), commands
