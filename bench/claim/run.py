@@ -245,8 +245,14 @@ def close_case(actor: Any, user_id: int, case_id: Any) -> None:
                          data={"bench": True})
 
 
-def reviewer_loop(user_id: int, start_at: float, duration: float, think_ms: float, close_share: float,
-                  seed: int, worker: threading.Lock) -> dict[str, Any]:
+# Set by run_phase before forking, so every process shares them: warm-ups done, and when to start.
+_warmed: Any = None
+_go: Any = None
+_start_at: Any = None
+
+
+def reviewer_loop(duration: float, think_ms: float, close_share: float, user_id: int, worker: threading.Lock,
+                  ) -> dict[str, Any]:
     """One reviewer: claim, think, release or close, until the phase ends.
 
     ``worker`` stands for a sync web worker: the reviewers of one process
@@ -260,7 +266,7 @@ def reviewer_loop(user_id: int, start_at: float, duration: float, think_ms: floa
     from trustline.accounts.selectors import actor_for_user
     from trustline.routing.services import case_claim_next, case_release
 
-    rng = random.Random(seed)
+    rng = random.Random(user_id)
     with worker:
         actor = actor_for_user(User.objects.get(pk=user_id))
         assert actor is not None
@@ -269,6 +275,11 @@ def reviewer_loop(user_id: int, start_at: float, duration: float, think_ms: floa
         warm = case_claim_next(actor=actor)
         if warm is not None:
             case_release(actor=actor, case_id=warm.pk)
+    warmups = int(warm is not None)
+    with _warmed.get_lock():
+        _warmed.value += 1
+    _go.wait()
+    start_at = _start_at.value
     latencies: list[float] = []
     holds: list[tuple[str, float, float]] = []
     empty = closes = 0
@@ -300,16 +311,15 @@ def reviewer_loop(user_id: int, start_at: float, duration: float, think_ms: floa
             errors.append(traceback.format_exc(limit=3))
     connections.close_all()
     return {"user": user_id, "latencies": latencies, "holds": holds, "empty": empty, "closes": closes,
-            "errors": errors}
+            "errors": errors, "warmups": warmups}
 
 
-def process_main(job: tuple[list[int], float, float, float, float]) -> list[dict[str, Any]]:
+def process_main(job: tuple[list[int], float, float, float]) -> list[dict[str, Any]]:
     """One process (one web worker): its reviewers as threads taking turns for it."""
-    user_ids, start_at, duration, think_ms, close_share = job
+    user_ids, duration, think_ms, close_share = job
     worker = threading.Lock()
     with ThreadPoolExecutor(max_workers=len(user_ids)) as pool:
-        futures = [pool.submit(reviewer_loop, u, start_at, duration, think_ms, close_share, u, worker)
-                   for u in user_ids]
+        futures = [pool.submit(reviewer_loop, duration, think_ms, close_share, u, worker) for u in user_ids]
         return [f.result() for f in futures]
 
 
@@ -401,16 +411,26 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
     since = clock.now()
     connections.close_all()  # no connection may cross the fork
     processes = max(1, min(processes, len(user_ids)))
-    start_at = time.monotonic() + 2.0 + 0.1 * len(user_ids) / processes  # after every reviewer's warm-up
     shares = [user_ids[i::processes] for i in range(processes)]
-    jobs = [(share, start_at, float(duration), think_ms, close_share) for share in shares]
+    jobs = [(share, float(duration), think_ms, close_share) for share in shares]
     load_before = os.getloadavg()
-    with multiprocessing.get_context("fork").Pool(processes=len(jobs)) as pool:
-        results = [r for per_process in pool.map(process_main, jobs) for r in per_process]
+    global _warmed, _go, _start_at
+    context = multiprocessing.get_context("fork")
+    _warmed, _go, _start_at = context.Value("i", 0), context.Event(), context.Value("d", 0.0)
+    with context.Pool(processes=len(jobs)) as pool:
+        pending = pool.map_async(process_main, jobs)
+        deadline = time.monotonic() + 120
+        while _warmed.value < len(user_ids) and time.monotonic() < deadline and not pending.ready():
+            time.sleep(0.05)
+        time.sleep(0.5)  # let the warm-ups' commits settle
+        _start_at.value = time.monotonic()
+        _go.set()
+        results = [r for per_process in pending.get() for r in per_process]
     latencies = [x for r in results for x in r["latencies"]]
     holds = [(r["user"], case_id, got, letting_go) for r in results for case_id, got, letting_go in r["holds"]]
     errors = [e for r in results for e in r["errors"]]
-    checks = database_checks(since, len(holds))
+    warmups = sum(r["warmups"] for r in results)
+    checks = database_checks(since, len(holds) + warmups)
     ms = [x * 1000 for x in latencies]
     summary = {
         "phase": name,
@@ -420,6 +440,7 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
         "think_ms_mean": think_ms,
         "claim_calls": len(latencies),
         "claims": len(holds),
+        "warmup_claims": warmups,
         "empty_claims": sum(r["empty"] for r in results),
         "closes": sum(r["closes"] for r in results),
         "claims_per_s": round(len(holds) / duration, 1),

@@ -21,7 +21,7 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
@@ -175,7 +175,14 @@ def claim_candidate(compiled: CompiledClaim, now: dt.datetime) -> Case | None:
             cursor.execute(f"PREPARE {name} AS {text}")  # not transactional: it outlives a rollback
             prepared.add(name)
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(compiled.now_at))})", [now] * len(compiled.now_at))
+        try:
+            cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(compiled.now_at))})",
+                           [now] * len(compiled.now_at))
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == INVALID_STATEMENT_NAME:
+                prepared.clear()  # the session lost its statements (e.g. DISCARD ALL by a pooler)
+                raise PreparedStatementLost from exc
+            raise
         row = cursor.fetchone()
         if row is None:
             return None
@@ -185,6 +192,13 @@ def claim_candidate(compiled: CompiledClaim, now: dt.datetime) -> Case | None:
         for name, value in zip(names, row, strict=True)
     ]
     return Case.from_db(connection.alias, names, values)
+
+
+INVALID_STATEMENT_NAME = "26000"
+
+
+class PreparedStatementLost(Exception):
+    """The connection no longer has the claim statement; the transaction is aborted, the caller retries."""
 
 
 _JSON_FIELDS: dict[str, Any] = {

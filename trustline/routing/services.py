@@ -16,7 +16,12 @@
    PostgreSQL, so concurrent claimers pass over each other's rows instead
    of queueing behind them. On SQLite the transaction is ``BEGIN IMMEDIATE``
    (settings), so claimers take turns and the row cannot change underneath.
-4. Take it with a conditional UPDATE (``WHERE id = ? AND`` still claimable):
+   The query is compiled once per set of skills and, on PostgreSQL, run as a
+   prepared statement (``eligibility.compiled_claim``,
+   ``fastsql.claim_candidate``); the hot path's other statements are plain
+   SQL (``fastsql``): the ORM costs more than the database here.
+4. Take it with a conditional UPDATE (``WHERE id = ? AND`` still claimable),
+   timed from the moment the row is ours:
    holder, ``claimed_at``, a lease, ``in_review``, ``acknowledged_at`` if
    empty, and the pool and reason it was routed by. Zero rows changed means
    someone else got there first: look again (a bounded number of times).
@@ -55,7 +60,7 @@ from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
 from trustline.routing import fastsql
 from trustline.routing.choices import AssignmentEnd, RoutingPool
-from trustline.routing.conf import routing_settings
+from trustline.routing.conf import RoutingSettings, routing_settings
 from trustline.routing.eligibility import (
     Skills,
     claim_queryset,
@@ -284,28 +289,42 @@ def case_claim_next(*, actor: Actor) -> Case | None:
     skills = reviewer_skills(actor)
     conf = routing_settings()
     for _ in range(CLAIM_ATTEMPTS):
-        with transaction.atomic():
-            now = clock.now()
-            held = fastsql.held(skills.user_id, now, conf.max_held)
-            if len(held) >= conf.max_held and fastsql.renew(held[0], skills.user_id, now + conf.lease):
-                return Case.objects.get(pk=held[0])
-            case = _lock_candidate(skills, now, conf.candidates_per_key)
-            if case is None:
-                if not _any_candidate(skills, now, conf.candidates_per_key):
-                    return None
-                continue  # every candidate is being claimed by someone else right now: look again
-            # Time the claim from when the row is ours: after any earlier holder's release committed, so
-            # assignment records never overlap. Pools and expired leases only widen as time passes.
-            now = clock.now()
-            pool = pool_for(case, skills, now)
-            if pool is None:  # cannot happen while eligible_q and pool_for agree (tested); never hand it out
-                logger.error("routing: SQL and Python disagree about case %s for user %s", case.pk, skills.user_id)
-                return None
-            reason = routing_reason(case, skills, pool)
-            if _assign(actor=actor, case=case, user_id=skills.user_id, pool=pool, reason=reason, now=now,
-                       lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, only_if_claimable=True):
-                return case
+        try:
+            claimed = _claim_attempt(actor, skills, conf)
+        except fastsql.PreparedStatementLost:
+            continue  # prepared again on the next attempt
+        if claimed is not _LOOK_AGAIN:
+            return claimed
     return None
+
+
+_LOOK_AGAIN: Any = object()
+
+
+def _claim_attempt(actor: Actor, skills: Skills, conf: RoutingSettings) -> Any:
+    """One transaction of the claim (steps 2-5): a case, None when there is nothing to claim, or ``_LOOK_AGAIN``."""
+    with transaction.atomic():
+        now = clock.now()
+        held = fastsql.held(skills.user_id, now, conf.max_held)
+        if len(held) >= conf.max_held and fastsql.renew(held[0], skills.user_id, now + conf.lease):
+            return Case.objects.get(pk=held[0])
+        case = _lock_candidate(skills, now, conf.candidates_per_key)
+        if case is None:
+            if not _any_candidate(skills, now, conf.candidates_per_key):
+                return None
+            return _LOOK_AGAIN  # every candidate is being claimed by someone else right now
+        # Time the claim from when the row is ours: after any earlier holder's release committed, so
+        # assignment records never overlap. Pools and expired leases only widen as time passes.
+        now = clock.now()
+        pool = pool_for(case, skills, now)
+        if pool is None:  # cannot happen while eligible_q and pool_for agree (tested); never hand it out
+            logger.error("routing: SQL and Python disagree about case %s for user %s", case.pk, skills.user_id)
+            return None
+        reason = routing_reason(case, skills, pool)
+        if _assign(actor=actor, case=case, user_id=skills.user_id, pool=pool, reason=reason, now=now,
+                   lease=conf.lease, action=AuditAction.CASE_CLAIMED, extra={}, only_if_claimable=True):
+            return case
+        return _LOOK_AGAIN
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
@@ -223,3 +224,24 @@ def test_cases_on_hold_decided_or_not_yet_triaged_are_never_handed_out(reviewer:
     queued_case(is_open=False, status=CaseStatus.CLOSED)
 
     assert claim(sami, T0 + dt.timedelta(days=1)) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements exist on PostgreSQL only")
+@pytest.mark.usefixtures("many_held")
+def test_a_claim_survives_its_connection_losing_the_prepared_statement(reviewer: Callable[..., User]):
+    sami = reviewer("sami", languages=["ar"])
+    first, second = queued_case(priority=900), queued_case(priority=100)
+    assert claim(sami, T0).pk == first.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a session-resetting connection pooler does
+
+    assert claim(sami, T0).pk == second.pk
+
+
+@pytest.mark.usefixtures("many_held")
+def test_the_claim_query_works_unprepared_too(reviewer: Callable[..., User], settings: Any):
+    settings.ROUTING = {**settings.ROUTING, "PREPARE_CLAIM_QUERY": False}
+    sami = reviewer("sami", languages=["ar"])
+    first, second = queued_case(priority=900), queued_case(priority=100)
+
+    assert [claim(sami, T0).pk, claim(sami, T0).pk] == [first.pk, second.pk]
