@@ -113,6 +113,12 @@ class BenchDatabase:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+def database_url(settings_dict: dict[str, Any]) -> str:
+    host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
+    user = settings_dict.get("USER") or "postgres"
+    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
+
+
 def setup_django(url: str) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="trustline.settings",
@@ -394,6 +400,43 @@ def wait_for_quiet(limit: float) -> float:
     return idle
 
 
+class WaitSampler(threading.Thread):
+    """Every 100 ms, what the database's active sessions wait for: where a latency tail comes from."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples = 0
+        self.waits: collections.Counter[str] = collections.Counter()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(0.1):
+                rows = conn.execute(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), "
+                    "left(regexp_replace(query, '\\s+', ' ', 'g'), 48) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+                ).fetchall()
+                self.samples += 1
+                for wait, query in rows:
+                    self.waits[f"{wait} | {query}"] += 1
+
+    def summary(self) -> dict[str, Any]:
+        self.stop.set()
+        self.join(timeout=5)
+        total = sum(self.waits.values())
+        on_audit = sum(n for key, n in self.waits.items() if key.startswith("Lock:") and "audit_auditchainhead" in key)
+        return {
+            "samples": self.samples,
+            "active_sessions_seen": total,
+            "waiting_for_audit_chain_head_share": round(on_audit / total, 2) if total else 0.0,
+            "top": self.waits.most_common(8),
+        }
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -417,6 +460,9 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
     global _warmed, _go, _start_at
     context = multiprocessing.get_context("fork")
     _warmed, _go, _start_at = context.Value("i", 0), context.Event(), context.Value("d", 0.0)
+    from django.db import connection
+
+    sampler = WaitSampler(database_url(connection.settings_dict))
     with context.Pool(processes=len(jobs)) as pool:
         pending = pool.map_async(process_main, jobs)
         deadline = time.monotonic() + 120
@@ -425,7 +471,9 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
         time.sleep(0.5)  # let the warm-ups' commits settle
         _start_at.value = time.monotonic()
         _go.set()
+        sampler.start()
         results = [r for per_process in pending.get() for r in per_process]
+    waits = sampler.summary()
     latencies = [x for r in results for x in r["latencies"]]
     holds = [(r["user"], case_id, got, letting_go) for r in results for case_id, got, letting_go in r["holds"]]
     errors = [e for r in results for e in r["errors"]]
@@ -454,6 +502,7 @@ def run_phase(name: str, user_ids: list[int], duration: int, think_ms: float, cl
         **checks,
         "errors": len(errors),
         "first_errors": errors[:3],
+        "database_waits": waits,
         "cpu_idle_before": round(idle_before, 2),
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
