@@ -38,7 +38,7 @@ from trustline.review.api import decision_input
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.review.schemas import DecisionFields
-from trustline.review.services import decision_apply, decision_enforce
+from trustline.review.services import decision_apply, decision_enforce, decision_row_create
 from trustline.review.telling import report_statuses_refresh, timeline_add
 from trustline.review.validation import DecisionInput, decision_validate
 
@@ -130,30 +130,8 @@ def contest_decision_record(*, actor: Actor, contested: Decision, data: Decision
             "new_decision.outcome", "a contest replaces a decision with violating, not_violating or out_of_scope"
         )
     was_closed = not case.is_open
-    decision = Decision.objects.create(
-        case=case,
-        outcome=valid.outcome,
-        policy=valid.policy,
-        actions=list(valid.actions),
-        territorial_scope=list(valid.territorial_scope),
-        label_text=valid.label_text,
-        decision_ground=valid.decision_ground,
-        illegal_content_legal_ground=valid.illegal_content_legal_ground,
-        illegal_content_explanation=valid.illegal_content_explanation,
-        incompatible_content_ground=valid.incompatible_content_ground,
-        incompatible_content_explanation=valid.incompatible_content_explanation,
-        automated_detection=valid.automated_detection,
-        automated_decision=valid.automated_decision,
-        language=valid.language,
-        template=valid.template,
-        explanation=valid.explanation,
-        internal_note=valid.internal_note,
-        decided_by=actor.user,
-        decided_by_actor=actor.audit_id,
-        decided_at=now,
-        # Not yet effective: decision_apply supersedes the contested one first (one effective per case).
-        status=DecisionStatus.PENDING_SECOND_REVIEW,
-    )
+    # Not yet effective: decision_apply supersedes the contested one first (one effective per case).
+    decision = decision_row_create(case=case, valid=valid, actor=actor, now=now)
     events = [AuditEvent(
         AuditAction.DECISION_RECORDED, "review.decision", str(decision.pk),
         {"case": str(case.pk), "outcome": decision.outcome, "policy": valid.policy.code if valid.policy else "",

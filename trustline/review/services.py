@@ -164,33 +164,9 @@ def _record_locked(*, actor: Actor, pending: _Pending, now: dt.datetime, may_tak
     withdrawn = information_requests_withdraw(case=case, at=now)
     valid = pending.valid
     reasons = second_review_reasons(case=case, outcome=valid.outcome, actions=valid.actions, author=pending.author)
-    decision = Decision.objects.create(
-        case=case,
-        outcome=valid.outcome,
-        policy=valid.policy,
-        actions=list(valid.actions),
-        territorial_scope=list(valid.territorial_scope),
-        label_text=valid.label_text,
-        decision_ground=valid.decision_ground,
-        illegal_content_legal_ground=valid.illegal_content_legal_ground,
-        illegal_content_explanation=valid.illegal_content_explanation,
-        incompatible_content_ground=valid.incompatible_content_ground,
-        incompatible_content_explanation=valid.incompatible_content_explanation,
-        automated_detection=valid.automated_detection,
-        automated_decision=valid.automated_decision,
-        language=valid.language,
-        template=valid.template,
-        explanation=valid.explanation,
-        internal_note=valid.internal_note,
-        question=valid.question,
-        answer_due_at=valid.answer_due_at,
-        decided_by=actor.user,
-        decided_by_actor=actor.audit_id,
-        decided_at=now,
-        # Not effective yet even without a second review: decision_apply first supersedes the
-        # case's current effective decision (one effective decision per case).
-        status=DecisionStatus.PENDING_SECOND_REVIEW,
-        second_review_reasons=reasons,
+    decision = decision_row_create(
+        case=case, valid=valid, actor=actor, now=now,
+        question=valid.question, answer_due_at=valid.answer_due_at, second_review_reasons=reasons,
     )
     events.append(AuditEvent(
         AuditAction.DECISION_RECORDED, "review.decision", str(decision.pk),
@@ -528,3 +504,39 @@ def decisions_follow_up(*, actor: Actor = SYSTEM, batch_size: int = FOLLOW_UP_BA
         decision_enforce(actor=actor, decision=decision)
     closed = Case.objects.filter(pk__in=[d.case_id for d in decisions], is_open=False).count()
     return {"late_cases": len(late_cases), "told": told, "driven": len(decisions), "closed": closed}
+
+
+def decision_row_create(
+    *, case: Case, valid: ValidDecision, actor: Actor, now: dt.datetime, **extra: object
+) -> Decision:
+    """Store a validated decision, not yet effective.
+
+    It is written as ``pending_second_review`` even when no second review is
+    needed: ``decision_apply`` first supersedes the case's current effective
+    decision, so a case never has two effective decisions. Used by decisions
+    and by contest reversals (appeals), so both store the same fields.
+    """
+    return Decision.objects.create(
+        case=case,
+        outcome=valid.outcome,
+        policy=valid.policy,
+        actions=list(valid.actions),
+        territorial_scope=list(valid.territorial_scope),
+        label_text=valid.label_text,
+        decision_ground=valid.decision_ground,
+        illegal_content_legal_ground=valid.illegal_content_legal_ground,
+        illegal_content_explanation=valid.illegal_content_explanation,
+        incompatible_content_ground=valid.incompatible_content_ground,
+        incompatible_content_explanation=valid.incompatible_content_explanation,
+        automated_detection=valid.automated_detection,
+        automated_decision=valid.automated_decision,
+        language=valid.language,
+        template=valid.template,
+        explanation=valid.explanation,
+        internal_note=valid.internal_note,
+        decided_by=actor.user,
+        decided_by_actor=actor.audit_id,
+        decided_at=now,
+        status=DecisionStatus.PENDING_SECOND_REVIEW,
+        **extra,
+    )
