@@ -290,7 +290,8 @@ def reviewer_loop(duration: float, think_ms: float, close_share: float, user_id:
     holds: list[tuple[str, float, float]] = []
     empty = closes = 0
     errors: list[str] = []
-    time.sleep(max(0.0, start_at - time.monotonic()) + rng.random() * min(think_ms, 1000) / 1000)
+    # Arrive spread over one think time, as a floor of reviewers already at work would, not all at once.
+    time.sleep(max(0.0, start_at - time.monotonic()) + rng.random() * think_ms / 1000)
     end = start_at + duration
     while time.monotonic() < end:
         try:
