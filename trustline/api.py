@@ -17,13 +17,20 @@ from trustline.accounts.auth import ANY_AUTH
 from trustline.appeals.api import router as appeals_router
 from trustline.core.api import router as core_router
 from trustline.core.exceptions import ApplicationError
+from trustline.crisis.api import router as crisis_router
 from trustline.intake.api import router as intake_router
+from trustline.lawenforcement.api import router as lawenforcement_router
+from trustline.metrics.api import router as metrics_router
 from trustline.notifications.api import router as notifications_router
+from trustline.oncall.api import router as oncall_router
 from trustline.platforms.api import router as platforms_router
 from trustline.policy.api import router as policy_router
+from trustline.protection.api import router as protection_router
 from trustline.review.api import router as review_router
 from trustline.routing.api import router as routing_router
 from trustline.taxonomy.api import router as taxonomy_router
+from trustline.transparency.api import router as transparency_router
+from trustline.trends.api import router as trends_router
 from trustline.triage.api import router as triage_router
 
 logger = logging.getLogger(__name__)
@@ -146,4 +153,11 @@ api.add_router("/review", review_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/appeals", appeals_router)
 api.add_router("/policy", policy_router)
+api.add_router("/oncall", oncall_router)
+api.add_router("/crises", crisis_router)
+api.add_router("/protection", protection_router)
+api.add_router("/metrics", metrics_router)
+api.add_router("/transparency", transparency_router)
+api.add_router("/trends", trends_router)
+api.add_router("/law-enforcement", lawenforcement_router)
 api.add_router("", core_router)

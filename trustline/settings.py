@@ -90,6 +90,14 @@ INSTALLED_APPS = [
     "trustline.review",
     "trustline.appeals",
     "trustline.policy",
+    "trustline.oncall",
+    "trustline.crisis",
+    "trustline.protection",
+    "trustline.metrics",
+    "trustline.transparency",
+    "trustline.trends",
+    "trustline.lawenforcement",
+    "trustline.console",
     "trustline.demo",
 ]
 

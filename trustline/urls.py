@@ -14,5 +14,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("trustline.accounts.urls")),
+    path("emergency/", include("trustline.oncall.urls")),
+    path("crises/", include("trustline.crisis.urls")),
+    path("protection/", include("trustline.protection.urls")),
+    path("metrics/", include("trustline.metrics.urls")),
+    path("transparency/", include("trustline.transparency.urls")),
+    path("trends/", include("trustline.trends.urls")),
+    path("law-enforcement/", include("trustline.lawenforcement.urls")),
+    path("console/", include("trustline.console.urls")),
     path("", include("trustline.intake.urls")),
 ]

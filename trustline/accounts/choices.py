@@ -21,6 +21,7 @@ class Role(models.TextChoices):
     POLICY_ANALYST = "policy_analyst", _("Policy analyst")
     AUDITOR = "auditor", _("Auditor")
     ADMINISTRATOR = "administrator", _("Administrator")
+    LEGAL_REVIEWER = "legal_reviewer", _("Legal reviewer")
 
 
 PARTNER_ROLES = frozenset({Role.PARTNER_ANALYST, Role.PARTNER_ADMIN})

@@ -57,6 +57,22 @@ class Perm(enum.StrEnum):
     POLICY_REVIEW_HANDLE = "policy_review.handle"  # claim, assign, comment on and conclude policy items
     NOTIFICATION_MANAGE_OWN = "notification.manage_own"  # one's own organisation's settings and webhooks
     NOTIFICATION_MANAGE_ALL = "notification.manage_all"  # any organisation's (administrators)
+    # --- oncall: permissions (trustline.oncall) ---
+    # --- end oncall ---
+    # --- crisis: permissions (trustline.crisis) ---
+    # --- end crisis ---
+    # --- protection: permissions (trustline.protection) ---
+    # --- end protection ---
+    # --- metrics: permissions (trustline.metrics) ---
+    # --- end metrics ---
+    # --- transparency: permissions (trustline.transparency) ---
+    # --- end transparency ---
+    # --- trends: permissions (trustline.trends) ---
+    # --- end trends ---
+    # --- lawenforcement: permissions (trustline.lawenforcement) ---
+    # --- end lawenforcement ---
+    # --- console: permissions (trustline.console) ---
+    # --- end console ---
 
 
 _PARTNER = {Perm.REPORT_SUBMIT, Perm.REPORT_VIEW_OWN, Perm.EVIDENCE_VIEW}
@@ -119,6 +135,57 @@ _APPEAL_POLICY_PERMS: dict[str, set[Perm]] = {
 }
 for _role, _perms in _APPEAL_POLICY_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+
+# Legal reviewers (law-enforcement requests) read cases like other staff; trustline.lawenforcement adds the rest.
+ROLE_PERMS[Role.LEGAL_REVIEWER] = frozenset(_STAFF_READ)
+
+# --- oncall: role grants ---
+_ONCALL_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _ONCALL_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end oncall ---
+
+# --- crisis: role grants ---
+_CRISIS_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _CRISIS_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end crisis ---
+
+# --- protection: role grants ---
+_PROTECTION_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _PROTECTION_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end protection ---
+
+# --- metrics: role grants ---
+_METRICS_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _METRICS_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end metrics ---
+
+# --- transparency: role grants ---
+_TRANSPARENCY_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _TRANSPARENCY_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end transparency ---
+
+# --- trends: role grants ---
+_TRENDS_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _TRENDS_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end trends ---
+
+# --- lawenforcement: role grants ---
+_LAWENFORCEMENT_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _LAWENFORCEMENT_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end lawenforcement ---
+
+# --- console: role grants ---
+_CONSOLE_PERMS: dict[str, set[Perm]] = {}
+for _role, _perms in _CONSOLE_PERMS.items():
+    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+# --- end console ---
 
 
 @dataclass(frozen=True)

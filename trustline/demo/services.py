@@ -44,6 +44,7 @@ from trustline.audit.services import audit_record
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError
+from trustline.demo.extensions import DemoContext, demo_extend
 from trustline.demo.plan import DemoData, PlannedReport, load_data, plan_reports
 from trustline.intake.bulk import bulk_submit
 from trustline.intake.choices import Channel
@@ -135,10 +136,14 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoSummary:
     partners, keys, logins = _partners_create(data, manager=manager, start=onboarded + dt.timedelta(hours=2))
     plan = plan_reports(data, now=now)
     stats = _reports_submit(plan, partners=partners, keys=keys)
+    ctx = DemoContext(now=now, platform=platform, staff={u.username: u for u in staff}, partners=partners, data=data)
+    notes = demo_extend(ctx)
     reviewer = next(s for s in data.staff if "reviewer" in s["roles"])
     logins += [("reviewer", reviewer["username"], platform.name), ("admin site", SUPERUSER, "staff only")]
     first_partner = data.partners[0]["slug"]
-    return _summary(data, platform, staff, partners, logins, keys_raw=keys, slug=first_partner, stats=stats)
+    summary = _summary(data, platform, staff, partners, logins, keys_raw=keys, slug=first_partner, stats=stats)
+    summary.notes = notes
+    return summary
 
 
 def _platform_create(data: DemoData) -> tuple[Organisation, list[User], Actor]:
@@ -315,8 +320,6 @@ def _summary(
         evidence=stats["evidence"],
         first_report=first,
         sample_report=str(sample or ""),
-        notes=["Reviewer skills (languages, countries, policy areas, clearances) are in trustline/demo/data/"
-               "staff.json until the review app models them."],
     )
 
 

@@ -119,7 +119,9 @@ class TimelineEvent(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="timeline")
     item = models.ForeignKey(ReportItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=24, choices=TimelineKind.choices)
+    # Values come from TimelineKind; no ``choices`` on the column, so a new kind
+    # (each later app adds its own) needs no migration of the intake table.
+    kind = models.CharField(max_length=32)
     at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)
 
@@ -129,3 +131,10 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def get_kind_display(self) -> str:
+        """The kind's label; a kind this version does not know shows as its value."""
+        try:
+            return str(TimelineKind(self.kind).label)
+        except ValueError:
+            return self.kind
