@@ -58,20 +58,46 @@ class Perm(enum.StrEnum):
     NOTIFICATION_MANAGE_OWN = "notification.manage_own"  # one's own organisation's settings and webhooks
     NOTIFICATION_MANAGE_ALL = "notification.manage_all"  # any organisation's (administrators)
     # --- oncall: permissions (trustline.oncall) ---
+    ONCALL_VIEW = "oncall.view"  # the emergency board, schedules, chains and who is on call
+    EMERGENCY_RESPOND = "emergency.respond"  # acknowledge, resolve and hand over an emergency
+    EMERGENCY_DOWNGRADE = "emergency.downgrade"  # not imminent after all: back to the ordinary queue
+    ONCALL_MANAGE = "oncall.manage"  # schedules, overrides, chains, contact methods, imminent-harm rules
     # --- end oncall ---
     # --- crisis: permissions (trustline.crisis) ---
+    CRISIS_VIEW = "crisis.view"  # read crises and the crisis view (staff)
+    CRISIS_MANAGE = "crisis.manage"  # designate, change and end crises (programme managers)
     # --- end crisis ---
     # --- protection: permissions (trustline.protection) ---
+    PROTECTION_NOMINATE = "protection.nominate"  # a partner nominates an at-risk account, asks for renewal
+    PROTECTION_REGISTRY_VIEW = "protection.registry_view"  # read the registry and every nomination (staff)
+    PROTECTION_DECIDE = "protection.decide"  # approve or reject nominations and renewals (staff)
     # --- end protection ---
     # --- metrics: permissions (trustline.metrics) ---
+    METRICS_VIEW = "metrics.view"  # the programme's response-time metrics, every slice (staff)
+    METRICS_VIEW_OWN = "metrics.view_own"  # a partner's own organisation's figures only
+    SCORECARD_VIEW = "metrics.scorecard_view"  # every partner's scorecard (programme managers)
     # --- end metrics ---
     # --- transparency: permissions (trustline.transparency) ---
     # --- end transparency ---
     # --- trends: permissions (trustline.trends) ---
+    SPIKE_VIEW = "spike.view"  # list detected report spikes with their evidence
+    SPIKE_DISMISS = "spike.dismiss"  # dismiss a spike as a false alarm, with a reason
+    INCIDENT_VIEW = "incident.view"  # clusters of related cases (incidents, campaigns) and their members
+    INSIGHT_REPORT_VIEW = "insight_report.view"  # download the insight report (partners: their countries only)
     # --- end trends ---
     # --- lawenforcement: permissions (trustline.lawenforcement) ---
+    LE_DIRECTORY_VIEW = "le_directory.view"  # read the agency directory and suggestions
+    LE_DIRECTORY_MANAGE = "le_directory.manage"  # add and edit agencies and contacts, re-verify contacts
+    LE_REQUEST_VIEW = "le_request.view"  # read inbound requests, holds and the disclosure log
+    LE_REQUEST_HANDLE = "le_request.handle"  # record and verify requests, disclose under a review, manage holds
+    LE_REQUEST_REVIEW = "le_request.review"  # legal review: comply, comply in part, reject, clarify
+    LE_REFERRAL_MANAGE = "le_referral.manage"  # build, send and follow outbound referrals and NCMEC reports
+    LE_REFERRAL_APPROVE = "le_referral.approve"  # second approval of a referral carrying personal data
+    LE_FIGURES_VIEW = "le_figures.view"  # government-request figures
     # --- end lawenforcement ---
     # --- console: permissions (trustline.console) ---
+    SECURITY_POLICY_MANAGE_OWN = "security_policy.manage_own"  # require two-factor sign-in for one's organisation
+    DASHBOARD_VIEW = "dashboard.view"  # programme dashboards (SLA, backlog, partners)
     # --- end console ---
 
 
@@ -140,25 +166,55 @@ for _role, _perms in _APPEAL_POLICY_PERMS.items():
 ROLE_PERMS[Role.LEGAL_REVIEWER] = frozenset(_STAFF_READ)
 
 # --- oncall: role grants ---
-_ONCALL_PERMS: dict[str, set[Perm]] = {}
+# Reviewers and leads are paged and respond; leads also downgrade and run the rotas; auditors and
+# programme managers read the board. Partners see only the timeline of their own reports.
+_ONCALL_PERMS: dict[str, set[Perm]] = {
+    Role.REVIEWER: {Perm.ONCALL_VIEW, Perm.EMERGENCY_RESPOND},
+    Role.ESCALATION_LEAD: {Perm.ONCALL_VIEW, Perm.EMERGENCY_RESPOND, Perm.EMERGENCY_DOWNGRADE, Perm.ONCALL_MANAGE},
+    Role.PROGRAMME_MANAGER: {Perm.ONCALL_VIEW},
+    Role.AUDITOR: {Perm.ONCALL_VIEW},
+}
 for _role, _perms in _ONCALL_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end oncall ---
 
 # --- crisis: role grants ---
-_CRISIS_PERMS: dict[str, set[Perm]] = {}
+# Staff who work cases see crises; programme managers designate, change and end them.
+_CRISIS_PERMS: dict[str, set[Perm]] = {
+    Role.REVIEWER: {Perm.CRISIS_VIEW},
+    Role.ESCALATION_LEAD: {Perm.CRISIS_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.CRISIS_VIEW, Perm.CRISIS_MANAGE},
+    Role.POLICY_ANALYST: {Perm.CRISIS_VIEW},
+    Role.AUDITOR: {Perm.CRISIS_VIEW},
+}
 for _role, _perms in _CRISIS_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end crisis ---
 
 # --- protection: role grants ---
-_PROTECTION_PERMS: dict[str, set[Perm]] = {}
+# Partners nominate; the registry of protected people is seen and decided by programme managers and
+# escalation leads only (everyone else gets 404 for it).
+_PROTECTION_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ANALYST: {Perm.PROTECTION_NOMINATE},
+    Role.PARTNER_ADMIN: {Perm.PROTECTION_NOMINATE},
+    Role.ESCALATION_LEAD: {Perm.PROTECTION_REGISTRY_VIEW, Perm.PROTECTION_DECIDE},
+    Role.PROGRAMME_MANAGER: {Perm.PROTECTION_REGISTRY_VIEW, Perm.PROTECTION_DECIDE},
+}
 for _role, _perms in _PROTECTION_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end protection ---
 
 # --- metrics: role grants ---
-_METRICS_PERMS: dict[str, set[Perm]] = {}
+# Staff who answer for the programme's numbers read the metrics; programme managers also read every
+# partner's scorecard; partners read only their own organisation's figures (the selectors narrow them).
+_METRICS_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ANALYST: {Perm.METRICS_VIEW_OWN},
+    Role.PARTNER_ADMIN: {Perm.METRICS_VIEW_OWN},
+    Role.ESCALATION_LEAD: {Perm.METRICS_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.METRICS_VIEW, Perm.SCORECARD_VIEW},
+    Role.POLICY_ANALYST: {Perm.METRICS_VIEW},
+    Role.AUDITOR: {Perm.METRICS_VIEW},
+}
 for _role, _perms in _METRICS_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end metrics ---
@@ -170,19 +226,46 @@ for _role, _perms in _TRANSPARENCY_PERMS.items():
 # --- end transparency ---
 
 # --- trends: role grants ---
-_TRENDS_PERMS: dict[str, set[Perm]] = {}
+# Spikes are for the people who run the programme and its policy; reviewers and leads see clusters so they
+# can decide related cases together; partners get the insight report for their own countries only.
+_TRENDS_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ANALYST: {Perm.INSIGHT_REPORT_VIEW},
+    Role.PARTNER_ADMIN: {Perm.INSIGHT_REPORT_VIEW},
+    Role.REVIEWER: {Perm.INCIDENT_VIEW},
+    Role.ESCALATION_LEAD: {Perm.SPIKE_VIEW, Perm.INCIDENT_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.SPIKE_VIEW, Perm.SPIKE_DISMISS, Perm.INCIDENT_VIEW, Perm.INSIGHT_REPORT_VIEW},
+    Role.POLICY_ANALYST: {Perm.SPIKE_VIEW, Perm.SPIKE_DISMISS, Perm.INCIDENT_VIEW, Perm.INSIGHT_REPORT_VIEW},
+    Role.AUDITOR: {Perm.SPIKE_VIEW, Perm.INCIDENT_VIEW},
+}
 for _role, _perms in _TRENDS_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end trends ---
 
 # --- lawenforcement: role grants ---
-_LAWENFORCEMENT_PERMS: dict[str, set[Perm]] = {}
+# Liaisons run the channel; legal reviewers read it, decide requests, approve referrals and manage holds.
+# Nobody else sees it (administrators hold every Perm); partners get 404 (lawenforcement.permissions).
+_LAWENFORCEMENT_PERMS: dict[str, set[Perm]] = {
+    Role.LAW_ENFORCEMENT_LIAISON: {
+        Perm.LE_DIRECTORY_VIEW, Perm.LE_DIRECTORY_MANAGE, Perm.LE_REQUEST_VIEW, Perm.LE_REQUEST_HANDLE,
+        Perm.LE_REFERRAL_MANAGE, Perm.LE_REFERRAL_APPROVE, Perm.LE_FIGURES_VIEW,
+    },
+    Role.LEGAL_REVIEWER: {
+        Perm.LE_DIRECTORY_VIEW, Perm.LE_REQUEST_VIEW, Perm.LE_REQUEST_REVIEW, Perm.LE_REFERRAL_APPROVE,
+        Perm.LE_FIGURES_VIEW,
+    },
+}
 for _role, _perms in _LAWENFORCEMENT_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end lawenforcement ---
 
 # --- console: role grants ---
-_CONSOLE_PERMS: dict[str, set[Perm]] = {}
+_CONSOLE_PERMS: dict[str, set[Perm]] = {
+    Role.PARTNER_ADMIN: {Perm.SECURITY_POLICY_MANAGE_OWN},
+    Role.ESCALATION_LEAD: {Perm.DASHBOARD_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.DASHBOARD_VIEW},
+    Role.POLICY_ANALYST: {Perm.DASHBOARD_VIEW},
+    Role.AUDITOR: {Perm.DASHBOARD_VIEW},
+}
 for _role, _perms in _CONSOLE_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end console ---
