@@ -203,6 +203,8 @@ TRUSTLINE: dict[str, Any] = {
     "MAX_BULK_BYTES": env_int("TRUSTLINE_MAX_BULK_BYTES", 20 * 1024 * 1024),
     "URL_RULES_FILE": env_str("TRUSTLINE_URL_RULES_FILE", ""),
     "API_KEY_TOUCH_SECONDS": 60,
+    # `audit_verify` reports audit entries the sealer has not chained after this long (sealer or worker down).
+    "AUDIT_SEAL_GRACE_SECONDS": env_int("TRUSTLINE_AUDIT_SEAL_GRACE_SECONDS", 300),
 }
 
 # --- E-mail -----------------------------------------------------------------

@@ -1,10 +1,22 @@
-"""Writing to the audit log.
+"""Writing to the audit log, and sealing it into a hash chain.
+
+Writing (:func:`audit_record`, :func:`audit_record_many`):
 
 1. The caller is inside the transaction that makes the change (checked).
-2. The chain head row is locked, so concurrent writers take turns.
-3. Each entry's hash is computed over its canonical JSON and the previous hash.
-4. Entries and the new head are written; all of it commits or rolls back with
-   the change it records.
+2. The entry is inserted unsealed; it commits or rolls back with the change.
+
+Sealing (:func:`audit_seal`, the periodic ``audit.tasks.seal`` job, a few
+seconds behind): committed entries get their sequence number and hash, each
+hash covering the entry's canonical JSON and the previous hash.
+
+Why two steps: chaining at write time meant every writer locked the single
+chain head until its COMMIT (including the WAL fsync), so all writes in the
+system took turns; that lock capped intake at a few hundred reports a second
+whatever the CPU (docs/performance.md). Entries are just as durable and
+append-only before they are sealed (the triggers protect their content); what
+waits a few seconds is only the chain that makes removal detectable.
+``audit_verify`` reports entries left unsealed for longer than
+``TRUSTLINE["AUDIT_SEAL_GRACE_SECONDS"]``.
 """
 
 from __future__ import annotations
@@ -76,51 +88,82 @@ def audit_record(
 
 
 def audit_record_many(*, actor: Actor, events: Iterable[AuditEvent]) -> list[AuditEntry]:
-    """Append several entries under one lock (bulk intake writes thousands at once)."""
+    """Append several entries, unsealed, in the caller's transaction (bulk intake writes thousands at once).
+
+    No lock is taken: concurrent writers insert side by side, and the entries
+    commit or roll back with the change they record. :func:`audit_seal`
+    chains them after commit.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction that makes the change")
-    events = list(events)
-    if not events:
-        return []
-    head = _locked_head()
     at = clock.now()
-    at_iso = at.isoformat()
-    entries: list[AuditEntry] = []
-    prev_hash, seq = head.hash, head.seq
-    for event in events:
-        seq += 1
-        # Round-trip through JSON so the hashed form is exactly what the database returns later.
-        data = json.loads(json.dumps(event.data, default=str))
-        digest = entry_hash(
-            seq=seq,
-            prev_hash=prev_hash,
-            at_iso=at_iso,
+    entries = [
+        AuditEntry(
+            at=at,
             actor=actor.audit_id,
+            actor_label=actor.label[:200],
             organisation_id=actor.organisation_id,
-            action=str(event.action),
+            action=event.action,
             target_type=event.target_type,
             target_id=event.target_id,
-            data=data,
+            # Round-trip through JSON so the stored form is exactly what the database returns later.
+            data=json.loads(json.dumps(event.data, default=str)),
         )
-        entries.append(
-            AuditEntry(
-                seq=seq,
-                at=at,
-                actor=actor.audit_id,
-                actor_label=actor.label[:200],
-                organisation_id=actor.organisation_id,
-                action=event.action,
-                target_type=event.target_type,
-                target_id=event.target_id,
-                data=data,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
-        )
-        prev_hash = digest
-    AuditEntry.objects.bulk_create(entries)
-    AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash)
+        for event in events
+    ]
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
     return entries
+
+
+@dataclass(frozen=True)
+class SealResult:
+    sealed: int
+    head_seq: int
+
+
+def audit_seal(*, limit: int = 20_000) -> SealResult:
+    """Chain committed, unsealed entries onto the end of the log.
+
+    1. Lock the chain head (one sealer at a time; writers never wait for it).
+    2. Read up to ``limit`` unsealed entries that have committed, in id order.
+       An entry whose transaction commits later, with a smaller id, is simply
+       sealed by a later run: the chain's order is the order of sealing.
+    3. Number each entry after the head and hash it over its content and the
+       previous hash (:func:`entry_hash`).
+    4. Write ``seq``, ``prev_hash`` and ``hash`` (the one UPDATE the triggers
+       allow) and move the head, in the same transaction.
+    """
+    with transaction.atomic():
+        head = _locked_head()
+        pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:limit])
+        prev_hash, seq = head.hash, head.seq
+        for entry in pending:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev_hash
+            entry.hash = prev_hash = entry_hash(
+                seq=seq,
+                prev_hash=entry.prev_hash,
+                at_iso=entry.at.isoformat(),
+                actor=entry.actor,
+                organisation_id=entry.organisation_id,
+                action=entry.action,
+                target_type=entry.target_type,
+                target_id=entry.target_id,
+                data=entry.data,
+            )
+        if pending:
+            AuditEntry.objects.bulk_update(pending, ["seq", "prev_hash", "hash"], batch_size=500)
+            AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash)
+        return SealResult(sealed=len(pending), head_seq=seq)
+
+
+def audit_seal_all() -> int:
+    """Seal until nothing is pending (commands, the demo loader, tests)."""
+    total = 0
+    while (sealed := audit_seal().sealed) > 0:
+        total += sealed
+    return total
 
 
 def _locked_head() -> AuditChainHead:

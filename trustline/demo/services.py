@@ -44,6 +44,7 @@ from trustline.audit.services import audit_record
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError
+from trustline.audit.services import audit_seal_all
 from trustline.demo.extensions import DemoContext, demo_extend
 from trustline.demo.plan import DemoData, PlannedReport, load_data, plan_reports
 from trustline.intake.bulk import bulk_submit
@@ -143,6 +144,7 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoSummary:
     first_partner = data.partners[0]["slug"]
     summary = _summary(data, platform, staff, partners, logins, keys_raw=keys, slug=first_partner, stats=stats)
     summary.notes = notes
+    audit_seal_all()  # chain the demo's history now rather than on the worker's first run
     return summary
 
 

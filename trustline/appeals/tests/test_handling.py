@@ -118,7 +118,7 @@ def test_a_lead_assigns_a_contest_and_its_holder_releases_it(
                  403, "appeal_not_held")
     released = session_api(reviewer_rami).post(f"/appeals/{appeal.pk}/release").json()
     assert released["status"] == "open" and released["staff"]["assigned_to"] is None
-    actions = list(AuditEntry.objects.filter(target_id=str(appeal.pk)).order_by("seq").values_list("action",
+    actions = list(AuditEntry.objects.filter(target_id=str(appeal.pk)).order_by("id").values_list("action",
                                                                                                       flat=True))
     assert actions == [AuditAction.APPEAL_SUBMITTED, AuditAction.APPEAL_ASSIGNED, AuditAction.APPEAL_RELEASED]
 

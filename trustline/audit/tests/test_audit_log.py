@@ -37,12 +37,13 @@ def entries_for(target_type: str, target_id: object) -> list[str]:
 
 
 def new_entries(since: int) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(seq__gt=since).order_by("seq"))
+    return list(AuditEntry.objects.filter(id__gt=since).order_by("id"))
 
 
 def last_seq() -> int:
-    entry = AuditEntry.objects.order_by("-seq").first()
-    return entry.seq if entry else 0
+    """The newest entry's id (entries are numbered in the chain only when sealed)."""
+    entry = AuditEntry.objects.order_by("-id").first()
+    return entry.pk if entry else 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from trustline.accounts.models import User
 from trustline.audit.models import AuditEntry
+from trustline.audit.services import audit_seal_all
 from trustline.audit.verify import verify_chain
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
@@ -30,7 +31,7 @@ T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 def audit_trail(record: EnforcementActionRecord) -> list[str]:
     return list(
         AuditEntry.objects.filter(target_type="platforms.enforcementactionrecord", target_id=str(record.pk))
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
 
@@ -66,6 +67,7 @@ def test_a_demo_action_is_carried_out_recorded_and_audited(demo: None, case: Cas
     applied = AuditEntry.objects.get(action="enforcement.applied", target_id=str(record.pk))
     assert applied.data["status"] == "done"
     assert get_connector().describe(ContentRef(url=HALFAYA_POST, kind="post")).online is False
+    audit_seal_all()
     assert verify_chain().ok
 
 

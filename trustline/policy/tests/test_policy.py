@@ -98,7 +98,7 @@ def test_partner_feedback_is_tracked_to_a_conclusion(
     assert "Arabic desk" not in str(seen) and "since 2023" not in str(seen)
     told = OutboxMessage.objects.get(event_type="policy_review.concluded")
     assert told.organisation_id == sudan_partner.pk and "Arabic desk" not in told.body
-    actions = list(AuditEntry.objects.filter(target_id=feedback["id"]).order_by("seq").values_list("action",
+    actions = list(AuditEntry.objects.filter(target_id=feedback["id"]).order_by("id").values_list("action",
                                                                                                       flat=True))
     assert actions == [AuditAction.POLICY_FEEDBACK_SUBMITTED, AuditAction.POLICY_ITEM_CLAIMED,
                        AuditAction.POLICY_ITEM_COMMENTED, AuditAction.POLICY_ITEM_CONCLUDED]

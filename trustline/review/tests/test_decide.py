@@ -33,7 +33,7 @@ def actions_of(case: Case) -> list[tuple[str, str]]:
 
 
 def audit_actions(target_id: str) -> list[str]:
-    return list(AuditEntry.objects.filter(target_id=target_id).order_by("seq").values_list("action", flat=True))
+    return list(AuditEntry.objects.filter(target_id=target_id).order_by("id").values_list("action", flat=True))
 
 
 def partner_timeline(api: ApiClient, report_id: Any, kind: str) -> list[dict[str, Any]]:

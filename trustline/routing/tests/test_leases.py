@@ -63,7 +63,7 @@ def test_an_idle_lease_expires_and_another_reviewer_takes_the_case_over(sami: Us
     first, second = Assignment.objects.filter(case=case).order_by("claimed_at")
     assert (first.reviewer_id, first.end_reason, first.ended_at) == (sami.pk, "expired", T0 + 20 * MIN)
     assert (second.reviewer_id, second.ended_at) == (hiba.pk, None)
-    claimed = AuditEntry.objects.filter(action="case.claimed", target_id=str(case.pk)).order_by("seq").last()
+    claimed = AuditEntry.objects.filter(action="case.claimed", target_id=str(case.pk)).order_by("id").last()
     assert claimed is not None
     assert claimed.data["previous_holder"] == sami.pk and claimed.data["previous_lease_expired"] is True
 
