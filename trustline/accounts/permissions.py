@@ -78,6 +78,9 @@ class Perm(enum.StrEnum):
     SCORECARD_VIEW = "metrics.scorecard_view"  # every partner's scorecard (programme managers)
     # --- end metrics ---
     # --- transparency: permissions (trustline.transparency) ---
+    TRANSPARENCY_EXPORT = "transparency.export"  # statements of reasons, the DSA transparency report (staff)
+    TRANSPARENCY_SUBMIT = "transparency.submit"  # send statements to the DSA Transparency Database (admins, jobs)
+    TRANSPARENCY_PARTNER_REPORT = "transparency.partner_report"  # a partner's own Art. 22(3) annual report
     # --- end transparency ---
     # --- trends: permissions (trustline.trends) ---
     SPIKE_VIEW = "spike.view"  # list detected report spikes with their evidence
@@ -220,7 +223,15 @@ for _role, _perms in _METRICS_PERMS.items():
 # --- end metrics ---
 
 # --- transparency: role grants ---
-_TRANSPARENCY_PERMS: dict[str, set[Perm]] = {}
+# Programme managers, policy analysts and auditors export statements and the transparency report (administrators
+# hold every Perm, including TRANSPARENCY_SUBMIT); partners download their own organisation's annual report.
+_TRANSPARENCY_PERMS: dict[str, set[Perm]] = {
+    Role.PROGRAMME_MANAGER: {Perm.TRANSPARENCY_EXPORT},
+    Role.POLICY_ANALYST: {Perm.TRANSPARENCY_EXPORT},
+    Role.AUDITOR: {Perm.TRANSPARENCY_EXPORT},
+    Role.PARTNER_ANALYST: {Perm.TRANSPARENCY_PARTNER_REPORT},
+    Role.PARTNER_ADMIN: {Perm.TRANSPARENCY_PARTNER_REPORT},
+}
 for _role, _perms in _TRANSPARENCY_PERMS.items():
     ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
 # --- end transparency ---

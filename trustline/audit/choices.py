@@ -139,3 +139,6 @@ class AuditAction(models.TextChoices):
     ONCALL_CONTACT_CHANGED = "oncall.contact_changed"
     ONCALL_RULE_CHANGED = "oncall.rule_changed"
     # --- end oncall ---
+    # --- transparency: DSA Transparency Database submissions (trustline.transparency) ---
+    TRANSPARENCY_STATEMENTS_SUBMITTED = "transparency.statements_submitted"
+    # --- end transparency ---
