@@ -229,8 +229,10 @@ def case_language(case: Case) -> str:
 
 
 def protected_people_match(case: Case, author: AccountInfo | None) -> str:
-    """Hook for a future protected-people registry: a reason when the author is on it, else ``""``."""
-    return ""
+    """A reason when the content or its author is in the protected-people registry, else ``""``."""
+    from trustline.protection.selectors import protected_people_match as registry_match  # it reads cases
+
+    return registry_match(case, author)
 
 
 def case_author(*, actor: Actor, case: Case) -> AccountInfo | None:

@@ -168,8 +168,17 @@ def partner_precision_records(*, organisation_ids: tuple[int, ...], category_cod
 
 
 def crisis_boost_for(case: Case) -> int:
-    """Hook for the crisis issue: extra points while a declared crisis covers this case's country. 0 for now."""
-    return 0
+    """Extra points while a declared crisis covers this case (``trustline.crisis``)."""
+    from trustline.crisis.selectors import crisis_boost_for as boost  # crisis reads triage's types
+
+    return boost(case)
+
+
+def protected_account_in_case(case: Case) -> bool:
+    """Whether the reported content is a protected account or posted under one (``trustline.protection``)."""
+    from trustline.protection.selectors import case_protected_account  # protection reads cases
+
+    return case_protected_account(case) is not None
 
 
 def priority_inputs_for(
@@ -182,7 +191,7 @@ def priority_inputs_for(
         imminent=case.imminent_harm,
         reach=case.reach,
         reporters=max(1, case.partner_count),
-        protected_target=facts.protected_target,
+        protected_target=facts.protected_target or protected_account_in_case(case),
         crisis_boost=crisis_boost_for(case),
         partner_records=tuple(
             partner_precision_records(organisation_ids=facts.organisation_ids, category_code=facts.category_code)

@@ -54,8 +54,10 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.crisis.selectors import crisis_sla_variant
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
+from trustline.oncall.hooks import emergencies_open_for, imminent_rules_match
 from trustline.routing.services import routing_prepare
 from trustline.triage.choices import SlaTier
 from trustline.triage.priority import Priority, compute_priority
@@ -102,6 +104,7 @@ def case_score(*, case: Case, now: dt.datetime, tier: int | None = None) -> Scor
     targets = sla_targets_for(
         tier=chosen, imminent=case.imminent_harm, category_code=facts.category_code, country=case.country
     )
+    targets = crisis_sla_variant(case=case, targets=targets)  # tighter while a crisis covers the case
     ack_due_at, decide_due_at = targets.due_times(case.opened_at)
     priority = compute_priority(priority_inputs_for(case=case, facts=facts, tier=chosen, now=now))
     return Scored(facts, chosen, priority, targets, ack_due_at, decide_due_at, item_count)
@@ -152,9 +155,13 @@ def _triage_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> lis
     """Triage cases the caller has claimed (steps 2-5); returns the ids this call triaged."""
     done: dict[uuid.UUID, Scored] = {}
     events: list[AuditEvent] = []
+    rule_hits = imminent_rules_match(cases)  # trustline.oncall: imminent-harm rules (category, keywords, targets)
     for case in cases:
+        if case.pk in rule_hits:
+            case.imminent_harm = True  # top SLA tier and the emergency lane, as if the partner had said so
         scored = case_score(case=case, now=now)
         changed = Case.objects.filter(pk=case.pk, triaged_at__isnull=True, is_open=True).update(
+            **({"imminent_harm": True} if case.pk in rule_hits else {}),
             tier=scored.tier,
             priority=scored.priority.score,
             priority_components=scored.priority.components,
@@ -190,6 +197,8 @@ def _triage_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> lis
     if done:
         _timeline_triaged(case_ids=list(done), data_for={pk: _partner_view(s) for pk, s in done.items()}, now=now)
         audit_record_many(actor=actor, events=events)
+        # trustline.oncall: imminent cases open their emergency and page on-call, in this transaction.
+        emergencies_open_for(cases=[c for c in cases if c.pk in done], rule_hits=rule_hits, now=now)
     return list(done)
 
 
@@ -283,6 +292,8 @@ def _rescore_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> in
     if new_items:
         _timeline_triaged(case_ids=list(new_items), data_for=new_items, now=now)
         audit_record_many(actor=actor, events=events)
+        # trustline.oncall: a case that became imminent opens its emergency.
+        emergencies_open_for(cases=[c for c in cases if c.pk in new_items], rule_hits={}, now=now)
     return len(new_items)
 
 
