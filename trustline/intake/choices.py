@@ -60,3 +60,9 @@ class TimelineKind(models.TextChoices):
     # Contests and policy review (trustline.appeals, trustline.policy)
     APPEAL_DECIDED = "appeal_decided", _("Contest decided")
     POLICY_REVIEWED = "policy_reviewed", _("Policy review concluded")
+    # Emergency lane (trustline.oncall): the partner sees that a human took the case, and when
+    EMERGENCY_OPENED = "emergency_opened", _("Emergency: on-call staff paged")
+    EMERGENCY_ACKNOWLEDGED = "emergency_acknowledged", _("Emergency: a person has taken the case")
+    EMERGENCY_HANDED_OVER = "emergency_handed_over", _("Emergency: handed to another person")
+    EMERGENCY_RESOLVED = "emergency_resolved", _("Emergency: resolved")
+    EMERGENCY_DOWNGRADED = "emergency_downgraded", _("Emergency: not imminent, back in the ordinary queue")

@@ -10,6 +10,9 @@ class Channel(models.TextChoices):
 
     EMAIL = "email", "E-mail"
     WEBHOOK = "webhook", "Signed webhook"
+    # Paging (trustline.oncall registers their senders)
+    PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+    SMS = "sms", "SMS/voice webhook"
 
 
 class MessageStatus(models.TextChoices):

@@ -1,0 +1,46 @@
+"""The app's deployment settings: a Django setting wins, else the environment variable, else the default.
+
+* ``ONCALL_PAGERDUTY_URL``: where PagerDuty-shaped events are POSTed
+  (default the PagerDuty Events API v2 endpoint; point it at a local receiver
+  or another tool that speaks the same shape).
+* ``ONCALL_SMS_WEBHOOK_URL``: the SMS/voice gateway webhook (empty: SMS and
+  voice contacts are skipped and the page is recorded as undeliverable).
+* ``ONCALL_SMS_WEBHOOK_TOKEN``: sent as ``Authorization: Bearer`` to the gateway.
+* ``ONCALL_ACK_LINK_MINUTES``: how long an acknowledge link works (default 240).
+* ``ONCALL_STEP_LATE_SECONDS``: the watchdog calls a step late after this (default 60).
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+def _get(name: str, default: str) -> str:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, default)
+    return str(value)
+
+
+def pagerduty_url() -> str:
+    return _get("ONCALL_PAGERDUTY_URL", PAGERDUTY_EVENTS_URL)
+
+
+def sms_webhook_url() -> str:
+    return _get("ONCALL_SMS_WEBHOOK_URL", "")
+
+
+def sms_webhook_token() -> str:
+    return _get("ONCALL_SMS_WEBHOOK_TOKEN", "")
+
+
+def ack_link_minutes() -> int:
+    return int(_get("ONCALL_ACK_LINK_MINUTES", "240"))
+
+
+def step_late_seconds() -> int:
+    return int(_get("ONCALL_STEP_LATE_SECONDS", "60"))

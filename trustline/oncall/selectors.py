@@ -1,0 +1,130 @@
+"""Reads for the emergency lane and on-call, starting from what the actor may see.
+
+Partners (and anyone else outside the platform's team) get NotFound from
+every function here, as for something that does not exist: the board, the
+rotas and the chains are internal. Staff without ``oncall.view`` get 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from trustline.accounts.choices import OrganisationKind
+from trustline.accounts.models import User
+from trustline.accounts.permissions import Actor, Perm, require
+from trustline.core.exceptions import NotFound
+from trustline.oncall.choices import ACTIVE_STATES
+from trustline.oncall.models import (
+    ContactMethod,
+    Emergency,
+    EscalationChain,
+    ImminentRule,
+    PageStep,
+    Schedule,
+    ScheduleOverride,
+)
+from trustline.oncall.rotation import OnCall, oncall_now
+
+
+def staff_required(actor: Actor, perm: Perm = Perm.ONCALL_VIEW) -> None:
+    if not actor.is_staff_side:
+        raise NotFound("Not found.")
+    require(actor, perm)
+
+
+def _uuid(raw: str | uuid.UUID, what: str) -> uuid.UUID:
+    try:
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise NotFound(f"{what} not found.") from exc
+
+
+def emergency_list(*, actor: Actor, active_only: bool = True) -> QuerySet[Emergency]:
+    """The board: active emergencies, oldest first (the longest wait on top); or all, newest first."""
+    staff_required(actor)
+    qs = Emergency.objects.select_related("case", "owner", "acknowledged_by", "closed_by")
+    if active_only:
+        return qs.filter(state__in=ACTIVE_STATES).order_by("opened_at", "pk")
+    return qs.order_by("-opened_at", "-pk")
+
+
+def emergency_get(*, actor: Actor, emergency_id: str | uuid.UUID) -> Emergency:
+    staff_required(actor)
+    found = (
+        Emergency.objects.select_related("case", "owner", "acknowledged_by", "closed_by")
+        .filter(pk=_uuid(emergency_id, "Emergency")).first()
+    )
+    if found is None:
+        raise NotFound("Emergency not found.")
+    return found
+
+
+def emergency_steps(emergency: Emergency) -> list[PageStep]:
+    return list(PageStep.objects.filter(emergency=emergency).order_by("sequence"))
+
+
+def active_emergency_exists() -> Exists:
+    """For queue filters: the case has an emergency on the board (routing excludes those)."""
+    return Exists(Emergency.objects.filter(case_id=OuterRef("pk"), state__in=ACTIVE_STATES))
+
+
+def schedule_list(*, actor: Actor) -> QuerySet[Schedule]:
+    staff_required(actor)
+    return Schedule.objects.prefetch_related("participants__user").order_by("name")
+
+
+def schedule_get(*, actor: Actor, schedule_id: int) -> Schedule:
+    found = schedule_list(actor=actor).filter(pk=schedule_id).first()
+    if found is None:
+        raise NotFound("Schedule not found.")
+    return found
+
+
+def override_list(*, actor: Actor, schedule_id: int) -> QuerySet[ScheduleOverride]:
+    schedule = schedule_get(actor=actor, schedule_id=schedule_id)
+    return ScheduleOverride.objects.filter(schedule=schedule).select_related("user").order_by("start_at", "pk")
+
+
+def chain_list(*, actor: Actor) -> QuerySet[EscalationChain]:
+    staff_required(actor)
+    return EscalationChain.objects.prefetch_related("steps__schedule", "steps__user").order_by("name")
+
+
+def chain_get(*, actor: Actor, chain_id: int) -> EscalationChain:
+    found = chain_list(actor=actor).filter(pk=chain_id).first()
+    if found is None:
+        raise NotFound("Escalation chain not found.")
+    return found
+
+
+def rule_list(*, actor: Actor) -> QuerySet[ImminentRule]:
+    staff_required(actor)
+    return ImminentRule.objects.order_by("name", "pk")
+
+
+def contact_list(*, actor: Actor, user_id: int | None = None) -> QuerySet[ContactMethod]:
+    staff_required(actor)
+    qs = ContactMethod.objects.select_related("user", "endpoint").order_by("user_id", "pk")
+    return qs.filter(user_id=user_id) if user_id is not None else qs
+
+
+def who_is_on_call(*, actor: Actor, at: dt.datetime) -> list[tuple[Schedule, OnCall]]:
+    """Every active schedule with its primary and secondary at ``at``."""
+    staff_required(actor)
+    result = []
+    for schedule in Schedule.objects.filter(is_active=True).prefetch_related("participants__user").order_by("name"):
+        people = [p.user for p in schedule.participants.all()]
+        result.append((schedule, oncall_now(schedule, at, participants=people)))
+    return result
+
+
+def staff_user_get(username: str) -> User | None:
+    """An active person of the platform organisation (who may be handed an emergency or be on a rota)."""
+    return (
+        User.objects.filter(username=username, is_active=True,
+                            memberships__organisation__kind=OrganisationKind.PLATFORM)
+        .distinct().first()
+    )

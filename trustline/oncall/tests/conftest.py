@@ -1,0 +1,72 @@
+"""Personas and fixtures of the emergency lane: a small responder team, a rota and a chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from trustline.accounts.choices import Role
+from trustline.accounts.models import Organisation, User
+from trustline.accounts.permissions import SYSTEM
+from trustline.cases.models import Case
+from trustline.conftest import ApiClient, make_person
+from trustline.core import clock
+from trustline.oncall.models import EscalationChain, Schedule
+from trustline.oncall.rota import ChainData, ScheduleData, StepData, chain_save, schedule_save
+from trustline.triage.services import triage_pending
+
+# A Monday, well inside winter time in Berlin.
+T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def reviewer_ravi(kite: Organisation) -> User:
+    return make_person(kite, "ravi", "Ravi Reviewer", Role.REVIEWER)
+
+
+@pytest.fixture
+def reviewer_sara(kite: Organisation) -> User:
+    return make_person(kite, "sara", "Sara Reviewer", Role.REVIEWER)
+
+
+@pytest.fixture
+def rota(reviewer_rita: User, reviewer_ravi: User, reviewer_sara: User, lead_lena: User) -> Schedule:
+    """Weekly, Monday 09:00 Berlin: rita, ravi, sara in turn."""
+    return schedule_save(actor=SYSTEM, data=ScheduleData(
+        name="Responders", time_zone="Europe/Berlin", rotation="weekly", handoff_time=dt.time(9, 0),
+        start_date=dt.date(2026, 1, 5), participants=["rita", "ravi", "sara"],
+    ))
+
+
+@pytest.fixture
+def chain(rota: Schedule) -> EscalationChain:
+    """Primary now, secondary after 5 min, the leads after 5 more, everyone after 5 more; once more 10 min later."""
+    return chain_save(actor=SYSTEM, data=ChainData(
+        name="Imminent harm", is_default=True, repeat_count=1, repeat_delay_minutes=10,
+        steps=[
+            StepData(target="schedule_primary", schedule_id=rota.pk, delay_minutes=0),
+            StepData(target="schedule_secondary", schedule_id=rota.pk, delay_minutes=5),
+            StepData(target="escalation_leads", delay_minutes=5),
+            StepData(target="everyone", delay_minutes=5),
+        ],
+    ))
+
+
+@pytest.fixture
+def open_imminent(sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]]) -> Callable[..., Case]:
+    """``open_imminent(at=T0)``: a partner flags imminent harm at ``at`` and triage runs; returns the case."""
+
+    def make(at: dt.datetime = T0, **overrides: Any) -> Case:
+        payload = report_payload(imminent_harm=True, imminent_harm_reason="Named shelter to be attacked tonight",
+                                 **overrides)
+        with clock.frozen_at(at):
+            response = sudan_api.submit(payload)
+            assert response.status_code == 201, response.content
+            triage_pending()
+        report_id = response.json()["id"]
+        return Case.objects.get(items__report_id=report_id)
+
+    return make
