@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "trustline.lawenforcement",
     "trustline.console",
     "trustline.demo",
+    # Two-factor sign-in (TOTP), used by trustline.console's sign-in and enrolment pages.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (trustline.console two-factor)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trustline.core.middleware.SecurityHeadersMiddleware",

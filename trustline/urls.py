@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from trustline.api import api
+from trustline.console import twofactor as console_twofactor
 from trustline.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", console_twofactor.sign_in, name="login"),  # password, then TOTP (trustline.console)
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("trustline.accounts.urls")),
     path("emergency/", include("trustline.oncall.urls")),

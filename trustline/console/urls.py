@@ -1,5 +1,30 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from trustline.console import dashboards, portal, twofactor, views
 
 app_name = "console"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.queue, name="queue"),
+    path("next/", views.next_case, name="next_case"),
+    path("cases/<uuid:case_id>/", views.case_detail, name="case"),
+    path("cases/<uuid:case_id>/decide/", views.decide, name="decide"),
+    path("cases/<uuid:case_id>/release/", views.release, name="release"),
+    path("second-review/", views.second_review, name="second_review"),
+    path("second-review/<uuid:decision_id>/<str:verdict>/", views.second_review_act, name="second_review_act"),
+    path("leave", views.leave, name="leave"),
+    # Two-factor sign-in (the password step is trustline.urls' "login", served by twofactor.sign_in)
+    path("2fa/verify/", twofactor.verify, name="two_factor_verify"),
+    path("2fa/enrol/", twofactor.enrol, name="two_factor_enrol"),
+    path("security/", twofactor.security, name="security"),
+    # Programme dashboards
+    path("dashboards/", dashboards.overview, name="dashboards"),
+    path("dashboards/<str:chart>.csv", dashboards.chart_csv, name="dashboard_csv"),
+    # Partner portal pages not covered elsewhere
+    path("portal/information-requests/", portal.information_requests, name="information_requests"),
+    path("portal/information-requests/<uuid:request_id>/", portal.information_request_answer,
+         name="information_request_answer"),
+    path("portal/decisions/<uuid:decision_id>/contest/", portal.contest, name="contest"),
+    path("portal/notifications/", portal.notification_settings, name="notification_settings"),
+    path("portal/figures/", portal.figures, name="figures"),
+]

@@ -1,0 +1,142 @@
+"""Everything the reviewer's case page shows, gathered through the owning apps' selectors.
+
+One function, :func:`case_page`, returns a plain dataclass so the view stays
+thin and the template never touches a relation per row (no N+1): items come
+with their report, organisation, category and evidence in three queries.
+
+Steps:
+1. the case, through review's ``review_case_get`` (not-yours == 404);
+2. its items with their reports and evidence, grouped by reporting partner
+   ("other partners' reports of the same content");
+3. what the platform connector says about the first item (``item_describe``;
+   an unreachable platform is shown as such, never an error page);
+4. decisions, enforcement actions, internal comments, tags;
+5. related cases: other cases reported in the same reports;
+6. history: the case's audit entries (action, time, who; no data);
+7. who holds it, the SLA clock, and whether the actor may decide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch
+
+from trustline.accounts.permissions import Actor, Perm
+from trustline.audit.models import AuditEntry
+from trustline.cases.models import Case
+from trustline.core.exceptions import ApplicationError
+from trustline.intake.models import Evidence, ReportItem
+from trustline.platforms.connectors import ContentDescription
+from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.selectors import actions_for_case, item_describe
+from trustline.review.models import Decision
+from trustline.review.selectors import case_clock_paused_at, case_holder_id, decisions_for_case, review_case_get
+from trustline.routing.eligibility import current_pool
+from trustline.routing.models import CaseComment
+from trustline.routing.workspace import case_tags, comment_list
+
+HISTORY_LIMIT = 50
+RELATED_LIMIT = 10
+
+
+@dataclasses.dataclass
+class PartnerReport:
+    """One partner's report of this content: who, when, why, and their evidence."""
+
+    item: ReportItem
+    evidence: list[Evidence]
+
+
+@dataclasses.dataclass
+class CasePage:
+    case: Case
+    reports: list[PartnerReport]
+    description: ContentDescription | None
+    description_error: str
+    decisions: list[Decision]
+    actions: list[EnforcementActionRecord]
+    comments: list[CaseComment]
+    tags: list[str]
+    related: list[Case]
+    history: list[AuditEntry]
+    holder_id: int | None
+    held_by_me: bool
+    clock_paused_at: dt.datetime | None
+    routing_stage: str
+    priority_components: list[tuple[str, Any]]
+    can_decide: bool
+    can_claim: bool
+    can_release: bool
+
+
+def case_items(case: Case) -> list[ReportItem]:
+    """The case's items with report, partner, category and evidence, oldest report first."""
+    return list(
+        ReportItem.objects.filter(case=case)
+        .select_related("report", "report__organisation", "report__category")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")))
+        .order_by("report__received_at", "position", "pk")
+    )
+
+
+def related_cases(case: Case, items: list[ReportItem]) -> list[Case]:
+    """Other cases reported in the same reports (the partner saw them together)."""
+    report_ids = {item.report_id for item in items}
+    if not report_ids:
+        return []
+    return list(
+        Case.objects.filter(items__report_id__in=report_ids).exclude(pk=case.pk).distinct()
+        .order_by("-priority", "opened_at")[:RELATED_LIMIT]
+    )
+
+
+def case_history(case: Case) -> list[AuditEntry]:
+    """The case's audit trail, newest first: what happened, when, by whom (the data stays in the audit log)."""
+    return list(
+        AuditEntry.objects.filter(target_type=case._meta.label_lower, target_id=str(case.pk))
+        .only("at", "action", "actor", "actor_label").order_by("-at", "-id")[:HISTORY_LIMIT]
+    )
+
+
+def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, describe: bool = True) -> CasePage:
+    case = review_case_get(actor=actor, case_id=case_id)
+    items = case_items(case)
+    description: ContentDescription | None = None
+    error = ""
+    if describe and items:
+        try:
+            description = item_describe(actor=actor, item_id=items[0].pk)
+        except ApplicationError as exc:  # the platform is down or refuses: show it, keep working
+            error = exc.message
+    holder = case_holder_id(case, now)
+    mine = actor.user is not None and holder == actor.user.pk
+    comments: list[CaseComment] = []
+    if actor.has(Perm.QUEUE_VIEW):
+        comments = list(comment_list(actor=actor, case_id=case.pk).select_related("author"))
+    components = sorted((case.priority_components or {}).items(), key=lambda kv: str(kv[0]))
+    return CasePage(
+        case=case,
+        reports=[PartnerReport(item=item, evidence=list(item.evidence.all())) for item in items],
+        description=description,
+        description_error=error,
+        decisions=decisions_for_case(actor=actor, case_id=case.pk),
+        actions=actions_for_case(actor=actor, case_id=case.pk) if actor.has(Perm.CASE_VIEW) else [],
+        comments=comments,
+        tags=case_tags(case.pk),
+        related=related_cases(case, items),
+        history=case_history(case),
+        holder_id=holder,
+        held_by_me=mine,
+        clock_paused_at=case_clock_paused_at(case),
+        routing_stage=str(current_pool(case, now)),
+        priority_components=components,
+        can_decide=case.is_open and (
+            (mine and actor.has(Perm.DECISION_RECORD)) or actor.has(Perm.DECISION_RECORD_ANY)
+        ),
+        can_claim=actor.has(Perm.CASE_CLAIM),
+        can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
+    )
