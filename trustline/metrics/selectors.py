@@ -1,0 +1,357 @@
+"""Reading the metrics: the figures of a period per slice, with the change against the previous period.
+
+Public selectors (the console's dashboards call these; every one takes the
+actor first and narrows to what it may see):
+
+* :func:`metrics_table` - the full table of figures for a period, one row
+  per value of a dimension (or only the total), with the previous period
+  and the change.
+* :func:`sla_series` and :func:`backlog_breakdown` (in :mod:`.series`) - the
+  data behind the dashboards.
+* :func:`partner_scorecard` / :func:`scorecard_list` (in :mod:`.scorecards`).
+
+Every figure is computed by the database from the item-fact roll-up
+(:mod:`trustline.metrics.facts`): conditional ``COUNT``s, ``AVG``/``MIN``
+and nearest-rank percentiles, grouped by the dimension; Python only
+assembles the few result rows. The definitions are in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Value
+
+from trustline.accounts.models import Organisation
+from trustline.accounts.permissions import Actor, Perm
+from trustline.appeals.choices import ACTIVE_STATUSES, AppealOutcome
+from trustline.appeals.models import Appeal
+from trustline.core import clock
+from trustline.core.exceptions import PermissionDenied, ValidationFailed
+from trustline.metrics.facts import facts_as_of
+from trustline.metrics.models import ItemFact
+from trustline.metrics.periods import Period
+from trustline.metrics.sql import EpochSeconds, PercentileDisc, grouped_percentiles
+from trustline.platforms.choices import ActionType
+from trustline.review.choices import Outcome
+
+RESOLVE_SECONDS = 5 * 24 * 3600  # "resolved within 5 days of escalation", paused time excluded
+FRACTIONS = (0.5, 0.9)
+
+# Dimension name -> the ItemFact column it groups and filters by.
+DIMENSIONS: dict[str, str] = {
+    "partner": "organisation_id",
+    "country": "country",
+    "language": "language",
+    "category": "category_code",
+    "tier": "tier",
+    "crisis": "crisis",
+    "imminent_harm": "imminent_harm",
+}
+# The same dimensions on contests (Appeal rows).
+_APPEAL_DIMENSIONS: dict[str, Any] = {
+    "partner": F("organisation_id"),
+    "country": F("country"),
+    "language": F("case__language"),
+    "category": F("category_code"),
+    "tier": F("case__tier"),
+    "crisis": ExpressionWrapper(Q(case__priority_components__crisis__gt=0), output_field=BooleanField()),
+    "imminent_harm": F("case__imminent_harm"),
+}
+
+COUNT_FIELDS = (
+    "items_received", "cases_received", "ack_on_time", "ack_measured", "decided_on_time", "decided_measured",
+    "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest", "backlog_items", "backlog_cases",
+    "contests_received",
+)
+PCT_FIELDS = ("ack_within_target_pct", "decided_within_target_pct", "resolved_within_5d_pct")
+HOUR_FIELDS = (
+    "turnaround_p50_hours", "turnaround_p90_hours", "first_action_p50_hours", "first_action_p90_hours",
+    "backlog_mean_age_hours", "backlog_oldest_age_hours",
+)
+
+
+@dataclasses.dataclass
+class MetricsFilter:
+    """Slices to keep (``None`` = all). ``organisation_id`` is the partner."""
+
+    organisation_id: int | None = None
+    country: str | None = None
+    language: str | None = None
+    category: str | None = None
+    tier: int | None = None
+    crisis: bool | None = None
+    imminent_harm: bool | None = None
+
+    def fact_q(self) -> Q:
+        q = Q()
+        for name, column in DIMENSIONS.items():
+            value = getattr(self, "organisation_id" if name == "partner" else name)
+            if value is not None:
+                q &= Q(**{column: value})
+        return q
+
+    def appeal_q(self) -> Q:
+        q = Q()
+        if self.organisation_id is not None:
+            q &= Q(organisation_id=self.organisation_id)
+        if self.country is not None:
+            q &= Q(country=self.country)
+        if self.language is not None:
+            q &= Q(case__language=self.language)
+        if self.category is not None:
+            q &= Q(category_code=self.category)
+        if self.tier is not None:
+            q &= Q(case__tier=self.tier)
+        if self.crisis is not None:
+            q &= Q(case__priority_components__crisis__gt=0) if self.crisis else ~Q(
+                case__priority_components__crisis__gt=0)
+        if self.imminent_harm is not None:
+            q &= Q(case__imminent_harm=self.imminent_harm)
+        return q
+
+
+@dataclasses.dataclass
+class Figures:
+    """The figures of one slice in one period (see docs/metrics.md for each definition)."""
+
+    items_received: int = 0
+    cases_received: int = 0
+    ack_on_time: int = 0
+    ack_measured: int = 0
+    ack_within_target_pct: float | None = None
+    decided_on_time: int = 0
+    decided_measured: int = 0
+    decided_within_target_pct: float | None = None
+    resolved_5d: int = 0
+    resolved_measured: int = 0
+    resolved_within_5d_pct: float | None = None
+    turnaround_p50_hours: float | None = None
+    turnaround_p90_hours: float | None = None
+    first_action_p50_hours: float | None = None
+    first_action_p90_hours: float | None = None
+    backlog_items: int = 0
+    backlog_cases: int = 0
+    backlog_mean_age_hours: float | None = None
+    backlog_oldest_age_hours: float | None = None
+    outcomes: dict[str, int] = dataclasses.field(default_factory=dict)
+    actions: dict[str, int] = dataclasses.field(default_factory=dict)
+    referred_policy: int = 0
+    reversed_on_contest: int = 0
+    contests_received: int = 0
+    contest_outcomes: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class MetricsRow:
+    key: Any
+    label: str
+    current: Figures
+    previous: Figures
+    change: dict[str, float | None]
+
+
+@dataclasses.dataclass
+class MetricsTable:
+    period: Period
+    previous_period: Period
+    group_by: str | None
+    rows: list[MetricsRow]  # the total first, then one per value of ``group_by``
+    facts_as_of: dt.datetime | None
+    computed_at: dt.datetime
+
+
+# --- Who sees what ----------------------------------------------------------------------
+
+
+def visible_facts(actor: Actor) -> QuerySet[ItemFact]:
+    """Every fact for staff with ``metrics.view``; only the partner's own items with ``metrics.view_own``."""
+    if actor.has(Perm.METRICS_VIEW) or actor.has(Perm.SCORECARD_VIEW):
+        return ItemFact.objects.all()
+    if actor.has(Perm.METRICS_VIEW_OWN) and actor.organisation_id is not None and not actor.is_staff_side:
+        return ItemFact.objects.filter(organisation_id=actor.organisation_id)
+    raise PermissionDenied("Your role does not allow this (metrics.view).", code="forbidden")
+
+
+def visible_appeals(actor: Actor) -> QuerySet[Appeal]:
+    if actor.has(Perm.METRICS_VIEW) or actor.has(Perm.SCORECARD_VIEW):
+        return Appeal.objects.all()
+    return Appeal.objects.filter(organisation_id=actor.organisation_id)
+
+
+# --- The figures ------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600.0, 2) if seconds is not None else None
+
+
+def _period_aggregates(now: dt.datetime) -> dict[str, Any]:
+    """The conditional aggregates over the facts of items received in a period."""
+    ack_measured = Q(ack_due_at__isnull=False) & (Q(first_action_at__isnull=False) | Q(ack_due_at__lt=now))
+    decided_measured = Q(decide_due_at__isnull=False) & (
+        Q(decided_at__isnull=False) | Q(decide_due_at__lt=now, clock_paused=False))
+    # Undecided, not paused now, and more than 5 days of running clock since receipt: a miss already.
+    overdue_5d = Q(decided_at__isnull=True, clock_paused=False, _elapsed__gte=RESOLVE_SECONDS)
+    aggs: dict[str, Any] = {
+        "items_received": Count("pk"),
+        "cases_received": Count("pk", filter=Q(opens_case=True)),
+        "ack_on_time": Count("pk", filter=ack_measured & Q(first_action_at__lte=F("ack_due_at"))),
+        "ack_measured": Count("pk", filter=ack_measured),
+        "decided_on_time": Count("pk", filter=decided_measured & Q(decided_at__lte=F("decide_due_at"))),
+        "decided_measured": Count("pk", filter=decided_measured),
+        "resolved_5d": Count("pk", filter=Q(turnaround_seconds__lte=RESOLVE_SECONDS)),
+        "resolved_measured": Count("pk", filter=Q(decided_at__isnull=False) | overdue_5d),
+        "referred_policy": Count("pk", filter=Q(referred_policy=True)),
+        "reversed_on_contest": Count("pk", filter=Q(reversed_on_contest=True)),
+    }
+    for outcome in Outcome:
+        aggs[f"outcome__{outcome.value}"] = Count("pk", filter=Q(outcome=outcome.value))
+    for action in ActionType:
+        aggs[f"action__{action.value}"] = Count("pk", filter=Q(actions__contains=f'"{action.value}"'))
+    if connection.vendor == "postgresql":  # one scan: the percentiles ride along (see sql.py for SQLite)
+        for i, p in enumerate(FRACTIONS):
+            aggs[f"pct_turnaround_{i}"] = PercentileDisc(F("turnaround_seconds"), p)
+            aggs[f"pct_first_action_{i}"] = PercentileDisc(F("first_action_seconds"), p)
+    return aggs
+
+
+def _with_elapsed(qs: QuerySet[ItemFact], now: dt.datetime) -> QuerySet[ItemFact]:
+    """Annotate running-clock seconds since receipt (now - received - paused) for the 5-day test."""
+    return qs.alias(_elapsed=Value(now.timestamp()) - EpochSeconds(F("received_at")) - F("paused_seconds"))
+
+
+def _grouped(qs: QuerySet[Any], column: str | None, aggs: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+    if column is None:
+        return {None: qs.order_by().aggregate(**aggs)}
+    rows = qs.order_by().values(column).annotate(**aggs)
+    return {row[column]: row for row in rows}
+
+
+def _period_figures(
+    facts: QuerySet[ItemFact], appeals: QuerySet[Appeal], period: Period, column: str | None, dimension: str | None,
+    now: dt.datetime,
+) -> dict[Any, Figures]:
+    """The figures of ``period`` per value of ``column`` (``None``: one total), in a handful of queries.
+
+    1. Items received in the period: one grouped aggregate (counts, target
+       attainment, outcomes, actions; on PostgreSQL the percentiles too).
+    2. SQLite: the percentiles by the window query of :mod:`.sql`.
+    3. The backlog at the period's end (or now, if sooner): items received
+       before then and neither decided nor closed by then.
+    4. Contests received in the period, by outcome, from the contest table.
+    """
+    in_period = _with_elapsed(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
+    result: dict[Any, Figures] = {}
+    for key, row in _grouped(in_period, column, _period_aggregates(now)).items():
+        fig = Figures(**{f: row[f] or 0 for f in (
+            "items_received", "cases_received", "ack_on_time", "ack_measured", "decided_on_time",
+            "decided_measured", "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest")})
+        fig.ack_within_target_pct = _pct(fig.ack_on_time, fig.ack_measured)
+        fig.decided_within_target_pct = _pct(fig.decided_on_time, fig.decided_measured)
+        fig.resolved_within_5d_pct = _pct(fig.resolved_5d, fig.resolved_measured)
+        fig.outcomes = {o.value: row[f"outcome__{o.value}"] for o in Outcome if row[f"outcome__{o.value}"]}
+        fig.actions = {a.value: row[f"action__{a.value}"] for a in ActionType if row[f"action__{a.value}"]}
+        if connection.vendor == "postgresql":
+            fig.turnaround_p50_hours, fig.turnaround_p90_hours = (
+                _hours(row["pct_turnaround_0"]), _hours(row["pct_turnaround_1"]))
+            fig.first_action_p50_hours, fig.first_action_p90_hours = (
+                _hours(row["pct_first_action_0"]), _hours(row["pct_first_action_1"]))
+        if fig.items_received:
+            result[key] = fig
+    if connection.vendor != "postgresql":
+        for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
+            for key, ps in grouped_percentiles(in_period, value=F(field), fractions=FRACTIONS, group=column).items():
+                if key in result:
+                    setattr(result[key], f"{prefix}_p50_hours", _hours(ps[0.5]))
+                    setattr(result[key], f"{prefix}_p90_hours", _hours(ps[0.9]))
+    at = min(period.end, now)
+    backlog = facts.filter(received_at__lt=at).filter(
+        Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
+        | Q(decided_at__isnull=True, closed_at__gte=at))
+    backlog_aggs = {"n": Count("pk"), "cases": Count("case_id", distinct=True),
+                    "mean_received": Avg(EpochSeconds(F("received_at"))), "oldest": Min("received_at")}
+    for key, row in _grouped(backlog, column, backlog_aggs).items():
+        fig = result.setdefault(key, Figures())
+        fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
+        if row["n"]:
+            fig.backlog_mean_age_hours = _hours(at.timestamp() - row["mean_received"])
+            fig.backlog_oldest_age_hours = _hours((at - row["oldest"]).total_seconds())
+    contests = appeals.filter(received_at__gte=period.start, received_at__lt=period.end)
+    if dimension is not None:
+        contests = contests.annotate(_g=_APPEAL_DIMENSIONS[dimension])
+    contest_aggs: dict[str, Any] = {"n": Count("pk"), "open": Count("pk", filter=Q(status__in=ACTIVE_STATUSES))}
+    for outcome in AppealOutcome:
+        contest_aggs[outcome.value] = Count("pk", filter=Q(outcome=outcome.value))
+    for key, row in _grouped(contests, "_g" if dimension else None, contest_aggs).items():
+        if not row["n"]:
+            continue
+        fig = result.setdefault(key, Figures())
+        fig.contests_received = row["n"]
+        fig.contest_outcomes = {k: row[k] for k in ("open", *[o.value for o in AppealOutcome]) if row[k]}
+    return result
+
+
+def _change(current: Figures, previous: Figures) -> dict[str, float | None]:
+    """Current minus previous: counts in units, percentages in percentage points, times in hours."""
+    change: dict[str, float | None] = {}
+    for name in (*COUNT_FIELDS, *PCT_FIELDS, *HOUR_FIELDS):
+        a, b = getattr(current, name), getattr(previous, name)
+        change[name] = None if a is None or b is None else round(a - b, 2)
+    return change
+
+
+def _labels(dimension: str | None, keys: list[Any]) -> dict[Any, str]:
+    if dimension == "partner":
+        names = dict(Organisation.objects.filter(pk__in=[k for k in keys if k is not None])
+                     .values_list("pk", "name"))
+        return {k: names.get(k, str(k)) for k in keys}
+    if dimension == "tier":
+        return {k: f"Tier {k}" if k is not None else "Not triaged" for k in keys}
+    if dimension == "crisis":
+        return {k: "Crisis" if k else "No crisis" for k in keys}
+    if dimension == "imminent_harm":
+        return {k: "Imminent harm" if k else "No imminent harm" for k in keys}
+    return {k: str(k) if k not in (None, "") else "(none)" for k in keys}
+
+
+def metrics_table(
+    *, actor: Actor, period: Period, group_by: str | None = None, filters: MetricsFilter | None = None,
+) -> MetricsTable:
+    """The figures of ``period`` and the previous period, in total and per value of ``group_by``.
+
+    ``group_by`` is one of :data:`DIMENSIONS` (or ``None``); ``filters``
+    narrows every figure to a slice. A partner (``metrics.view_own``) only
+    ever gets its own organisation's items and contests, whatever it asks.
+    """
+    if group_by is not None and group_by not in DIMENSIONS:
+        raise ValidationFailed.field("group_by", f"one of {', '.join(DIMENSIONS)}")
+    filters = filters or MetricsFilter()
+    facts = visible_facts(actor).filter(filters.fact_q())
+    appeals = visible_appeals(actor).filter(filters.appeal_q())
+    now = clock.now()
+    previous_period = period.previous()
+    column = DIMENSIONS[group_by] if group_by else None
+    rows: list[MetricsRow] = []
+    totals_now = _period_figures(facts, appeals, period, None, None, now)
+    totals_before = _period_figures(facts, appeals, previous_period, None, None, now)
+    total_now, total_before = totals_now.get(None, Figures()), totals_before.get(None, Figures())
+    rows.append(MetricsRow(key=None, label="All", current=total_now, previous=total_before,
+                           change=_change(total_now, total_before)))
+    if column is not None:
+        current = _period_figures(facts, appeals, period, column, group_by, now)
+        before = _period_figures(facts, appeals, previous_period, column, group_by, now)
+        keys = sorted(set(current) | set(before), key=lambda k: (k is None, str(k)))
+        labels = _labels(group_by, keys)
+        for key in keys:
+            a, b = current.get(key, Figures()), before.get(key, Figures())
+            rows.append(MetricsRow(key=key, label=labels[key], current=a, previous=b, change=_change(a, b)))
+    return MetricsTable(period=period, previous_period=previous_period, group_by=group_by, rows=rows,
+                        facts_as_of=facts_as_of(), computed_at=now)
