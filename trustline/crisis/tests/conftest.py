@@ -64,3 +64,12 @@ def designate(pm_pablo: User) -> Designate:
         return crisis
 
     return make
+
+
+@pytest.fixture
+def liaison_leo(kite: Any) -> User:
+    """Platform staff whose role (law-enforcement liaison) does not cover crises: the wrong-role persona."""
+    from trustline.accounts.choices import Role
+    from trustline.conftest import make_person
+
+    return make_person(kite, "leo", "Leo Liaison", Role.LAW_ENFORCEMENT_LIAISON)
