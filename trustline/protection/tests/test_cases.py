@@ -88,8 +88,8 @@ def test_the_author_is_matched_by_platform_id_or_handle(
     assert author_protected_account(AccountInfo(id="7400123456", handle="renamed")) is not None
     assert author_protected_account(AccountInfo(id="1", handle="witness_w")) is not None
     assert author_protected_account(AccountInfo(id="1", handle="nobody")) is None
-    assert "the author is in the protected-people registry (Journalist)" == protected_people_match(
-        case, AccountInfo(id="7400123456", handle="x"))
+    reason = protected_people_match(case, AccountInfo(id="7400123456", handle="x"))
+    assert reason == "the author is in the protected-people registry (Journalist)"
     assert protected_people_match(case, None) == ""
 
 
