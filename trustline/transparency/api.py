@@ -1,5 +1,110 @@
-"""DSA statements of reasons and transparency reports (API)."""
+"""DSA statements of reasons and transparency reports (API).
 
-from ninja import Router
+Staff with ``transparency.export`` (programme managers, policy analysts,
+auditors, administrators) stream the statements and download the report;
+partners download their own Art. 22(3) annual report. Streams are read
+through a server-side cursor and sent as they are built.
+"""
+
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+from ninja import Query, Router
+
+from trustline.accounts.permissions import Perm, requires
+from trustline.core.types import ApiRequest
+from trustline.transparency.partner import partner_report
+from trustline.transparency.schemas import (
+    PartnerReportFilter,
+    PartnerReportOut,
+    PeriodFilter,
+    ReportFilter,
+    SectionOut,
+    SkippedOut,
+    StatementFilter,
+    SubmissionSummaryOut,
+)
+from trustline.transparency.selectors import report_for, statements_for, submission_summary
+from trustline.transparency.statements import Skipped, jsonl, jsonl_batches, only_statements
 
 router = Router(tags=["transparency"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+
+
+@router.get(
+    "/statements",
+    summary="Statements of reasons (DSA Transparency Database format) of restrictions that took effect in a period",
+    description=(
+        "Streams JSON Lines (`application/x-ndjson`): one statement per line, or with `format=batches` one "
+        "`{\"statements\": [...]}` body of at most 100 statements per line, ready for `POST /api/v1/statements`. "
+        "Decisions that cannot be mapped are left out and listed by `GET /transparency/statements/gaps`."
+    ),
+)
+@requires(Perm.TRANSPARENCY_EXPORT)
+def export_statements(request: ApiRequest, filters: Query[StatementFilter]) -> StreamingHttpResponse:
+    statements = only_statements(statements_for(actor=request.auth, start=filters.start, end=filters.end))
+    lines = jsonl_batches(statements) if filters.format == "batches" else jsonl(statements)
+    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    _attachment(response, f"statements_{filters.start}_{filters.end}.jsonl")
+    return response
+
+
+@router.get("/statements/gaps", response=list[SkippedOut],
+            summary="Restriction decisions of the period without a statement, and why")
+@requires(Perm.TRANSPARENCY_EXPORT)
+def statement_gaps(request: ApiRequest, filters: Query[PeriodFilter]) -> list[dict[str, Any]]:
+    items = statements_for(actor=request.auth, start=filters.start, end=filters.end)
+    return [item.as_dict() for item in items if isinstance(item, Skipped)]
+
+
+@router.get(
+    "/report",
+    response=SectionOut,
+    summary="One section of the DSA transparency report (Implementing Regulation (EU) 2024/2835 template)",
+    description="`format=csv` (default) downloads the template's CSV file; `format=json` returns its columns and rows.",
+)
+@requires(Perm.TRANSPARENCY_EXPORT)
+def report_section(request: ApiRequest, filters: Query[ReportFilter]) -> Any:
+    section = report_for(actor=request.auth, start=filters.start, end=filters.end).section(filters.section)
+    if filters.format == "json":
+        return {"name": section.name, "title": section.title, "columns": list(section.columns), "rows": section.rows}
+    response = HttpResponse(section.csv(), content_type="text/csv; charset=utf-8")
+    _attachment(response, f"{section.name}.csv")
+    return response
+
+
+@router.get("/report.xlsx", summary="The DSA transparency report as one workbook (one sheet per section)")
+@requires(Perm.TRANSPARENCY_EXPORT)
+def report_xlsx(request: ApiRequest, filters: Query[PeriodFilter]) -> HttpResponse:
+    report = report_for(actor=request.auth, start=filters.start, end=filters.end)
+    response = HttpResponse(report.xlsx(), content_type=XLSX)
+    _attachment(response, f"transparency_report_{filters.start}_{filters.end}.xlsx")
+    return response
+
+
+@router.get(
+    "/partner-report",
+    response=PartnerReportOut,
+    summary="Your organisation's trusted-flagger annual report (DSA Art. 22(3)): notices by content type and action",
+    description="No personal data. `format=csv` downloads it. Staff may name a partner with `organisation`.",
+)
+@requires(Perm.TRANSPARENCY_PARTNER_REPORT, Perm.TRANSPARENCY_EXPORT)
+def get_partner_report(request: ApiRequest, filters: Query[PartnerReportFilter]) -> Any:
+    report = partner_report(actor=request.auth, year=filters.year, slug=filters.organisation)
+    if filters.format == "csv":
+        response = HttpResponse(report.csv(), content_type="text/csv; charset=utf-8")
+        _attachment(response, f"trusted_flagger_report_{filters.year}.csv")
+        return response
+    return report.as_dict()
+
+
+@router.get("/submissions", response=SubmissionSummaryOut,
+            summary="Statements sent to the DSA Transparency Database: counts by status, and those needing a person")
+@requires(Perm.TRANSPARENCY_EXPORT)
+def get_submissions(request: ApiRequest) -> dict[str, Any]:
+    return submission_summary(actor=request.auth)

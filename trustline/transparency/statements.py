@@ -209,7 +209,7 @@ def _scope(actions: list[str], countries: Iterable[str]) -> list[str]:
     return [code for code in eea_codes() if code in wanted]
 
 
-def _facts(row: Mapping[str, Any], source: str, scope: list[str], actions: list[str]) -> str:
+def _facts(row: Mapping[str, Any], source: SourceType, scope: list[str], actions: list[str]) -> str:
     """Step 6: what happened, from facts only (no free text from reviewers or partners)."""
     origin = {
         SourceType.TRUSTED_FLAGGER: "A trusted flagger notified the content (Art. 22 DSA notice).",

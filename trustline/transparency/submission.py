@@ -144,13 +144,12 @@ def submissions_enqueue(*, now: dt.datetime, limit: int = ENQUEUE_BATCH) -> int:
     created = []
     for row in rows:
         item = statement_from_row(row)
-        skipped = isinstance(item, Skipped)
-        if skipped and not item.needs_attention:
-            status, error = SubmissionStatus.UNMAPPABLE, f"no statement owed: {item.reason}: {item.detail}"
-        elif skipped:
+        if not isinstance(item, Skipped):
+            status, error = SubmissionStatus.PENDING, ""
+        elif item.needs_attention:
             status, error = SubmissionStatus.UNMAPPABLE, f"{item.reason}: {item.detail}"
         else:
-            status, error = SubmissionStatus.PENDING, ""
+            status, error = SubmissionStatus.UNMAPPABLE, f"no statement owed: {item.reason}: {item.detail}"
         created.append(StatementSubmission(
             puid=puid_for(row["id"]), decision_id=row["id"], status=status, created_at=now,
             next_attempt_at=now, last_error=error,
