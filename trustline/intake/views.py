@@ -48,6 +48,7 @@ from trustline.intake.forms import (
 from trustline.intake.models import Report
 from trustline.intake.schemas import ReportFilter
 from trustline.intake.services import SubmitResult, check_can_submit, report_submit
+from trustline.review.choices import Outcome
 from trustline.taxonomy.selectors import category_list
 
 PAGE_SIZE = 25
@@ -226,7 +227,12 @@ def _timeline(report: Report) -> list[dict[str, Any]]:
             label, detail = _("Evidence added"), str(data.get("content_type") or "")
         else:
             label = str(event.get_kind_display())
-        events.append({"at": event.at, "kind": event.kind, "label": label, "detail": detail})
+        # Decisions: the outcome in words, the reviewer's explanation and what to contest (trustline.console)
+        if event.kind == TimelineKind.DECIDED and data.get("outcome"):
+            detail = str(dict(Outcome.choices).get(str(data["outcome"]), data["outcome"]))
+        events.append({"at": event.at, "kind": event.kind, "label": label, "detail": detail,
+                       "explanation": str(data.get("explanation") or ""),
+                       "decision_id": str(data.get("decision_id") or "")})
     return events
 
 

@@ -83,3 +83,28 @@ def submit(report_payload: Callable[..., dict[str, Any]]) -> Callable[..., Submi
 
 def case_of(result: SubmitResult) -> Case:
     return Case.objects.get(pk=result.items[0].case_id)
+
+
+@pytest.fixture
+def reviewer_rafael(kite: Any) -> User:
+    from trustline.accounts.choices import Role
+    from trustline.conftest import make_person
+
+    return make_person(kite, "rafael", "Rafael Second-Reviewer", Role.REVIEWER)
+
+
+@pytest.fixture
+def demo_platform(settings: Any) -> None:
+    """Enforcement goes to the demo platform Kite, which acts at once."""
+    settings.PLATFORM_CONNECTOR = {"BACKEND": "trustline.platforms.connectors.DemoPlatformConnector", "OPTIONS": {}}
+
+
+VIOLATING_FORM = {
+    "outcome": "violating",
+    "policy": "incitement_violence",
+    "actions": ["remove"],
+    "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+    "incompatible_content_ground": "Community Guidelines §4 (violence and incitement)",
+    "incompatible_content_explanation": "The post calls for attacks on a named shelter.",
+    "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+}
