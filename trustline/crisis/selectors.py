@@ -191,18 +191,18 @@ def crisis_case_q(crisis: Crisis, partner_ids: Sequence[int] | None = None) -> Q
         for wanted in map(str, crisis.languages):
             base = language_base(wanted)
             if base and base == wanted.lower():
-                lang |= Q(routing_language_base=base) | Exists(ReportItem.objects.filter(
+                lang |= Q(routing_language_base=base) | Q(Exists(ReportItem.objects.filter(
                     Q(report__language__iexact=base) | Q(report__language__istartswith=f"{base}-"),
-                    case_id=OuterRef("pk")))
+                    case_id=OuterRef("pk"))))
             else:
-                lang |= Q(language__iexact=wanted) | Exists(ReportItem.objects.filter(
-                    case_id=OuterRef("pk"), report__language__iexact=wanted))
+                lang |= Q(language__iexact=wanted) | Q(Exists(ReportItem.objects.filter(
+                    case_id=OuterRef("pk"), report__language__iexact=wanted)))
         q &= lang
     if crisis.categories:
         codes = [str(c) for c in crisis.categories]
-        q &= Q(category_code__in=codes) | Exists(ReportItem.objects.filter(
-            case_id=OuterRef("pk"), report__category__code__in=codes))
+        q &= Q(category_code__in=codes) | Q(Exists(ReportItem.objects.filter(
+            case_id=OuterRef("pk"), report__category__code__in=codes)))
     ids = list(partner_ids) if partner_ids is not None else list(crisis.partners.values_list("pk", flat=True))
     if ids:
-        q &= Exists(ReportItem.objects.filter(case_id=OuterRef("pk"), report__organisation_id__in=ids))
+        q &= Q(Exists(ReportItem.objects.filter(case_id=OuterRef("pk"), report__organisation_id__in=ids)))
     return q

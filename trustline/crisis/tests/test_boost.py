@@ -50,6 +50,7 @@ def test_designating_rescores_open_cases_already_triaged(
 
     assert crisis_points(before) == min(300, CRISIS_MAX)
     assert before.priority == old_priority + 300
+    assert before.decide_due_at is not None and old_decide is not None
     assert before.decide_due_at < old_decide  # tightened by the level 3 variant
     assert CaseTag.objects.filter(case_id=before.pk, label=f"crisis:{crisis.slug}").exists()
     assert AuditEntry.objects.filter(action="case.reprioritised", target_id=str(before.pk)).exists()
@@ -98,6 +99,7 @@ def test_the_sla_variant_is_tighter_by_level(
     designate(level=2)
     crisis_case = case_of(submit(analyst_amal))
 
+    assert ordinary.decide_due_at is not None and crisis_case.decide_due_at is not None
     ordinary_window = ordinary.decide_due_at - ordinary.opened_at
     crisis_window = crisis_case.decide_due_at - crisis_case.opened_at
     assert crisis_window == ordinary_window / 2
@@ -173,6 +175,7 @@ def test_designation_creates_a_shared_crisis_queue_for_the_designator(
 ):
     crisis = designate()
 
+    assert crisis.saved_queue_id is not None
     queue = SavedQueue.objects.get(pk=crisis.saved_queue_id)
     assert queue.shared and queue.owner_id == pm_pablo.pk
     assert queue.filters == {"crisis": True, "tag": [f"crisis:{crisis.slug}"]}
