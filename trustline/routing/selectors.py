@@ -21,6 +21,7 @@ from trustline.accounts.permissions import Actor, Perm, require
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import QUEUE_ORDER, Case
 from trustline.core.exceptions import NotFound, PermissionDenied
+from trustline.oncall.selectors import active_emergency_exists
 from trustline.routing.eligibility import Skills
 from trustline.routing.language import language_base
 from trustline.routing.models import CaseTag, ReviewerProfile, SavedQueue
@@ -200,6 +201,7 @@ def queue_list(
         if _as_list(value) or isinstance(value, bool):
             combined[key] = value
     qs = Case.objects.filter(is_open=True).select_related("assigned_to")
+    qs = qs.exclude(active_emergency_exists())  # trustline.oncall: on the emergency board until downgraded
     return apply_queue_filters(qs, combined, actor=actor, now=now).order_by(*QUEUE_ORDER)
 
 

@@ -70,3 +70,9 @@ def open_imminent(sudan_api: ApiClient, report_payload: Callable[..., dict[str, 
         return Case.objects.get(items__report_id=report_id)
 
     return make
+
+
+@pytest.fixture
+def liaison_lars(kite: Organisation) -> User:
+    """Platform staff whose role has nothing to do with the emergency lane."""
+    return make_person(kite, "lars", "Lars Liaison", Role.LAW_ENFORCEMENT_LIAISON)

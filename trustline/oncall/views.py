@@ -1,0 +1,96 @@
+"""Emergency pages: the board for staff (htmx refresh, acknowledge button) and the public acknowledge link.
+
+The link page never acknowledges on GET: mail scanners and link previews
+fetch links, so GET shows what the emergency is and a button; the POST acknowledges.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trustline.accounts.permissions import Actor, Perm
+from trustline.accounts.views import portal_view
+from trustline.core import clock
+from trustline.core.exceptions import ApplicationError, Conflict, NotFound
+from trustline.oncall.selectors import emergency_get, emergency_list, emergency_steps, who_is_on_call
+from trustline.oncall.services import (
+    ack_token_check,
+    emergency_acknowledge,
+    emergency_acknowledge_by_link,
+    emergency_resolve,
+)
+
+
+def _board_context(actor: Actor) -> dict[str, object]:
+    return {
+        "emergencies": list(emergency_list(actor=actor)[:200]),
+        "on_call": who_is_on_call(actor=actor, at=clock.now()),
+        "can_respond": actor.has(Perm.EMERGENCY_RESPOND),
+        "now": clock.now(),
+    }
+
+
+@require_GET
+@portal_view
+def board(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The emergency board; htmx polls it every 10 s and gets only the table back."""
+    context = _board_context(actor)
+    if request.headers.get("HX-Request"):
+        return render(request, "oncall/partials/board_rows.html", context)
+    return render(request, "oncall/board.html", context)
+
+
+@require_GET
+@portal_view
+def detail(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
+    emergency = emergency_get(actor=actor, emergency_id=emergency_id)
+    return render(request, "oncall/detail.html", {
+        "emergency": emergency, "steps": emergency_steps(emergency), "can_respond": actor.has(Perm.EMERGENCY_RESPOND),
+    })
+
+
+@require_POST
+@portal_view
+def acknowledge(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
+    try:
+        emergency_acknowledge(actor=actor, emergency_id=emergency_id, via="ui")
+        messages.success(request, "You have the emergency: paging stopped and the partner was told.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    if request.headers.get("HX-Request"):
+        return render(request, "oncall/partials/board_rows.html", _board_context(actor))
+    return redirect("oncall:board")
+
+
+@require_POST
+@portal_view
+def resolve(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
+    try:
+        emergency_resolve(actor=actor, emergency_id=emergency_id, note=request.POST.get("note", "")[:2000])
+        messages.success(request, "Resolved.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("oncall:detail", emergency_id=emergency_id)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ack_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: show the emergency and a confirm button. POST: acknowledge as the person the page went to."""
+    try:
+        link = ack_token_check(token=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        return render(request, "oncall/ack_link.html", {"problem": exc.message}, status=409)
+    if request.method == "GET":
+        return render(request, "oncall/ack_link.html", {"link": link, "emergency": link.emergency})
+    try:
+        emergency = emergency_acknowledge_by_link(token=token)
+    except ApplicationError as exc:
+        return render(request, "oncall/ack_link.html", {"problem": exc.message}, status=exc.status)
+    return render(request, "oncall/ack_link.html", {"done": True, "emergency": emergency})
