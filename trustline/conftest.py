@@ -72,6 +72,14 @@ def _evidence_in_tmp(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_taxonomy_cache() -> None:
+    """Each test starts from its own database's categories, not a copy cached by an earlier test."""
+    from trustline.taxonomy.selectors import active_categories_forget
+
+    active_categories_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Personas have passwords; the production hasher's 10⁶ rounds would make each one cost ~0.3 s.
 

@@ -194,7 +194,7 @@ def install_timers() -> dict[str, list[float]]:
     wrap(services, "categories_by_code", "  categories_by_code")
     wrap(services, "report_prepare", "  report_prepare (validate, canonicalise)")
     wrap(services, "reports_persist", "  reports_persist")
-    wrap(services, "cases_for_keys", "    cases_for_keys")
+    wrap(services, "cases_open_or_join", "    cases_open_or_join")
     wrap(services, "cases_add_reports", "    cases_add_reports")
     wrap(services, "audit_record_many", "    audit_record_many")
     wrap(BaseDatabaseWrapper, "commit", "  COMMIT")

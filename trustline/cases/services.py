@@ -1,15 +1,17 @@
 """Finding or opening the case for each reported item.
 
-``cases_for_keys`` is called by intake inside its transaction:
+``cases_open_or_join`` is called by intake inside its transaction:
 
-1. Look up the open cases for all keys of the submission in one query.
-2. Insert the missing ones in one statement that ignores conflicts: another
-   process may have opened the same case a moment ago, and the partial unique
-   index (one open case per key) makes it lose the race harmlessly.
-3. Read the missing keys again to get the winning rows.
-4. Add the new items and partners to the cases' counters with one UPDATE per
-   distinct increment (``F()`` expressions, so concurrent reporters never
-   lose counts).
+1. Insert a case for every key of the submission in one statement that
+   ignores conflicts and returns the rows it inserted. A new case is born with
+   its counters already set (its items, one partner), so a report of new
+   content (the common case) costs this one statement. The partial unique
+   index (one open case per key) makes a key that already has an open case
+   (or that another process opened a moment ago) skip silently.
+2. Read the ids of the keys that were not inserted: they joined open cases.
+3. The caller then adds its items and partners to those joined cases'
+   counters with :func:`cases_add_reports`: one UPDATE per distinct increment
+   (``F()`` expressions, so concurrent reporters never lose counts).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, Value
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Greatest
+from django.db.models.sql import InsertQuery
 
 from trustline.cases.models import Case
 from trustline.core.ids import uuid7
@@ -35,49 +40,82 @@ class CaseKey:
 
 
 @dataclass(frozen=True)
-class CaseDefaults:
+class CaseOpening:
+    """What a new case starts with if this submission opens it."""
+
+    key: CaseKey
     country: str
     category_code: str
+    items: int
     imminent_harm: bool
 
 
-def cases_for_keys(
-    *, keys: Iterable[CaseKey], defaults: dict[str, CaseDefaults], at: dt.datetime
+def cases_open_or_join(
+    *, openings: Iterable[CaseOpening], at: dt.datetime
 ) -> tuple[dict[str, uuid.UUID], set[str]]:
     """Return the open case id for every key hash, and the set of hashes whose case was opened now.
 
     Only ids are read: a case row is wide (triage and routing columns) and
     intake needs nothing else, on the hottest path of the product.
     """
-    wanted = {k.key_hash: k for k in keys}
-    found: dict[str, uuid.UUID] = dict(
-        Case.objects.filter(key_hash__in=list(wanted), is_open=True).values_list("key_hash", "id")
-    )
-    missing = [h for h in wanted if h not in found]
-    opened: set[str] = set()
-    if missing:
-        new_cases = [
-            Case(
-                id=uuid7(),
-                key_hash=h,
-                canonical_key=wanted[h].canonical_key,
-                canonical_url=wanted[h].canonical_url,
-                item_kind=wanted[h].item_kind,
-                opened_at=at,
-                last_reported_at=at,
-                country=defaults[h].country,
-                category_code=defaults[h].category_code,
-                imminent_harm=defaults[h].imminent_harm,
-            )
-            for h in missing
-        ]
-        Case.objects.bulk_create(new_cases, ignore_conflicts=True)
-        new_ids = {c.pk for c in new_cases}
-        for key_hash, case_id in Case.objects.filter(key_hash__in=missing, is_open=True).values_list("key_hash", "id"):
-            found[key_hash] = case_id
-            if case_id in new_ids:
-                opened.add(key_hash)
+    wanted = {o.key.key_hash: o for o in openings}
+    new_cases = [
+        Case(
+            id=uuid7(),
+            key_hash=h,
+            canonical_key=o.key.canonical_key,
+            canonical_url=o.key.canonical_url,
+            item_kind=o.key.item_kind,
+            opened_at=at,
+            last_reported_at=at,
+            item_count=o.items,
+            partner_count=1,
+            country=o.country,
+            category_code=o.category_code,
+            imminent_harm=o.imminent_harm,
+        )
+        for h, o in sorted(wanted.items())  # sorted: concurrent writers meet index entries in the same order
+    ]
+    found = {key_hash: case_id for key_hash, case_id in _insert_returning_new(new_cases)}
+    opened = set(found)
+    joined = [h for h in wanted if h not in found]
+    if joined:
+        found.update(Case.objects.filter(key_hash__in=joined, is_open=True).values_list("key_hash", "id"))
     return found, opened
+
+
+# Rows per INSERT: each case has ~45 columns; SQLite allows 32,766 parameters per statement.
+CASE_INSERT_BATCH = 500
+
+
+def _insert_returning_new(cases: list[Case]) -> list[tuple[str, uuid.UUID]]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key_hash, id``: only the rows actually inserted come back.
+
+    Django's ``bulk_create(ignore_conflicts=True)`` cannot say which rows were
+    inserted, so this builds the same insert through Django's own SQL
+    compiler (field preparation, PostgreSQL's UNNEST form) and asks for the
+    RETURNING clause, which PostgreSQL and SQLite (3.35+) both support with
+    ON CONFLICT DO NOTHING.
+    """
+    if not cases:
+        return []
+    opts = Case._meta
+    fields = [f for f in opts.concrete_fields if not f.generated]
+    returning = [opts.get_field("key_hash"), opts.get_field("id")]
+    rows: list[tuple[str, uuid.UUID]] = []
+    for start in range(0, len(cases), CASE_INSERT_BATCH):
+        query = InsertQuery(Case, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, cases[start:start + CASE_INSERT_BATCH])
+        compiler = query.get_compiler(using=connection.alias)
+        compiler.returning_fields = returning
+        statements = compiler.as_sql()
+        assert len(statements) == 1, "both backends insert many rows with RETURNING in one statement"
+        with connection.cursor() as cursor:
+            cursor.execute(*statements[0])
+            # fetchall, not Django's execute_sql: with ON CONFLICT DO NOTHING a row may return nothing.
+            for key_hash, case_id in cursor.fetchall():
+                rows.append((key_hash, case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))))
+    return rows
 
 
 # Ids per UPDATE ... WHERE id IN (...): well under SQLite's 32,766 bound parameters.

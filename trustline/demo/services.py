@@ -40,11 +40,10 @@ from trustline.accounts.models import ApiKey, Membership, Organisation, User
 from trustline.accounts.permissions import SYSTEM, Actor
 from trustline.accounts.services import apikey_create, membership_add, organisation_create, user_create
 from trustline.audit.choices import AuditAction
-from trustline.audit.services import audit_record
+from trustline.audit.services import audit_record, audit_seal_all
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError
-from trustline.audit.services import audit_seal_all
 from trustline.demo.extensions import DemoContext, demo_extend
 from trustline.demo.plan import DemoData, PlannedReport, load_data, plan_reports
 from trustline.intake.bulk import bulk_submit

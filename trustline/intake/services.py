@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import AuditEvent, audit_record_many
-from trustline.cases.services import CaseDefaults, CaseIncrement, CaseKey, cases_add_reports, cases_for_keys
+from trustline.cases.services import CaseIncrement, CaseKey, CaseOpening, cases_add_reports, cases_open_or_join
 from trustline.core import clock
 from trustline.core.conf import option
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -38,7 +38,7 @@ from trustline.intake.schemas import ReportIn
 from trustline.partners.selectors import partner_can_submit
 from trustline.partners.services import normalise_country, normalise_language
 from trustline.taxonomy.models import Category
-from trustline.taxonomy.selectors import category_list
+from trustline.taxonomy.selectors import active_categories
 
 BONA_FIDE_REASON = (
     "must be true: you confirm in good faith that the notice is accurate and complete (DSA Art. 16(2)(d))"
@@ -88,11 +88,11 @@ def url_rules() -> UrlRules:
 
 
 def categories_by_code(codes: list[str] | None = None) -> dict[str, Category]:
-    """Active categories by code; only the ones asked for when ``codes`` is given (one row per report)."""
-    qs = category_list()
-    if codes is not None:
-        qs = qs.filter(code__in=codes)
-    return {c.code: c for c in qs}
+    """Active categories by code (the process's cached copy); only the ones asked for when ``codes`` is given."""
+    active = active_categories()
+    if codes is None:
+        return dict(active)
+    return {code: active[code] for code in codes if code in active}
 
 
 def check_can_submit(actor: Actor) -> None:
@@ -236,30 +236,36 @@ def _replay(*, actor: Actor, key: str, fingerprint: str) -> SubmitResult | None:
 def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel: Channel) -> list[SubmitResult]:
     """Write validated reports, their items, cases, timeline and audit entries (caller holds the transaction).
 
-    1. Find or open the case of every distinct content key, in bulk.
-    2. Find which existing cases already had a report from this partner, so
-       ``partner_count`` counts distinct partners.
+    1. Open a case for every distinct content key, or join the open one, in
+       one statement (new cases start with their counters set).
+    2. For the cases that existed, find which already had a report from this
+       partner, so ``partner_count`` counts distinct partners.
     3. Insert reports, items and "received" timeline events in bulk.
-    4. Update case counters, then append the audit entries (the chain lock is
-       taken last, to hold it for the shortest time).
+    4. Update the counters of the joined cases and append the audit entries
+       (unsealed: no lock, see trustline.audit).
     """
     organisation = actor.organisation
     assert organisation is not None  # check_can_submit guarantees it
     now = clock.now()
     keys: dict[str, CaseKey] = {}
-    defaults: dict[str, CaseDefaults] = {}
+    openings: dict[str, CaseOpening] = {}
     for prep in prepared:
         for item in prep.items:
-            keys.setdefault(item.key_hash, CaseKey(item.key_hash, item.key, item.canonical_url, item.kind))
-            defaults.setdefault(
-                item.key_hash,
-                CaseDefaults(prep.country, prep.category.code, prep.data.imminent_harm),
+            key = keys.setdefault(item.key_hash, CaseKey(item.key_hash, item.key, item.canonical_url, item.kind))
+            before = openings.get(item.key_hash)
+            openings[item.key_hash] = CaseOpening(
+                key=key,
+                country=before.country if before else prep.country,
+                category_code=before.category_code if before else prep.category.code,
+                items=(before.items if before else 0) + 1,
+                imminent_harm=(before.imminent_harm if before else False) or prep.data.imminent_harm,
             )
-    cases, opened = cases_for_keys(keys=keys.values(), defaults=defaults, at=now)
+    cases, opened = cases_open_or_join(openings=openings.values(), at=now)
     existing_ids = [cases[h] for h in keys if h not in opened]
-    already_reported: set[uuid.UUID] = set()
+    opened_ids = {cases[h] for h in opened}
+    already_reported: set[uuid.UUID] = set(opened_ids)  # a new case already counts this partner
     if existing_ids:
-        already_reported = set(
+        already_reported |= set(
             ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
             .values_list("case_id", flat=True)
             .distinct()
@@ -314,6 +320,8 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
                     location_details=item.location_details,
                 )
             )
+            if case_id in opened_ids:
+                continue  # born with its counters (cases_open_or_join)
             inc = increments.setdefault(case_id, CaseIncrement())
             inc.items += 1
             inc.imminent_harm = inc.imminent_harm or data.imminent_harm
