@@ -16,7 +16,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-import requests  # type: ignore[import-untyped]  # no stubs installed for requests
+import requests  # type: ignore[import-untyped,unused-ignore]  # no stubs for requests installed
 from django.db import transaction
 from lxml import etree
 

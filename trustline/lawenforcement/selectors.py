@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
@@ -20,6 +20,7 @@ from trustline.lawenforcement.models import (
     Disclosure,
     InboundRequest,
     LegalHold,
+    LegalReview,
     LeReferral,
     NcmecReport,
 )
@@ -62,7 +63,9 @@ def requests_visible(
 ) -> QuerySet[InboundRequest]:
     """Requests, most urgent first (open before answered, then by deadline)."""
     le_require(actor, Perm.LE_REQUEST_VIEW)
-    requests = InboundRequest.objects.select_related("agency", "callback_contact", "callback_by")
+    requests = InboundRequest.objects.select_related("agency", "callback_contact", "callback_by").prefetch_related(
+        Prefetch("reviews", queryset=LegalReview.objects.select_related("reviewer").order_by("decided_at", "id"))
+    )
     if status:
         requests = requests.filter(status=status)
     if request_type:

@@ -46,7 +46,7 @@ def _response(code: int, description: str, report_id: str = "", **extra: str) ->
 class Handler(BaseHTTPRequestHandler):
     state: FakeState
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def _send(self, status: int, body: bytes) -> None:
@@ -63,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self._authorised():
             self._send(200, _response(0, f"Remote User : {USER}, Remote Ip : 127.0.0.1"))
 
@@ -71,11 +71,14 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("multipart/form-data"):
             message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
-            return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-                    for part in message.iter_parts()}  # type: ignore[attr-defined]  # email.message API
+            form: dict[str, bytes] = {}
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                form[str(name)] = bytes(part.get_payload(decode=True))
+            return form
         return {k: v[0].encode() for k, v in parse_qs(body.decode()).items()}
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         if not self._authorised():
             return
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
