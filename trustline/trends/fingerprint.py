@@ -46,6 +46,7 @@ SHINGLE = 5
 MIN_TEXT_CHARS = 25
 SIMILARITY = 0.6
 SEED = 20261206
+SCHEME = "affine32"  # datasketch 2.x's default, named so stored signatures stay comparable after upgrades
 BAND = "band"
 
 # Hosts that link to everything: sharing them says nothing about a common source.
@@ -92,7 +93,7 @@ def minhash_of(text: str) -> MinHash | None:
     normalised = normalise_text(text)
     if len(normalised) < MIN_TEXT_CHARS:
         return None
-    signature = MinHash(num_perm=NUM_PERM, seed=SEED)
+    signature = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     signature.update_batch(list(shingles(normalised)))
     return signature
 
@@ -102,7 +103,8 @@ def minhash_bytes(signature: MinHash) -> bytes:
 
 
 def minhash_from_bytes(raw: bytes) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=np.frombuffer(bytes(raw), dtype="<u8").astype(np.uint64))
+    values = np.frombuffer(bytes(raw), dtype="<u8").astype(np.uint64)
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=values)
 
 
 def band_keys(signature: MinHash) -> list[str]:

@@ -57,7 +57,7 @@ def test_it_finds_an_injected_spike(seed: int, rate: float, factor: float) -> No
     series = [_series(rng, r, HISTORY + 1) for r in RATES * 6]
     day = START + dt.timedelta(days=HISTORY)  # a Monday
     spiked = _series(rng, rate, HISTORY + 1)
-    spiked[day] = int(math.ceil(rate * factor)) + 4  # a clear spike on top of the usual Monday
+    spiked[day] = math.ceil(rate * factor) + 4  # a clear spike on top of the usual Monday
     series.append(spiked)
     alarms = _alarms(series, day)
     assert len(series) - 1 in alarms
