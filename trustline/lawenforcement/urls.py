@@ -1,5 +1,19 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from trustline.lawenforcement import views
 
 app_name = "lawenforcement"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.request_list, name="requests"),
+    path("contact/", views.public, name="public"),
+    path("directory/", views.directory_page, name="directory"),
+    path("directory/<uuid:agency_id>", views.agency_page, name="agency"),
+    path("contacts/<uuid:contact_id>/verify", views.contact_verify, name="contact_verify"),
+    path("requests/<uuid:request_id>", views.request_detail, name="request_detail"),
+    path("requests/<uuid:request_id>/<slug:action>", views.request_action, name="request_action"),
+    path("referrals/", views.referral_list, name="referrals"),
+    path("referrals/new", views.referral_new, name="referral_new"),
+    path("referrals/<uuid:referral_id>", views.referral_detail, name="referral_detail"),
+    path("referrals/<uuid:referral_id>/<slug:action>", views.referral_action, name="referral_action"),
+]

@@ -1,0 +1,83 @@
+"""The pages: the public guide without sign-in, the staff pages behind the area gate, htmx actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from trustline.accounts.models import User
+from trustline.cases.models import Case
+from trustline.conftest import actor_of
+from trustline.lawenforcement.inbound import request_receive
+from trustline.lawenforcement.models import Agency, InboundRequest, LeReferral
+from trustline.lawenforcement.tests.test_inbound import request_data
+
+StaffClient = Callable[[User], Client]
+
+
+@pytest.fixture
+def inbound_request(liaison_lucas: User, sudan_police: Agency) -> InboundRequest:
+    return request_receive(actor=actor_of(liaison_lucas), data=request_data(sudan_police))
+
+
+def test_the_public_guide_needs_no_sign_in_and_hides_private_fields(client: Client, sudan_police: Agency) -> None:
+    response = client.get("/law-enforcement/contact/?country=SD")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Khartoum State Police" in page and "+249 100 000 001" in page
+    assert "Hassan" not in page and "internal" not in page
+
+
+@pytest.mark.parametrize("path", ["/law-enforcement/", "/law-enforcement/directory/", "/law-enforcement/referrals/",
+                                  "/law-enforcement/referrals/new"])
+def test_staff_pages_are_behind_the_area_gate(
+    path: str, client: Client, staff_client: StaffClient, analyst_amal: User, reviewer_rita: User,
+    liaison_lucas: User, legal_leila: User, sudan_police: Agency,
+) -> None:
+    assert client.get(path).status_code == 302  # to sign-in
+    assert staff_client(analyst_amal).get(path).status_code == 404
+    assert staff_client(reviewer_rita).get(path).status_code == 403
+    assert staff_client(liaison_lucas).get(path).status_code == 200
+
+
+def test_a_partner_cannot_see_or_act_on_a_request(
+    inbound_request: InboundRequest, staff_client: StaffClient, analyst_amal: User
+) -> None:
+    partner = staff_client(analyst_amal)
+    assert partner.get(f"/law-enforcement/requests/{inbound_request.pk}").status_code == 404
+    assert partner.post(f"/law-enforcement/requests/{inbound_request.pk}/verify").status_code == 404
+
+
+def test_a_liaison_verifies_a_request_through_htmx(
+    inbound_request: InboundRequest, sudan_police: Agency, staff_client: StaffClient, liaison_lucas: User
+) -> None:
+    lucas = staff_client(liaison_lucas)
+    page = lucas.get(f"/law-enforcement/requests/{inbound_request.pk}")
+    assert page.status_code == 200 and "Not verified" in page.content.decode()
+    duty = sudan_police.contacts.get(name="Duty desk")
+    headers = {"HX-Request": "true"}
+    lucas.post(f"/law-enforcement/requests/{inbound_request.pk}/callback",
+               {"contact_id": str(duty.pk), "confirmed": "yes"}, headers=headers)
+    panel = lucas.post(f"/law-enforcement/requests/{inbound_request.pk}/verify", headers=headers)
+    assert panel.status_code == 200 and "Verified" in panel.content.decode()
+    inbound_request.refresh_from_db()
+    assert inbound_request.verified
+
+
+def test_the_referral_builder_suggests_agencies_and_builds_a_minimised_package(
+    threat_case: Case, sudan_police: Agency, staff_client: StaffClient, liaison_lucas: User
+) -> None:
+    lucas = staff_client(liaison_lucas)
+    page = lucas.get(f"/law-enforcement/referrals/new?case_id={threat_case.pk}")
+    assert sudan_police.name in page.content.decode()
+    response = lucas.post("/law-enforcement/referrals/new", {
+        "case_id": str(threat_case.pk), "agency_id": str(sudan_police.pk), "facts": "Threat tonight.",
+        "fields": ["category"], "why_category": "kind of harm", "why_content_url": "not ticked, so not included",
+    })
+    referral = LeReferral.objects.get()
+    assert response.status_code == 302
+    assert [f["name"] for f in referral.package["fields"]] == ["category"]
+    detail = lucas.get(f"/law-enforcement/referrals/{referral.pk}")
+    assert detail.status_code == 200 and "Threat tonight." in detail.content.decode()
