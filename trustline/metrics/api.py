@@ -17,7 +17,7 @@ from ninja import Query, Router
 from trustline.accounts.permissions import Perm, requires
 from trustline.core import clock
 from trustline.core.types import ApiRequest
-from trustline.metrics.present import partner_slugs, filters_of, key_text, period_of, row_out, table_csv, table_out
+from trustline.metrics.present import filters_of, key_text, partner_slugs, period_of, row_out, table_csv, table_out
 from trustline.metrics.schemas import (
     BacklogOut,
     BacklogQuery,

@@ -136,7 +136,7 @@ def _insert_facts(items: QuerySet[ReportItem] | None, now: dt.datetime) -> None:
     select = _item_rows(now).filter(pk__in=items.values("pk")) if items is not None else _item_rows(now)
     sql, params = select.values(*[f"f_{c}" for c in COLUMNS]).query.sql_with_params()
     table = connection.ops.quote_name(ItemFact._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(ItemFact._meta.get_field(c).column) for c in COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)  # field names are the column names
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
 
@@ -190,7 +190,8 @@ def changed_cases(since: dt.datetime) -> set[uuid.UUID]:
         Appeal.objects.filter(Q(received_at__gte=since) | Q(decided_at__gte=since)).values_list("case_id", flat=True),
         Referral.objects.filter(created_at__gte=since).values_list("case_id", flat=True),
         Case.objects.filter(Q(triaged_at__gte=since) | Q(acknowledged_at__gte=since)
-                            | Q(priority_computed_at__gte=since) | Q(closed_at__gte=since)).values_list("id", flat=True),
+                            | Q(priority_computed_at__gte=since) | Q(closed_at__gte=since))
+        .values_list("id", flat=True),
     )
     for source in sources:
         ids.update(source.distinct())

@@ -73,7 +73,8 @@ def _scorecard(actor: Actor, organisation: Organisation, period: Period) -> Scor
     }
     rows = []
     for code in sorted(set(per_category) | set(all_time)):
-        p, a = per_category.get(code, {}), all_time.get(code, {})
+        p: dict[str, Any] = dict(per_category.get(code, {}))
+        a: dict[str, Any] = dict(all_time.get(code, {}))
         rows.append(CategoryPrecision(
             category=code, items_received=p.get("n", 0), decided=p.get("decided", 0),
             violating=p.get("violating", 0), precision_pct=_pct(p.get("violating", 0), p.get("decided", 0)),

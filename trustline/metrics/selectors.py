@@ -179,27 +179,44 @@ def visible_facts(actor: Actor) -> QuerySet[ItemFact]:
 def visible_appeals(actor: Actor) -> QuerySet[Appeal]:
     if actor.has(Perm.METRICS_VIEW) or actor.has(Perm.SCORECARD_VIEW):
         return Appeal.objects.all()
-    return Appeal.objects.filter(organisation_id=actor.organisation_id)
+    return Appeal.objects.filter(organisation_id=actor.organisation_id or 0)
 
 
 # --- The figures ------------------------------------------------------------------------
 
 
-def _pct(part: int, whole: int) -> float | None:
+def pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _hours(seconds: float | None) -> float | None:
+def hours(seconds: float | None) -> float | None:
     return round(seconds / 3600.0, 2) if seconds is not None else None
+
+
+def ack_measured_q(now: dt.datetime) -> Q:
+    """Items whose acknowledgement is settled: acted on, or the acknowledge-by time has passed."""
+    return Q(ack_due_at__isnull=False) & (Q(first_action_at__isnull=False) | Q(ack_due_at__lt=now))
+
+
+def decided_measured_q(now: dt.datetime) -> Q:
+    """Items whose decide-by target is settled: decided, or past due with the clock running."""
+    return Q(decide_due_at__isnull=False) & (
+        Q(decided_at__isnull=False) | Q(decide_due_at__lt=now, clock_paused=False))
+
+
+def resolved_measured_q() -> Q:
+    """Items whose 5-day test is settled: decided, or undecided with more than 5 days of running clock.
+
+    Needs the ``_elapsed`` alias of :func:`with_running_clock`.
+    """
+    return Q(decided_at__isnull=False) | Q(decided_at__isnull=True, clock_paused=False,
+                                           _elapsed__gte=RESOLVE_SECONDS)
 
 
 def _period_aggregates(now: dt.datetime) -> dict[str, Any]:
     """The conditional aggregates over the facts of items received in a period."""
-    ack_measured = Q(ack_due_at__isnull=False) & (Q(first_action_at__isnull=False) | Q(ack_due_at__lt=now))
-    decided_measured = Q(decide_due_at__isnull=False) & (
-        Q(decided_at__isnull=False) | Q(decide_due_at__lt=now, clock_paused=False))
-    # Undecided, not paused now, and more than 5 days of running clock since receipt: a miss already.
-    overdue_5d = Q(decided_at__isnull=True, clock_paused=False, _elapsed__gte=RESOLVE_SECONDS)
+    ack_measured = ack_measured_q(now)
+    decided_measured = decided_measured_q(now)
     aggs: dict[str, Any] = {
         "items_received": Count("pk"),
         "cases_received": Count("pk", filter=Q(opens_case=True)),
@@ -208,7 +225,7 @@ def _period_aggregates(now: dt.datetime) -> dict[str, Any]:
         "decided_on_time": Count("pk", filter=decided_measured & Q(decided_at__lte=F("decide_due_at"))),
         "decided_measured": Count("pk", filter=decided_measured),
         "resolved_5d": Count("pk", filter=Q(turnaround_seconds__lte=RESOLVE_SECONDS)),
-        "resolved_measured": Count("pk", filter=Q(decided_at__isnull=False) | overdue_5d),
+        "resolved_measured": Count("pk", filter=resolved_measured_q()),
         "referred_policy": Count("pk", filter=Q(referred_policy=True)),
         "reversed_on_contest": Count("pk", filter=Q(reversed_on_contest=True)),
     }
@@ -223,7 +240,7 @@ def _period_aggregates(now: dt.datetime) -> dict[str, Any]:
     return aggs
 
 
-def _with_elapsed(qs: QuerySet[ItemFact], now: dt.datetime) -> QuerySet[ItemFact]:
+def with_running_clock(qs: QuerySet[ItemFact], now: dt.datetime) -> QuerySet[ItemFact]:
     """Annotate running-clock seconds since receipt (now - received - paused) for the 5-day test."""
     return qs.alias(_elapsed=Value(now.timestamp()) - EpochSeconds(F("received_at")) - F("paused_seconds"))
 
@@ -248,30 +265,31 @@ def _period_figures(
        before then and neither decided nor closed by then.
     4. Contests received in the period, by outcome, from the contest table.
     """
-    in_period = _with_elapsed(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
+    in_period = with_running_clock(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
     result: dict[Any, Figures] = {}
     for key, row in _grouped(in_period, column, _period_aggregates(now)).items():
-        fig = Figures(**{f: row[f] or 0 for f in (
+        counts: dict[str, Any] = {f: row[f] or 0 for f in (
             "items_received", "cases_received", "ack_on_time", "ack_measured", "decided_on_time",
-            "decided_measured", "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest")})
-        fig.ack_within_target_pct = _pct(fig.ack_on_time, fig.ack_measured)
-        fig.decided_within_target_pct = _pct(fig.decided_on_time, fig.decided_measured)
-        fig.resolved_within_5d_pct = _pct(fig.resolved_5d, fig.resolved_measured)
+            "decided_measured", "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest")}
+        fig = Figures(**counts)
+        fig.ack_within_target_pct = pct(fig.ack_on_time, fig.ack_measured)
+        fig.decided_within_target_pct = pct(fig.decided_on_time, fig.decided_measured)
+        fig.resolved_within_5d_pct = pct(fig.resolved_5d, fig.resolved_measured)
         fig.outcomes = {o.value: row[f"outcome__{o.value}"] for o in Outcome if row[f"outcome__{o.value}"]}
         fig.actions = {a.value: row[f"action__{a.value}"] for a in ActionType if row[f"action__{a.value}"]}
         if connection.vendor == "postgresql":
             fig.turnaround_p50_hours, fig.turnaround_p90_hours = (
-                _hours(row["pct_turnaround_0"]), _hours(row["pct_turnaround_1"]))
+                hours(row["pct_turnaround_0"]), hours(row["pct_turnaround_1"]))
             fig.first_action_p50_hours, fig.first_action_p90_hours = (
-                _hours(row["pct_first_action_0"]), _hours(row["pct_first_action_1"]))
+                hours(row["pct_first_action_0"]), hours(row["pct_first_action_1"]))
         if fig.items_received:
             result[key] = fig
     if connection.vendor != "postgresql":
         for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
             for key, ps in grouped_percentiles(in_period, value=F(field), fractions=FRACTIONS, group=column).items():
                 if key in result:
-                    setattr(result[key], f"{prefix}_p50_hours", _hours(ps[0.5]))
-                    setattr(result[key], f"{prefix}_p90_hours", _hours(ps[0.9]))
+                    setattr(result[key], f"{prefix}_p50_hours", hours(ps[0.5]))
+                    setattr(result[key], f"{prefix}_p90_hours", hours(ps[0.9]))
     at = min(period.end, now)
     backlog = facts.filter(received_at__lt=at).filter(
         Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
@@ -282,8 +300,8 @@ def _period_figures(
         fig = result.setdefault(key, Figures())
         fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
         if row["n"]:
-            fig.backlog_mean_age_hours = _hours(at.timestamp() - row["mean_received"])
-            fig.backlog_oldest_age_hours = _hours((at - row["oldest"]).total_seconds())
+            fig.backlog_mean_age_hours = hours(at.timestamp() - row["mean_received"])
+            fig.backlog_oldest_age_hours = hours((at - row["oldest"]).total_seconds())
     contests = appeals.filter(received_at__gte=period.start, received_at__lt=period.end)
     if dimension is not None:
         contests = contests.annotate(_g=_APPEAL_DIMENSIONS[dimension])
@@ -308,7 +326,7 @@ def _change(current: Figures, previous: Figures) -> dict[str, float | None]:
     return change
 
 
-def _labels(dimension: str | None, keys: list[Any]) -> dict[Any, str]:
+def slice_labels(dimension: str | None, keys: list[Any]) -> dict[Any, str]:
     if dimension == "partner":
         names = dict(Organisation.objects.filter(pk__in=[k for k in keys if k is not None])
                      .values_list("pk", "name"))
@@ -349,7 +367,7 @@ def metrics_table(
         current = _period_figures(facts, appeals, period, column, group_by, now)
         before = _period_figures(facts, appeals, previous_period, column, group_by, now)
         keys = sorted(set(current) | set(before), key=lambda k: (k is None, str(k)))
-        labels = _labels(group_by, keys)
+        labels = slice_labels(group_by, keys)
         for key in keys:
             a, b = current.get(key, Figures()), before.get(key, Figures())
             rows.append(MetricsRow(key=key, label=labels[key], current=a, previous=b, change=_change(a, b)))

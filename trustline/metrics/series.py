@@ -21,11 +21,14 @@ from trustline.metrics.selectors import (
     DIMENSIONS,
     RESOLVE_SECONDS,
     MetricsFilter,
-    _hours,
-    _labels,
-    _pct,
-    _with_elapsed,
+    ack_measured_q,
+    decided_measured_q,
+    hours,
+    pct,
+    resolved_measured_q,
+    slice_labels,
     visible_facts,
+    with_running_clock,
 )
 from trustline.metrics.sql import EpochSeconds
 
@@ -69,12 +72,9 @@ def sla_series(
         raise ValidationFailed.field("bucket", "day or week")
     now = clock.now()
     facts = visible_facts(actor).filter((filters or MetricsFilter()).fact_q())
-    facts = _with_elapsed(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
+    facts = with_running_clock(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
     trunc = TruncDay if bucket == "day" else TruncWeek
-    ack_m = Q(ack_due_at__isnull=False) & (Q(first_action_at__isnull=False) | Q(ack_due_at__lt=now))
-    dec_m = Q(decide_due_at__isnull=False) & (Q(decided_at__isnull=False) | Q(decide_due_at__lt=now, clock_paused=False))
-    res_m = Q(decided_at__isnull=False) | Q(decided_at__isnull=True, clock_paused=False,
-                                            _elapsed__gte=RESOLVE_SECONDS)
+    ack_m, dec_m, res_m = ack_measured_q(now), decided_measured_q(now), resolved_measured_q()
     rows = (
         facts.annotate(bucket=trunc("received_at", tzinfo=period.zone)).order_by().values("bucket")
         .annotate(
@@ -89,9 +89,9 @@ def sla_series(
             start=row["bucket"].astimezone(period.zone).date() if isinstance(row["bucket"], dt.datetime)
             else row["bucket"],
             items_received=row["n"],
-            ack_within_target_pct=_pct(row["ack_ok"], row["ack_n"]),
-            decided_within_target_pct=_pct(row["dec_ok"], row["dec_n"]),
-            resolved_within_5d_pct=_pct(row["res_ok"], row["res_n"]),
+            ack_within_target_pct=pct(row["ack_ok"], row["ack_n"]),
+            decided_within_target_pct=pct(row["dec_ok"], row["dec_n"]),
+            resolved_within_5d_pct=pct(row["res_ok"], row["res_n"]),
             resolved_measured=row["res_n"],
         )
         for row in rows
@@ -119,12 +119,13 @@ def backlog_breakdown(
             mean_received=Avg(EpochSeconds(F("received_at"))), oldest=Min("received_at"),
         ).order_by("-n")
     )
-    labels = _labels(dimension, [row[column] for row in rows])
+    labels = slice_labels(dimension, [row[column] for row in rows])
     return [
         BacklogRow(
-            key=row[column], label=labels[row[column]], items=row["n"], cases=row["cases"], overdue_items=row["overdue"],
-            mean_age_hours=_hours(now.timestamp() - row["mean_received"]) if row["mean_received"] else None,
-            oldest_age_hours=_hours((now - row["oldest"]).total_seconds()) if row["oldest"] else None,
+            key=row[column], label=labels[row[column]], items=row["n"], cases=row["cases"],
+            overdue_items=row["overdue"],
+            mean_age_hours=hours(now.timestamp() - row["mean_received"]) if row["mean_received"] else None,
+            oldest_age_hours=hours((now - row["oldest"]).total_seconds()) if row["oldest"] else None,
         )
         for row in rows
     ]

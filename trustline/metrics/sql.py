@@ -35,7 +35,7 @@ class EpochSeconds(Func):
 
     output_field = FloatField()
 
-    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:
+    def as_sqlite(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]  # stubs: mixin
         # SQLite stores aware datetimes as UTC text; julianday() parses it (microseconds included).
         return self.as_sql(compiler, conn, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra)
 
@@ -89,10 +89,7 @@ def grouped_percentiles(
     if connection.vendor == "postgresql":
         aggs = {f"p{i}": PercentileDisc(F("_v"), p) for i, p in enumerate(fractions)}
         grouped = annotated.order_by().values(*names[:-1]) if group else annotated.order_by()
-        if group:
-            rows = list(grouped.annotate(**aggs).values("_g", *aggs))
-        else:
-            rows = [grouped.aggregate(**aggs)]
+        rows = list(grouped.annotate(**aggs).values("_g", *aggs)) if group else [grouped.aggregate(**aggs)]
         result: dict[Any, dict[float, float | None]] = {}
         for row in rows:
             if all(row[k] is None for k in aggs):
@@ -106,8 +103,9 @@ def grouped_percentiles(
         rank = f"(CAST({p!r} * n AS INTEGER) + (CASE WHEN CAST({p!r} * n AS INTEGER) < {p!r} * n THEN 1 ELSE 0 END))"
         picks.append(f"MAX(CASE WHEN rn = MAX(1, {rank}) THEN v END) AS p{i}")
     g_select = f"{_quote('_g')} AS g, " if group else "NULL AS g, "
+    # Only identifiers we quoted and the compiled inner query (its values stay parameters) go in here.
     sql = (
-        f"SELECT g, {', '.join(picks)} FROM ("
+        f"SELECT g, {', '.join(picks)} FROM ("  # noqa: S608 - only quoted identifiers and compiled SQL
         f"SELECT {g_select}{_quote('_v')} AS v, "
         f"ROW_NUMBER() OVER ({part}ORDER BY {_quote('_v')}) AS rn, "
         f"COUNT(*) OVER ({part.strip()}) AS n FROM ({inner_sql}) AS inner_q"

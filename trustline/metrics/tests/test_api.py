@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -63,8 +62,8 @@ def test_staff_with_metrics_view_read_the_figures(session_api: SessionApi, reque
 
 @pytest.mark.parametrize("persona", ["lead_lena", "auditor_aziz", "policy_paula"])
 @pytest.mark.parametrize("path", PM_ENDPOINTS)
-def test_only_programme_managers_read_partner_scorecards(session_api: SessionApi, request: pytest.FixtureRequest, persona: str, path: str,
-                                                         sudan_slug: str) -> None:
+def test_only_programme_managers_read_partner_scorecards(session_api: SessionApi, request: pytest.FixtureRequest,
+                                                         persona: str, path: str, sudan_slug: str) -> None:
     assert_error(session_api(request.getfixturevalue(persona)).get(_url(path, sudan_slug), WEEK), 403,
                  "forbidden", None)
 

@@ -6,16 +6,17 @@ Week of Mon 2 March 2026 (UTC): items A, B, C, D; the week before: E.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
-from trustline.accounts.models import User
+from trustline.accounts.models import Organisation, User
 from trustline.conftest import actor_of
 from trustline.core import clock
 from trustline.metrics.facts import facts_refresh
 from trustline.metrics.models import ItemFact
 from trustline.metrics.periods import period_for
-from trustline.metrics.selectors import MetricsFilter, metrics_table
+from trustline.metrics.selectors import MetricsFilter, MetricsTable, metrics_table
 from trustline.metrics.sql import nearest_rank
 from trustline.metrics.tests.conftest import NOW, Programme, utc
 
@@ -24,9 +25,9 @@ pytestmark = pytest.mark.django_db
 WEEK = dt.date(2026, 3, 2)
 
 
-def week_table(user: User, **kwargs: object):  # type: ignore[no-untyped-def]
+def week_table(user: User, **kwargs: Any) -> MetricsTable:
     period = period_for(kind="week", date=WEEK)
-    return metrics_table(actor=actor_of(user), period=period, **kwargs)  # type: ignore[arg-type]
+    return metrics_table(actor=actor_of(user), period=period, **kwargs)
 
 
 def test_it_counts_the_week_and_its_targets(programme: Programme, pm_pablo: User) -> None:
@@ -86,7 +87,8 @@ def test_it_keeps_the_first_response_time_of_a_reopened_case(programme: Programm
     assert (fact.first_outcome, fact.outcome, fact.reversed_on_contest) == ("violating", "not_violating", True)
 
 
-def test_it_slices_by_partner(programme: Programme, pm_pablo: User, sudan_partner, pakistan_partner) -> None:  # type: ignore[no-untyped-def]
+def test_it_slices_by_partner(programme: Programme, pm_pablo: User, sudan_partner: Organisation,
+                              pakistan_partner: Organisation) -> None:
     rows = {row.key: row for row in week_table(pm_pablo, group_by="partner").rows}
     sudan, pakistan = rows[sudan_partner.pk], rows[pakistan_partner.pk]
     assert sudan.label == sudan_partner.name

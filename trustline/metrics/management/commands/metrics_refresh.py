@@ -18,4 +18,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         result = facts_refresh(full=options["full"])
         kind = "rebuilt" if result.full else "refreshed"
-        self.stdout.write(f"Metrics facts {kind}: {result.cases} cases, through {result.refreshed_through:%Y-%m-%d %H:%M:%S}.")
+        through = f"{result.refreshed_through:%Y-%m-%d %H:%M:%S}"
+        self.stdout.write(f"Metrics facts {kind}: {result.cases} cases, through {through}.")

@@ -1,0 +1,57 @@
+"""The metrics page (/metrics/): the period's table for staff with ``metrics.view``; htmx swaps the table.
+
+Thin: the query string is read with the API's own ``MetricsQuery`` schema,
+the figures come from :func:`trustline.metrics.selectors.metrics_table`,
+and the same view returns only the table fragment to an htmx request. The
+full dashboards live in the console, which calls the same selectors.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from pydantic import ValidationError as PydanticValidationError
+
+from trustline.accounts.permissions import Actor, Perm, require
+from trustline.accounts.views import portal_view
+from trustline.core.exceptions import ValidationFailed
+from trustline.metrics.present import filters_of, period_of, table_out
+from trustline.metrics.schemas import MetricsQuery
+from trustline.metrics.selectors import DIMENSIONS, metrics_table
+
+SHOWN = [
+    ("items_received", "Items"), ("cases_received", "Cases"), ("ack_within_target_pct", "Ack. on time %"),
+    ("decided_within_target_pct", "Decided on time %"), ("resolved_within_5d_pct", "Resolved ≤ 5 days %"),
+    ("turnaround_p50_hours", "Turnaround p50 h"), ("turnaround_p90_hours", "Turnaround p90 h"),
+    ("first_action_p50_hours", "First action p50 h"), ("backlog_items", "Backlog"),
+    ("backlog_oldest_age_hours", "Oldest backlog h"), ("referred_policy", "Policy referrals"),
+    ("contests_received", "Contests"), ("reversed_on_contest", "Reversed"),
+]
+
+
+@require_GET
+@portal_view
+def metrics_page(request: HttpRequest, actor: Actor) -> HttpResponse:
+    require(actor, Perm.METRICS_VIEW)
+    params = {k: v for k, v in request.GET.items() if v != ""}
+    errors: dict[str, list[str]] = {}
+    data = None
+    try:
+        query = MetricsQuery.model_validate(params)
+        table = metrics_table(actor=actor, period=period_of(query), group_by=query.group_by,
+                              filters=filters_of(query))
+        data = table_out(table)
+    except PydanticValidationError as exc:
+        errors = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
+    except ValidationFailed as exc:
+        errors = exc.fields or {"": [exc.message]}
+    rows = []
+    if data is not None:
+        for row in data["rows"]:
+            rows.append({"label": row["label"], "cells": [
+                (row["current"][name], row["change"].get(name)) for name, _ in SHOWN]})
+    context = {"data": data, "rows": rows, "columns": [label for _, label in SHOWN], "errors": errors,
+               "params": params, "dimensions": list(DIMENSIONS), "csv_query": request.GET.urlencode()}
+    template = "metrics/partials/table.html" if request.headers.get("HX-Request") else "metrics/metrics.html"
+    return render(request, template, context)
