@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 # Order matters: review work first (cases get decided), then what builds on it.
 STEPS: list[str] = [
     # --- steps: each app uncomments its own line when its demo.py exists ---
-    # "trustline.review.demo",  # reviewer skills, triage, claims, decisions, contests (issue 3)
-    # "trustline.protection.demo",
-    # "trustline.crisis.demo",
+    "trustline.review.demo",  # reviewer skills, triage, claims, decisions, contests (issue 3)
+    "trustline.protection.demo",
+    "trustline.crisis.demo",
     # "trustline.oncall.demo",
-    # "trustline.lawenforcement.demo",
+    "trustline.lawenforcement.demo",
     # "trustline.trends.demo",
     # "trustline.metrics.demo",
     # "trustline.transparency.demo",
