@@ -184,3 +184,25 @@ def test_unknown_fields_are_refused(liaison_lucas: User, session_api: SessionApi
     response = session_api(liaison_lucas).post(LE + "/agencies", {"name": "X", "country": "SD", "topics": ["general"],
                                                                   "secret": 1})
     assert_error(response, 422, "invalid", "secret")
+
+
+def test_the_request_list_costs_the_same_queries_for_one_or_many(
+    sudan_police: Agency, liaison_lucas: User, legal_leila: User, session_api: SessionApi,
+    django_assert_num_queries: Any,
+) -> None:
+    from trustline.lawenforcement.inbound import request_review
+
+    client = session_api(liaison_lucas)
+    first = request_receive(actor=actor_of(liaison_lucas), data=request_data(sudan_police))
+    request_review(actor=actor_of(legal_leila), request_id=first.pk, decision="clarify", reasons=["other"])
+    client.get(LE + "/requests")  # warm the session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(LE + "/requests").json()["count"] == 1
+    for _ in range(4):
+        created = request_receive(actor=actor_of(liaison_lucas), data=request_data(sudan_police))
+        request_review(actor=actor_of(legal_leila), request_id=created.pk, decision="clarify", reasons=["other"])
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert client.get(LE + "/requests").json()["count"] == 5

@@ -95,3 +95,24 @@ def test_partners_cannot_build_referrals(threat_case: Case, sudan_police: Agency
     with pytest.raises(NotFound):
         referral_create(actor=actor_of(analyst_amal), case_id=threat_case.pk, agency_id=sudan_police.pk,
                         facts=FACTS, fields=[])
+
+
+def test_a_referral_links_the_review_apps_law_enforcement_flag(
+    threat_case: Case, sudan_police: Agency, liaison_lucas: User, lead_lena: User
+) -> None:
+    from trustline.review.models import Referral
+    from trustline.review.services import decision_record
+    from trustline.review.validation import DecisionInput
+    from trustline.triage.services import triage_pending
+
+    triage_pending()
+    decision_record(actor=actor_of(lead_lena), case_id=threat_case.pk, data=DecisionInput(
+        outcome="referred_to_law_enforcement", explanation="Imminent threat: refer to the police."))
+    flag = Referral.objects.get(case=threat_case, kind="law_enforcement")
+    referral = referral_create(actor=actor_of(liaison_lucas), case_id=threat_case.pk, agency_id=sudan_police.pk,
+                               facts=FACTS, fields=[], review_referral_id=flag.pk)
+    assert referral.review_referral == flag
+    with pytest.raises(ValidationFailed) as err:  # an unknown flag (or another case's) is refused
+        referral_create(actor=actor_of(liaison_lucas), case_id=threat_case.pk, agency_id=sudan_police.pk, facts=FACTS,
+              fields=[], review_referral_id="00000000-0000-0000-0000-000000000001")
+    assert "review_referral_id" in err.value.fields
