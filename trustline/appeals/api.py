@@ -26,7 +26,7 @@ from trustline.appeals.services import (
     contest_deadline,
 )
 from trustline.core.types import ApiRequest
-from trustline.review.api import Mapped  # the paginator-friendly lazy mapping (belongs in core)
+from trustline.review.paging import Mapped
 
 router = Router(tags=["contests"])
 

@@ -34,8 +34,8 @@ from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, TimelineEvent
 from trustline.platforms.choices import ActionType
-from trustline.review.api import decision_input
 from trustline.review.choices import DecisionStatus, Outcome
+from trustline.review.inputs import decision_input
 from trustline.review.models import Decision
 from trustline.review.schemas import DecisionFields
 from trustline.review.services import decision_apply, decision_enforce, decision_row_create

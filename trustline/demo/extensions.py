@@ -25,7 +25,7 @@ STEPS: list[str] = [
     "trustline.crisis.demo",
     # "trustline.oncall.demo",
     "trustline.lawenforcement.demo",
-    # "trustline.trends.demo",
+    "trustline.trends.demo",
     # "trustline.metrics.demo",
     # "trustline.transparency.demo",
     # "trustline.console.demo",

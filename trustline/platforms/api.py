@@ -6,8 +6,6 @@ for an id that does not exist. Confirming a manual action also needs
 staff get 403.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from ninja import Router

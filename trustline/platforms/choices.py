@@ -21,10 +21,18 @@ class ActionType(models.TextChoices):
     RESTRICT_ACCOUNT = "restrict_account", _("Restrict the account")
     SUSPEND_ACCOUNT = "suspend_account", _("Suspend the account")
     NO_ACTION = "no_action", _("No action")
+    # Not a decision's action: what Trustline asks when a contest reverses an earlier action.
+    REINSTATE = "reinstate", _("Reinstate (undo an earlier action)")
 
 
 # Actions aimed at the author's account rather than at the piece of content.
 ACCOUNT_ACTIONS = frozenset({ActionType.RESTRICT_ACCOUNT, ActionType.SUSPEND_ACCOUNT})
+
+# What a decision may ask for (``reinstate`` is only ever requested by Trustline itself).
+DECISION_ACTIONS = frozenset(set(ActionType) - {ActionType.REINSTATE})
+
+# Actions that change something on the platform, so a reinstatement can undo them.
+REINSTATABLE_ACTIONS = frozenset(set(ActionType) - {ActionType.NO_ACTION, ActionType.REINSTATE})
 
 
 class OutcomeStatus(models.TextChoices):

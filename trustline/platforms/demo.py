@@ -28,6 +28,8 @@ down, all on one machine:
   rows: :func:`demo_apply` really removes, restricts, labels... and
   :func:`demo_describe` shows it (``online=False`` and "removed"). Account
   actions land on the author's account row and show on all its content.
+  A ``reinstate`` undoes the earlier action it names (a reversed contest):
+  the content is back online.
 """
 
 from __future__ import annotations
@@ -297,7 +299,11 @@ def _reference(key: str) -> str:
 
 def _change(state: DemoContentState, action: EnforcementAction) -> str:
     """Apply ``action`` to ``state``; return what happened, in words."""
-    kind = ActionType(action.action_type)
+    return _effect(state, ActionType(action.action_type), action.territorial_scope, action.label)
+
+
+def _effect(state: DemoContentState, kind: ActionType, scope: tuple[str, ...] | list[str], label: str) -> str:
+    """Set the flags one action of ``kind`` sets (reinstatements are handled by :func:`_reinstate`)."""
     if kind == ActionType.REMOVE:
         state.removed = True
         return "Removed from Kite."
@@ -305,12 +311,12 @@ def _change(state: DemoContentState, action: EnforcementAction) -> str:
         state.visibility_restricted = True
         return "Visibility restricted on Kite (no longer recommended or searchable)."
     if kind == ActionType.GEO_RESTRICT:
-        state.geo_restricted_in = sorted(set(state.geo_restricted_in) | set(action.territorial_scope))
-        return f"Withheld on Kite in {', '.join(action.territorial_scope)}."
+        state.geo_restricted_in = sorted(set(state.geo_restricted_in) | set(scope))
+        return f"Withheld on Kite in {', '.join(scope)}."
     if kind == ActionType.LABEL:
-        if action.label not in state.labels:
-            state.labels = [*state.labels, action.label]
-        return f"Labelled on Kite: {action.label}"
+        if label not in state.labels:
+            state.labels = [*state.labels, label]
+        return f"Labelled on Kite: {label}"
     if kind == ActionType.AGE_RESTRICT:
         state.age_restricted = True
         return "Age-restricted on Kite."
@@ -321,6 +327,29 @@ def _change(state: DemoContentState, action: EnforcementAction) -> str:
         state.account_suspended = True
         return "Account suspended on Kite."
     return "No action taken on Kite."
+
+
+def _reinstate(state: DemoContentState, action: EnforcementAction) -> str:
+    """Undo the earlier action keyed ``action.reverses_key``: mark it undone and replay what is left.
+
+    Replaying the history (rather than clearing one flag) keeps what other,
+    still standing actions did: undoing one of two labels keeps the other.
+    """
+    undone = next((p for p in state.history if p.get("key") == action.reverses_key), None)
+    if undone is None:
+        return f"Nothing to undo on Kite: no action {action.reverses_key} was applied here."
+    if undone.get("undone_by"):
+        return f"Already reinstated on Kite ({undone['undone_by']})."
+    undone["undone_by"] = action.idempotency_key
+    state.removed = state.visibility_restricted = state.age_restricted = False
+    state.account_restricted = state.account_suspended = False
+    state.geo_restricted_in, state.labels = [], []
+    for past in state.history:
+        kind = past.get("action_type")
+        if past.get("undone_by") or kind not in ActionType.values or kind == ActionType.REINSTATE:
+            continue
+        _effect(state, ActionType(kind), list(past.get("territorial_scope") or []), str(past.get("label") or ""))
+    return f"Reinstated on Kite: '{ActionType(undone['action_type']).label}' undone."
 
 
 def demo_apply(action: EnforcementAction) -> ActionOutcome:
@@ -340,7 +369,10 @@ def demo_apply(action: EnforcementAction) -> ActionOutcome:
             status=OutcomeStatus.FAILED, message=f"Not on the demo platform ({catalogue().platform_url})."
         )
     target = ref
-    if action.action_type in ACCOUNT_ACTIONS and where.kind != "account":
+    on_account = action.action_type in ACCOUNT_ACTIONS or (
+        action.action_type == ActionType.REINSTATE and action.reverses_type in ACCOUNT_ACTIONS
+    )
+    if on_account and where.kind != "account":
         author = _describe_content(ref, where, now).author
         if author is None:
             return ActionOutcome(status=OutcomeStatus.FAILED, message="Kite does not know who posted this.")
@@ -355,7 +387,8 @@ def demo_apply(action: EnforcementAction) -> ActionOutcome:
         for past in state.history:
             if past.get("key") == action.idempotency_key:
                 return ActionOutcome(status=OutcomeStatus.DONE, reference=reference, message=str(past["result"]))
-        result = _change(state, action)
+        reinstating = action.action_type == ActionType.REINSTATE
+        result = _reinstate(state, action) if reinstating else _change(state, action)
         state.history = [*state.history, {
             "at": now.isoformat(),
             "key": action.idempotency_key,
@@ -364,6 +397,7 @@ def demo_apply(action: EnforcementAction) -> ActionOutcome:
             "decision_id": action.decision_id,
             "territorial_scope": list(action.territorial_scope),
             "label": action.label,
+            "reverses_key": action.reverses_key,
             "reference": reference,
             "result": result,
         }]

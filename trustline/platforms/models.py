@@ -24,6 +24,8 @@ class EnforcementActionRecord(models.Model):
     what it did (for the manual connector, what the reviewer typed when
     confirming). ``outbox_message`` is the signed request of the webhook
     connector, whose delivery status tells whether the platform received it.
+    A ``reinstate`` record undoes the earlier action whose key is
+    ``reverses_key`` (a contest reversed the decision that asked for it).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -40,6 +42,8 @@ class EnforcementActionRecord(models.Model):
     label = models.CharField(max_length=200, blank=True)
     reason = models.TextField(blank=True)
     policy_code = models.CharField(max_length=64, blank=True)
+    reverses_key = models.CharField(max_length=200, blank=True, help_text="reinstate: the action undone (its key)")
+    reverses_type = models.CharField(max_length=32, blank=True, help_text="reinstate: the type of the action undone")
     status = models.CharField(max_length=24, choices=ActionStatus.choices, default=ActionStatus.REQUESTED)
     connector = models.CharField(max_length=64)
     reference = models.CharField(max_length=200, blank=True)

@@ -55,7 +55,7 @@ MAX_MESSAGE_CHARS = 4000
 def _fingerprint(record: EnforcementActionRecord) -> tuple[object, ...]:
     return (
         record.action_type, record.target_url, record.target_platform_id, str(record.case_id),
-        tuple(record.territorial_scope), record.label,
+        tuple(record.territorial_scope), record.label, record.reverses_key,
     )
 
 
@@ -71,6 +71,8 @@ def _action_of(record: EnforcementActionRecord) -> EnforcementAction:
         label=record.label,
         reason=record.reason,
         policy_code=record.policy_code,
+        reverses_key=record.reverses_key,
+        reverses_type=record.reverses_type,
     )
 
 
@@ -143,6 +145,8 @@ def action_request(*, actor: Actor, case: Case, action: EnforcementAction) -> En
                 label=action.label,
                 reason=action.reason,
                 policy_code=action.policy_code,
+                reverses_key=action.reverses_key,
+                reverses_type=action.reverses_type,
                 status=ActionStatus.REQUESTED,
                 connector=connector.name,
                 idempotency_key=action.idempotency_key,
@@ -163,6 +167,8 @@ def action_request(*, actor: Actor, case: Case, action: EnforcementAction) -> En
                     "policy_code": record.policy_code,
                     "connector": connector.name,
                     "idempotency_key": record.idempotency_key,
+                    **({"reverses_key": record.reverses_key, "reverses_type": record.reverses_type}
+                       if record.reverses_key else {}),
                 },
             )
             if connector.applies_in_transaction:

@@ -33,7 +33,7 @@ from trustline.policy.services import (
     policy_item_comment,
     policy_item_conclude,
 )
-from trustline.review.api import Mapped  # the paginator-friendly lazy mapping (belongs in core)
+from trustline.review.paging import Mapped
 
 router = Router(tags=["policy"])
 

@@ -9,10 +9,8 @@ their report's timeline (``GET /api/v1/reports/{id}``), which carries the
 outcome, policy, actions and explanation, never the internal note.
 """
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from django.db.models import Model, QuerySet
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -22,11 +20,12 @@ from trustline.core.exceptions import NotFound
 from trustline.core.types import ApiRequest
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.review.information import information_request_answer
+from trustline.review.inputs import decision_input
 from trustline.review.models import Decision, InformationRequest
+from trustline.review.paging import Mapped
 from trustline.review.schemas import (
     AnswerIn,
     BulkDecisionIn,
-    DecisionFields,
     DecisionIn,
     DecisionOut,
     InformationRequestFilter,
@@ -55,54 +54,14 @@ from trustline.review.selectors import (
 )
 from trustline.review.services import decision_confirm, decision_record, decision_record_bulk, decision_reject
 from trustline.review.templates_text import PLACEHOLDERS
-from trustline.review.validation import DecisionInput, explanation_preview
+from trustline.review.validation import explanation_preview
 
 router = Router(tags=["review"])
-
-M = TypeVar("M", bound=Model)
-
-
-class Mapped(Generic[M]):
-    """A queryset whose rows are turned into output dicts only for the page ninja's paginator slices."""
-
-    def __init__(self, queryset: QuerySet[M], convert: Callable[[M], dict[str, Any]]) -> None:
-        self.queryset = queryset
-        self.convert = convert
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
-        return [self.convert(row) for row in self.queryset[page]]
-
 
 def _staff_area(actor: Actor) -> None:
     """Staff-only lists: invisible (404) to anyone who may not see cases."""
     if not actor.has(Perm.CASE_VIEW):
         raise NotFound("Not found.")
-
-
-def decision_input(payload: DecisionFields) -> DecisionInput:
-    return DecisionInput(
-        outcome=payload.outcome,
-        policy=payload.policy,
-        actions=[str(a) for a in payload.actions],
-        territorial_scope=list(payload.territorial_scope),
-        label_text=payload.label_text,
-        decision_ground=payload.decision_ground or "",
-        illegal_content_legal_ground=payload.illegal_content_legal_ground,
-        illegal_content_explanation=payload.illegal_content_explanation,
-        incompatible_content_ground=payload.incompatible_content_ground,
-        incompatible_content_explanation=payload.incompatible_content_explanation,
-        automated_detection=payload.automated_detection,
-        automated_decision=payload.automated_decision,
-        explanation=payload.explanation,
-        template_id=payload.template_id,
-        language=payload.language,
-        internal_note=payload.internal_note,
-        question=payload.question,
-        answer_due_at=payload.answer_due_at,
-    )
 
 
 def _who(user_label: str, actor_id: str) -> str:

@@ -5,7 +5,8 @@ A ``needs_more_information`` decision (``services.decision_apply``) calls
 
 1. One :class:`InformationRequest` per organisation that reported the case,
    with the reviewer's question and a due time.
-2. The decide-by clock pauses: a :class:`ClockPause` row opens and the case
+2. The decide-by clock pauses (:mod:`trustline.review.clock`: a
+   :class:`ClockPause` row opens, unless one is open already) and the case
    goes ``on_hold`` (the SLA sweeper does not breach cases on hold).
 3. Each partner sees an ``information_requested`` timeline event on its
    items of the case and is notified (``report.information_requested``).
@@ -34,6 +35,7 @@ from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFail
 from trustline.intake.choices import TimelineKind
 from trustline.intake.models import Report
 from trustline.review.choices import InformationRequestStatus
+from trustline.review.clock import PAUSE_QUESTION, clock_pause_open, clock_resume, pause_event, paused_event
 from trustline.review.models import ClockPause, Decision, InformationRequest
 from trustline.review.selectors import information_request_get
 from trustline.review.telling import notify_information_requested, report_statuses_refresh, timeline_add
@@ -59,57 +61,16 @@ def case_return_to_review(*, case: Case, at: dt.datetime) -> None:
     case.status = CaseStatus.TRIAGED
 
 
-def clock_pause(*, case: Case, decision: Decision, at: dt.datetime) -> ClockPause:
-    """Open a pause (one per case) and put the case on hold, ending the reviewer's assignment."""
-    pause = ClockPause.objects.filter(case=case, resumed_at__isnull=True).first()
-    if pause is None:
-        pause = ClockPause.objects.create(case=case, decision=decision, paused_at=at,
-                                          decide_due_before=case.decide_due_at)
+def clock_pause(*, case: Case, decision: Decision, at: dt.datetime) -> tuple[ClockPause, bool]:
+    """Pause the clock (unless a hold already paused it) and put the case on hold, ending the assignment."""
+    pause, opened = clock_pause_open(case=case, at=at, reason=PAUSE_QUESTION, decision=decision)
     case_assignment_end(case_id=case.pk, now=at, reason=AssignmentEnd.HELD)
     Case.objects.filter(pk=case.pk).update(
         status=CaseStatus.ON_HOLD, assigned_to=None, claimed_at=None, lease_expires_at=None, held_at=at,
         hold_reason=HOLD_REASON,
     )
     case.status = CaseStatus.ON_HOLD
-    return pause
-
-
-def clock_resume(*, case: Case, at: dt.datetime, reason: str) -> ClockPause | None:
-    """Close the open pause, if any, and push ``decide_due_at`` later by the paused duration.
-
-    The caller holds the case's row lock. Returns the closed pause (``None``
-    when the clock was running).
-    """
-    pause = ClockPause.objects.select_for_update().filter(case=case, resumed_at__isnull=True).first()
-    if pause is None:
-        return None
-    paused = max(dt.timedelta(0), at - pause.paused_at)
-    due = Case.objects.values_list("decide_due_at", flat=True).get(pk=case.pk)
-    new_due = due + paused if due is not None else None
-    pause.resumed_at = at
-    pause.paused_seconds = int(paused.total_seconds())
-    pause.decide_due_before = due
-    pause.decide_due_after = new_due
-    pause.resume_reason = reason[:32]
-    pause.save(update_fields=["resumed_at", "paused_seconds", "decide_due_before", "decide_due_after",
-                              "resume_reason"])
-    Case.objects.filter(pk=case.pk).update(decide_due_at=new_due)
-    case.decide_due_at = new_due
-    return pause
-
-
-def pause_event(case: Case, pause: ClockPause) -> AuditEvent:
-    return AuditEvent(
-        AuditAction.CLOCK_RESUMED, "cases.case", str(case.pk),
-        {
-            "paused_at": pause.paused_at.isoformat(),
-            "resumed_at": pause.resumed_at.isoformat() if pause.resumed_at else None,
-            "paused_seconds": pause.paused_seconds,
-            "decide_due_before": pause.decide_due_before.isoformat() if pause.decide_due_before else None,
-            "decide_due_at": pause.decide_due_after.isoformat() if pause.decide_due_after else None,
-            "reason": pause.resume_reason,
-        },
-    )
+    return pause, opened
 
 
 def information_requests_open(
@@ -126,7 +87,7 @@ def information_requests_open(
         )
         for org_id in organisation_ids
     ]
-    pause = clock_pause(case=case, decision=decision, at=at)
+    pause, opened = clock_pause(case=case, decision=decision, at=at)
     touched: set[uuid.UUID] = set()
     for request in requests:
         reports = timeline_add(
@@ -142,10 +103,7 @@ def information_requests_open(
         AuditEvent(AuditAction.INFORMATION_REQUESTED, "review.informationrequest", str(r.pk),
                    {"case": str(case.pk), "organisation": r.organisation_id, "due_at": due_at.isoformat()})
         for r in requests
-    ] + [
-        AuditEvent(AuditAction.CLOCK_PAUSED, "cases.case", str(case.pk),
-                   {"paused_at": pause.paused_at.isoformat(), "decision": str(decision.pk)})
-    ]
+    ] + ([paused_event(case, pause)] if opened else [])
 
 
 def information_requests_withdraw(*, case: Case, at: dt.datetime) -> list[str]:

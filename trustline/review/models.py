@@ -198,6 +198,9 @@ class InformationRequest(models.Model):
 class ClockPause(models.Model):
     """One interval during which a case's decide-by clock stood still (waiting for a partner).
 
+    ``pause_reason`` says what paused it: ``information_request`` (a
+    reviewer's question, with its ``decision``) or ``hold`` (a reviewer or
+    lead put the case on hold); see :mod:`trustline.review.clock`.
     ``paused_at`` starts it; on resume ``resumed_at`` ends it and the case's
     ``decide_due_at`` moves later by exactly the paused duration
     (``decide_due_before`` -> ``decide_due_after``), so an auditor can redo
@@ -207,6 +210,7 @@ class ClockPause(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clock_pauses")
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     paused_at = models.DateTimeField()
+    pause_reason = models.CharField(max_length=32, blank=True)
     resumed_at = models.DateTimeField(null=True, blank=True)
     paused_seconds = models.PositiveBigIntegerField(null=True, blank=True)
     decide_due_before = models.DateTimeField(null=True, blank=True)

@@ -80,6 +80,7 @@ from trustline.review.information import (
 )
 from trustline.review.models import Decision, Referral, SecondReviewRule
 from trustline.review.precision import precision_add, precision_take_back
+from trustline.review.reinstatement import platform_actions, reinstate_replaced
 from trustline.review.selectors import (
     case_author,
     case_first_item,
@@ -383,27 +384,29 @@ def decision_apply(*, actor: Actor, decision: Decision, case: Case, now: dt.date
     return events
 
 
-def _platform_actions(decision: Decision) -> list[str]:
-    return [a for a in decision.actions if a != ActionType.NO_ACTION]
-
-
 def decision_enforce(*, actor: Actor, decision: Decision) -> list[EnforcementActionRecord]:
     """Carry out an effective decision's platform actions (outside any transaction of ours).
 
-    Idempotent: each action's key is ``decision:<id>:<action>``, so calling
-    this again (the follow-up job does) never acts twice. Then close the
-    case if every action is done.
+    1. Reinstate: when the decision replaced another (a contest reversed
+       it), the replaced decision's actions that this one does not keep are
+       undone on the platform (``reinstatement.reinstate_replaced``).
+    2. A violating decision's own actions are carried out. Idempotent: each
+       action's key is ``decision:<id>:<action>``, so calling this again
+       (the follow-up job does) never acts twice.
+    3. Close the case if every action is done.
     """
-    if decision.status != DecisionStatus.EFFECTIVE or decision.outcome != Outcome.VIOLATING:
+    if decision.status != DecisionStatus.EFFECTIVE:
         return []
     case = Case.objects.get(pk=decision.case_id)
+    records = reinstate_replaced(actor=actor, decision=decision, case=case)
+    if decision.outcome != Outcome.VIOLATING:
+        return records
     item = case_first_item(case)
-    actions = _platform_actions(decision)
+    actions = platform_actions(decision)
     if item is None or not actions:
-        return []
+        return records
     target = content_ref_for(item)
     reason = decision.illegal_content_explanation or decision.incompatible_content_explanation
-    records = []
     for action_type in actions:
         action = EnforcementAction(
             action_type=ActionType(action_type),
@@ -439,7 +442,7 @@ def case_close_if_applied(
         return None
     if decision.outcome not in FINAL_OUTCOMES or decision.outcome in REFERRAL_OUTCOMES:
         return None
-    needed = set(_platform_actions(decision))
+    needed = set(platform_actions(decision))
     if needed:
         done = set(
             EnforcementActionRecord.objects.filter(decision_id=str(decision.pk), status=ActionStatus.DONE)

@@ -30,7 +30,7 @@ import pycountry
 
 from trustline.cases.models import Case
 from trustline.core.exceptions import NotFound, ValidationFailed
-from trustline.platforms.choices import ActionType
+from trustline.platforms.choices import DECISION_ACTIONS, ActionType
 from trustline.review.choices import AutomatedDecision, DecisionGround, Outcome
 from trustline.review.models import DecisionTemplate
 from trustline.review.selectors import case_language, template_choose, template_facts
@@ -116,6 +116,9 @@ def _check_actions(data: DecisionInput, errors: _Errors) -> tuple[tuple[str, ...
     for index, raw in enumerate(data.actions):
         if raw not in ActionType.values:
             errors.add(f"actions.{index}", f"unknown action {raw!r}; one of {', '.join(ActionType.values)}")
+        elif raw not in DECISION_ACTIONS:
+            errors.add(f"actions.{index}", f"{raw} is not a decision's action: Trustline requests it itself when a "
+                                           "contest reverses an earlier action")
         elif raw in actions:
             errors.add(f"actions.{index}", f"{raw} is listed twice")
         else:

@@ -273,6 +273,7 @@ def skills_out(user: User, profile: ReviewerProfile | None) -> dict[str, Any]:
         "regions": profile.regions if profile else [],
         "policy_areas": profile.policy_areas if profile else [],
         "clearances": profile.clearances if profile else [],
+        "timezone": profile.timezone if profile else "",
         "is_active": profile.is_active if profile else True,
         "on_shift": profile.on_shift if profile else True,
         "updated_at": profile.updated_at if profile else None,

@@ -31,6 +31,8 @@ class ReviewerProfile(models.Model):
       means every area, otherwise the reviewer is routed only those areas.
     * ``clearances``: e.g. ``child_safety``; a restricted category needs the
       clearance named after its policy area, whatever the waiting time.
+    * ``timezone``: the IANA zone the reviewer works in (``Africa/Nairobi``),
+      so leads see when a reviewer's day starts and ends.
     * ``is_active`` is set by managers (in the routing pool at all);
       ``on_shift`` by the reviewer. Claiming needs both.
     """
@@ -41,6 +43,7 @@ class ReviewerProfile(models.Model):
     regions = models.JSONField(default=list, blank=True)
     policy_areas = models.JSONField(default=list, blank=True)
     clearances = models.JSONField(default=list, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA time zone of the working day")
     is_active = models.BooleanField(default=True)
     on_shift = models.BooleanField(default=True)
     updated_at = models.DateTimeField()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from django.db import transaction
 
@@ -21,7 +23,12 @@ from trustline.taxonomy.models import Category
 
 MAX_ENTRIES = 50
 
-SKILL_FIELDS = ("languages", "countries", "regions", "policy_areas", "clearances", "is_active", "on_shift")
+SKILL_FIELDS = ("languages", "countries", "regions", "policy_areas", "clearances", "timezone", "is_active", "on_shift")
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _policy_areas() -> dict[str, str]:
@@ -105,13 +112,15 @@ def reviewer_skills_set(
     regions: Sequence[str] = (),
     policy_areas: Sequence[str] = (),
     clearances: Sequence[str] = (),
+    timezone: str = "",
     is_active: bool = True,
 ) -> ReviewerProfile:
     """Set a reviewer's skills (all of them: this is a replacement, not a patch); audited with before and after.
 
     Languages are BCP 47 tags, stored in standard form (``ar-sd`` -> ``ar-SD``);
     countries ISO alpha-2; regions from ``data/regions.json``; policy areas
-    and clearances from the taxonomy. Every invalid entry is named in the error.
+    and clearances from the taxonomy; the time zone an IANA name (or empty).
+    Every invalid entry is named in the error.
     """
     staff_required(actor)
     require(actor, Perm.REVIEWER_SKILLS_MANAGE)
@@ -126,6 +135,9 @@ def reviewer_skills_set(
         "policy_areas": _clean(policy_areas, "policy_areas", errors, _area_checker(areas)),
         "clearances": _clean(clearances, "clearances", errors, _clearance_checker(areas)),
     }
+    zone = (timezone or "").strip()
+    if zone and zone not in _zones():
+        errors["timezone"] = [f"{zone!r} is not an IANA time zone, e.g. Africa/Nairobi"]
     if errors:
         first = next(iter(errors))
         raise ValidationFailed(f"{first}: {errors[first][0]}", fields=errors)
@@ -136,6 +148,7 @@ def reviewer_skills_set(
             profile = ReviewerProfile(user=user)
         for name, value in values.items():
             setattr(profile, name, value)
+        profile.timezone = zone
         profile.is_active = is_active
         profile.updated_at = clock.now()
         profile.updated_by = actor.user

@@ -139,6 +139,7 @@ class SkillsIn(StrictIn):
     regions: list[str] = Field(default_factory=list, description="routing regions, e.g. MENA, East Africa")
     policy_areas: list[str] = Field(default_factory=list, description="taxonomy policy areas; empty means all")
     clearances: list[str] = Field(default_factory=list, description="e.g. child_safety")
+    timezone: str = Field("", max_length=64, description="IANA time zone of the working day, e.g. Africa/Nairobi")
     is_active: bool = True
 
 
@@ -149,6 +150,7 @@ class SkillsOut(Schema):
     regions: list[str]
     policy_areas: list[str]
     clearances: list[str]
+    timezone: str
     is_active: bool
     on_shift: bool
     updated_at: dt.datetime | None

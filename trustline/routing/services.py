@@ -58,6 +58,7 @@ from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, ValidationFailed
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
+from trustline.review.clock import PAUSE_HOLD, clock_pause_open, clock_resume, pause_event, paused_event
 from trustline.routing import fastsql
 from trustline.routing.choices import AssignmentEnd, RoutingPool
 from trustline.routing.conf import RoutingSettings, routing_settings
@@ -387,7 +388,11 @@ def case_release(*, actor: Actor, case_id: str | uuid.UUID, reason: str = "") ->
 def case_hold(*, actor: Actor, case_id: str | uuid.UUID, reason: str) -> Case:
     """Put a case on hold (waiting for information from the partner): out of the queue until unheld.
 
-    Its holder, or a lead for any open case. The hold ends the assignment.
+    Its holder, or a lead for any open case. The hold ends the assignment and
+    pauses the decide-by clock as a reviewer's question does
+    (``review.clock``): the time on hold does not count against the SLA.
+    If the clock is already paused (an open question), that pause simply
+    continues: never two pauses, never the deadline moved twice.
     """
     case = routing_case_get(actor=actor, case_id=case_id)
     _require_claim_or_assign(actor)
@@ -404,14 +409,24 @@ def case_hold(*, actor: Actor, case_id: str | uuid.UUID, reason: str) -> Case:
             status=CaseStatus.ON_HOLD, assigned_to=None, claimed_at=None, lease_expires_at=None,
             routing_pool="", routing_reason="", held_at=now, hold_reason=text,
         )
-        audit_record(actor=actor, action=AuditAction.CASE_HELD, target=_case_ref(locked.pk),
-                     data={"reason": text, "reviewer": locked.assigned_to_id})
+        pause, opened = clock_pause_open(case=locked, at=now, reason=PAUSE_HOLD)
+        events = [AuditEvent(AuditAction.CASE_HELD, *_case_ref(locked.pk),
+                             {"reason": text, "reviewer": locked.assigned_to_id, "clock_paused_at":
+                              pause.paused_at.isoformat(), "clock_already_paused": not opened})]
+        if opened:
+            events.append(paused_event(locked, pause))
+        audit_record_many(actor=actor, events=events)
     case.refresh_from_db()
     return case
 
 
 def case_unhold(*, actor: Actor, case_id: str | uuid.UUID, reason: str = "") -> Case:
-    """Return a held case to the queue (e.g. the partner answered)."""
+    """Return a held case to the queue (e.g. the partner answered); its clock runs again.
+
+    Resuming closes the open pause, whatever opened it, and moves
+    ``decide_due_at`` later by the time paused: once the case is back in
+    the queue, the wait for the partner is over as far as the SLA goes.
+    """
     case = routing_case_get(actor=actor, case_id=case_id)
     _require_claim_or_assign(actor)
     text = _reason(reason, required=False)
@@ -419,10 +434,16 @@ def case_unhold(*, actor: Actor, case_id: str | uuid.UUID, reason: str = "") -> 
         locked = _locked(case.pk)
         if locked.status != CaseStatus.ON_HOLD:
             raise Conflict("This case is not on hold.", code="not_on_hold")
+        now = clock.now()
         Case.objects.filter(pk=locked.pk).update(status=CaseStatus.TRIAGED, held_at=None, hold_reason="")
-        held_for = clock.now() - locked.held_at if locked.held_at else None
-        audit_record(actor=actor, action=AuditAction.CASE_UNHELD, target=_case_ref(locked.pk),
-                     data={"reason": text, "held_seconds": int(held_for.total_seconds()) if held_for else None})
+        held_for = now - locked.held_at if locked.held_at else None
+        pause = clock_resume(case=locked, at=now, reason="unheld")
+        events = [AuditEvent(AuditAction.CASE_UNHELD, *_case_ref(locked.pk),
+                             {"reason": text, "held_seconds": int(held_for.total_seconds()) if held_for else None,
+                              "decide_due_at": locked.decide_due_at.isoformat() if locked.decide_due_at else None})]
+        if pause is not None:
+            events.append(pause_event(locked, pause))
+        audit_record_many(actor=actor, events=events)
     case.refresh_from_db()
     return case
 

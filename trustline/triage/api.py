@@ -4,8 +4,6 @@ Partners (and anyone without ``case.view``) get 404 here, exactly as for a
 case that does not exist: cases are the platform's working objects.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from ninja import Router

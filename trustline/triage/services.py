@@ -214,18 +214,25 @@ def triage_case(*, actor: Actor, case_id: str | uuid.UUID) -> Case:
     return case
 
 
-def triage_pending(*, actor: Actor = SYSTEM, batch_size: int = BATCH_SIZE, max_batches: int = 10) -> TriageRun:
+def triage_pending(
+    *, actor: Actor = SYSTEM, batch_size: int = BATCH_SIZE, max_batches: int = 10,
+    reported_until: dt.datetime | None = None,
+) -> TriageRun:
     """Triage waiting cases and rescore triaged ones that gained items, a batch per transaction.
 
     Stops when nothing is left or after ``max_batches`` of each, so one run
-    stays short; the next run (seconds later) continues.
+    stays short; the next run (seconds later) continues. ``reported_until``
+    limits the run to cases whose last report arrived by then: for replaying
+    history (the demo programme triages each case after its reports, so no
+    timeline shows "triaged" before "received"); the periodic job passes none.
     """
     triaged = rescored = 0
+    window = Q(last_reported_at__lte=reported_until) if reported_until is not None else Q()
     for _ in range(max_batches):
         with transaction.atomic():
             claimed = list(
                 Case.objects.select_for_update(skip_locked=True)
-                .filter(triaged_at__isnull=True, is_open=True)
+                .filter(window, triaged_at__isnull=True, is_open=True)
                 .order_by("opened_at", "pk")[:batch_size]
             )
             triaged += len(_triage_claimed(actor=actor, cases=claimed, now=clock.now()))
@@ -235,7 +242,7 @@ def triage_pending(*, actor: Actor = SYSTEM, batch_size: int = BATCH_SIZE, max_b
         with transaction.atomic():
             claimed = list(
                 Case.objects.select_for_update(skip_locked=True)
-                .filter(RESCORE_FILTER)
+                .filter(RESCORE_FILTER, window)
                 .order_by("last_reported_at", "pk")[:batch_size]
             )
             rescored += _rescore_claimed(actor=actor, cases=claimed, now=clock.now())

@@ -15,7 +15,12 @@ report. It has two jobs:
     from what the partner sent.
 
 ``apply(action) -> ActionOutcome``
-    Carry out an enforcement action (:class:`EnforcementAction`). The
+    Carry out an enforcement action (:class:`EnforcementAction`). One action
+    type is special: ``reinstate`` undoes an action applied earlier (named by
+    ``reverses_key``, the idempotency key it was sent with, and
+    ``reverses_type``), when a contest reverses the decision that asked for
+    it: the platform puts the content (or account) back as it was before
+    that action, and answers ``done`` when there is nothing left to undo. The
     outcome's status says what happened: ``done`` (the platform did it),
     ``queued`` (sent, the platform acts asynchronously), ``pending_confirmation``
     (a person has to act in the platform's own tools and then confirm) or
@@ -50,7 +55,7 @@ import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 from trustline.core.exceptions import ValidationFailed
-from trustline.platforms.choices import ActionType, OutcomeStatus
+from trustline.platforms.choices import REINSTATABLE_ACTIONS, ActionType, OutcomeStatus
 
 # Visible ASCII only: the key travels in HTTP headers (``webhook-id``) as it is.
 IDEMPOTENCY_KEY_RE = re.compile(r"[!-~]{1,200}")
@@ -161,6 +166,8 @@ class EnforcementAction:
       for) ``geo_restrict``.
     * ``label``: the label text, required for (and only for) ``label``.
     * ``reason`` / ``policy_code``: the ground, for the platform's records.
+    * ``reverses_key`` / ``reverses_type``: for (and only for) ``reinstate``,
+      the idempotency key and type of the earlier action to undo.
 
     Values are normalised on creation (type coerced, codes upper-cased,
     sorted and deduplicated); :meth:`validate` raises ``ValidationFailed``
@@ -176,6 +183,8 @@ class EnforcementAction:
     label: str = ""
     reason: str = ""
     policy_code: str = ""
+    reverses_key: str = ""
+    reverses_type: str = ""
 
     def __post_init__(self) -> None:
         if self.action_type in ActionType.values:
@@ -213,6 +222,13 @@ class EnforcementAction:
                 fail("label", f"at most {MAX_LABEL_CHARS} characters")
         elif self.label:
             fail("label", "only a label action has label text")
+        if self.action_type == ActionType.REINSTATE:
+            if not IDEMPOTENCY_KEY_RE.fullmatch(self.reverses_key):
+                fail("reverses_key", "a reinstatement names the idempotency key of the action it undoes")
+            if self.reverses_type not in REINSTATABLE_ACTIONS:
+                fail("reverses_type", f"one of {', '.join(sorted(REINSTATABLE_ACTIONS))}")
+        elif self.reverses_key or self.reverses_type:
+            fail("reverses_key", "only a reinstatement undoes another action")
         if len(self.reason) > MAX_REASON_CHARS:
             fail("reason", f"at most {MAX_REASON_CHARS} characters")
         if len(self.policy_code) > MAX_POLICY_CODE_CHARS:
@@ -225,12 +241,12 @@ class EnforcementAction:
         """What must match for a repeated key to be the same action (reason texts may be reworded)."""
         return (
             str(self.action_type), self.target.url, self.target.platform_id, self.case_id,
-            self.territorial_scope, self.label,
+            self.territorial_scope, self.label, self.reverses_key,
         )
 
     def as_payload(self) -> dict[str, Any]:
-        """The action as JSON, as sent to a platform."""
-        return {
+        """The action as JSON, as sent to a platform (a reinstatement adds ``reverses``)."""
+        payload: dict[str, Any] = {
             "idempotency_key": self.idempotency_key,
             "action_type": str(self.action_type),
             "target": self.target.as_dict(),
@@ -241,6 +257,9 @@ class EnforcementAction:
             "reason": self.reason,
             "policy_code": self.policy_code,
         }
+        if self.action_type == ActionType.REINSTATE:
+            payload["reverses"] = {"idempotency_key": self.reverses_key, "action_type": self.reverses_type}
+        return payload
 
 
 @dataclasses.dataclass(frozen=True)

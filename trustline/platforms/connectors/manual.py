@@ -35,6 +35,15 @@ class ManualConnector(PlatformConnector):
     def apply(self, action: EnforcementAction) -> ActionOutcome:
         if action.action_type == ActionType.NO_ACTION:
             return ActionOutcome(status=OutcomeStatus.DONE, message="No action on the platform.")
+        if action.action_type == ActionType.REINSTATE:
+            undone = ActionType(action.reverses_type).label if action.reverses_type in ActionType.values else "?"
+            return ActionOutcome(
+                status=OutcomeStatus.PENDING_CONFIRMATION,
+                message=(
+                    f"A contest reversed the decision: undo '{undone}' (sent as {action.reverses_key}) in the "
+                    "platform's own tools, then confirm it here with the platform's reference."
+                ),
+            )
         return ActionOutcome(
             status=OutcomeStatus.PENDING_CONFIRMATION,
             message=(

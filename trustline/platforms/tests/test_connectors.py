@@ -65,6 +65,8 @@ def make_action(action_type: ActionType, key: str) -> EnforcementAction:
         extra["territorial_scope"] = ("de", "FR")
     if action_type == ActionType.LABEL:
         extra["label"] = "Misleading: the photo is from 2019"
+    if action_type == ActionType.REINSTATE:
+        extra.update(reverses_key="contract:remove", reverses_type="remove")
     return EnforcementAction(action_type=action_type, target=REF, case_id="case-1", idempotency_key=key, **extra)
 
 

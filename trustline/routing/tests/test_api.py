@@ -228,15 +228,17 @@ def test_skills_are_validated_and_each_bad_entry_is_named(people: dict[str, User
 
     bad = call(pablo, "PUT", f"/queue/reviewers/{rita.pk}", {
         "languages": ["ar-SD", "xx-!!"], "countries": ["SDN"], "regions": ["Atlantis"],
-        "policy_areas": ["Cooking"], "clearances": ["top_secret"],
+        "policy_areas": ["Cooking"], "clearances": ["top_secret"], "timezone": "Mars/Olympus_Mons",
     })
     good = call(pablo, "PUT", f"/queue/reviewers/{rita.pk}", {
         "languages": ["ar-sd", "ur"], "countries": ["sd"], "regions": ["east africa"],
-        "policy_areas": ["child safety"], "clearances": ["child_safety"],
+        "policy_areas": ["child safety"], "clearances": ["child_safety"], "timezone": "Africa/Nairobi",
     })
 
     body = assert_error(bad, 422, "invalid")
-    assert set(body["fields"]) == {"languages.1", "countries.0", "regions.0", "policy_areas.0", "clearances.0"}
+    assert set(body["fields"]) == {"languages.1", "countries.0", "regions.0", "policy_areas.0", "clearances.0",
+                                   "timezone"}
+    assert good.json()["timezone"] == "Africa/Nairobi"
     assert good.status_code == 200, good.content
     skills = good.json()
     assert (skills["languages"], skills["countries"], skills["regions"]) == (["ar-SD", "ur"], ["SD"], ["East Africa"])
