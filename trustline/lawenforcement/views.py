@@ -8,6 +8,7 @@ The public guide (:func:`public`) needs no sign-in and shows only public fields.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -180,8 +181,8 @@ def referral_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     case = None
     if case_id:
         try:
-            case = Case.objects.filter(pk=case_id).first()
-        except (ValueError, Exception):  # a malformed id is simply "no case"
+            case = Case.objects.filter(pk=uuid.UUID(case_id)).first()
+        except ValueError:  # a malformed id is simply "no case"
             case = None
         if case is None:
             messages.error(request, "No case with that id.")

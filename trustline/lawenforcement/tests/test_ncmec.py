@@ -169,3 +169,10 @@ def test_the_case_evidence_is_uploaded_with_its_file_details(
         filed = ncmec_report_submit(actor=actor_of(liaison_lucas), report_id=report.pk)
     assert state.calls == ["submit", "upload", "fileinfo", "finish"]
     assert len(filed.file_ids) == 1
+
+
+def test_the_command_refuses_a_malformed_or_unknown_case(ncmec_on: Any, db: None) -> None:
+    with pytest.raises(CommandError):
+        call_command("ncmec_report", "--case", "not-a-uuid", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("ncmec_report", "--case", "00000000-0000-0000-0000-000000000001", stdout=io.StringIO())

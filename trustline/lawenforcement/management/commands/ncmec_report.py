@@ -7,6 +7,7 @@ the XML is validated first; an invalid report is an error, never printed.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,11 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--case", required=True, help="the case id")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        case_id = options["case"]
         try:
-            stored = NcmecReport.objects.filter(case_id=case_id).order_by("-created_at").first()
-        except (ValueError, Exception) as exc:  # a malformed id
-            raise CommandError(f"no such case: {case_id}") from exc
+            case_id = uuid.UUID(options["case"])
+        except ValueError as exc:
+            raise CommandError(f"not a case id: {options['case']}") from exc
+        stored = NcmecReport.objects.filter(case_id=case_id).order_by("-created_at").first()
         try:
             if stored is not None:
                 xml = stored.xml.encode("utf-8")
