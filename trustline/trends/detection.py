@@ -5,11 +5,17 @@
 1. One ``GROUP BY`` query counts reports per UTC day, country, category and
    language tag over the tested days and the ``7N`` days before them. The
    language tag is folded to its base language (``ar-SD`` -> ``ar``, empty ->
-   ``und``) on the aggregated rows, not on report rows.
-2. For each tested day: the pooled weekday profile of the programme comes from
-   the day's ``7N`` baseline days (all series summed); every series with at
-   least one report in the day's window is tested (``stats.spike_test``), and
-   the Benjamini-Hochberg correction is applied across them.
+   ``und``) on the aggregated rows, not on report rows. Each country's total
+   is added as one more series, ``(country, "*", "*")``: a crisis often
+   spreads over many categories, each too small to alarm on its own, and
+   shows only in the total (the demo's crisis week does exactly that).
+2. For each tested day, in date order: the pooled weekday profile of the
+   programme comes from the day's ``7N`` baseline days (all series summed);
+   every series with at least one report in the day's window is tested
+   (``stats.spike_test``), leaving out of its baseline the days that were
+   spikes of the same series (stored open spikes, and those found earlier in
+   this run; a spike dismissed as a false alarm counts as an ordinary day),
+   and the Benjamini-Hochberg correction is applied across them.
 3. In one transaction per day: a new alarm becomes a :class:`Spike` row
    (audited as ``spike.detected``) and an e-mail to every programme manager
    through the outbox (idempotent per spike and person); an alarm whose spike
@@ -27,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from django.conf import settings
@@ -46,20 +52,23 @@ from trustline.intake.models import Report
 from trustline.notifications.choices import Channel
 from trustline.notifications.services import outbox_enqueue
 from trustline.trends import stats
+from trustline.trends.choices import SpikeStatus
 from trustline.trends.models import Spike
 
-SeriesKey = tuple[str, str, str]  # (country, category code, base language)
+SeriesKey = tuple[str, str, str]  # (country, category code, base language); "*" for a country's total
+ALL = "*"
 MAX_DAYS_PER_RUN = 400
 
 
 @dataclasses.dataclass(frozen=True)
 class DetectionParams:
-    """The method's knobs (settings ``TRENDS_SPIKES``: WEEKS, FDR, MIN_COUNT, MIN_RATIO)."""
+    """The method's knobs (settings ``TRENDS_SPIKES``: WEEKS, FDR, MIN_COUNT, MIN_RATIO, COUNTRY_TOTALS)."""
 
     weeks: int = stats.DEFAULT_WEEKS
     fdr: float = stats.DEFAULT_FDR
     min_count: int = stats.DEFAULT_MIN_COUNT
     min_ratio: float = stats.DEFAULT_MIN_RATIO
+    country_totals: bool = True
 
     @classmethod
     def from_settings(cls) -> DetectionParams:
@@ -69,6 +78,7 @@ class DetectionParams:
             fdr=float(raw.get("FDR", stats.DEFAULT_FDR)),
             min_count=int(raw.get("MIN_COUNT", stats.DEFAULT_MIN_COUNT)),
             min_ratio=float(raw.get("MIN_RATIO", stats.DEFAULT_MIN_RATIO)),
+            country_totals=bool(raw.get("COUNTRY_TOTALS", True)),
         )
 
     @property
@@ -130,13 +140,26 @@ def spikes_detect(
     window = 7 * params.weeks
     counts = daily_counts(start=day_from - dt.timedelta(days=window), end=day_to)
     pooled: dict[dt.date, int] = defaultdict(int)
-    for days in counts.values():
+    totals: dict[SeriesKey, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    for (country, _category, _language), days in counts.items():
         for day, n in days.items():
             pooled[day] += n
+            totals[(country, ALL, ALL)][day] += n
+    if params.country_totals:
+        # A country with a single series would be tested twice on the same numbers.
+        singles = Counter(country for country, _c, _l in counts)
+        counts = {**counts, **{k: dict(v) for k, v in totals.items() if singles[k[0]] > 1}}
+    excluded: dict[SeriesKey, set[dt.date]] = defaultdict(set)
+    stored = Spike.objects.filter(
+        day__gte=day_from - dt.timedelta(days=window), day__lte=day_to, status=SpikeStatus.OPEN
+    ).values_list("country", "category_code", "language", "day")
+    for country, category, language, day in stored:
+        excluded[(country, category, language)].add(day)
     result = DetectionResult()
     day = day_from
     while day <= day_to:
-        _detect_day(day=day, counts=counts, pooled=pooled, params=params, result=result, notify=notify)
+        _detect_day(day=day, counts=counts, pooled=pooled, params=params, result=result, notify=notify,
+                    excluded=excluded)
         result.days += 1
         day += dt.timedelta(days=1)
     return result
@@ -154,9 +177,9 @@ def _profile(day: dt.date, pooled: dict[dt.date, int], window: int) -> list[floa
 
 def _detect_day(
     *, day: dt.date, counts: dict[SeriesKey, dict[dt.date, int]], pooled: dict[dt.date, int],
-    params: DetectionParams, result: DetectionResult, notify: bool,
+    params: DetectionParams, result: DetectionResult, notify: bool, excluded: dict[SeriesKey, set[dt.date]],
 ) -> None:
-    """Steps 2-3 for one day."""
+    """Steps 2-3 for one day; adds the day's alarms to ``excluded`` for the days after it."""
     window = 7 * params.weeks
     first = day - dt.timedelta(days=window)
     profile = _profile(day, pooled, window)
@@ -167,7 +190,7 @@ def _detect_day(
             continue
         keys.append(key)
         tests.append(stats.spike_test(day=day, observed=history.get(day, 0), history=history, profile=profile,
-                                      weeks=params.weeks))
+                                      weeks=params.weeks, excluded=frozenset(excluded.get(key, ()))))
     result.series_tested += len(tests)
     rejected = stats.benjamini_hochberg([t.p_value for t in tests], params.fdr)
     alarms = [
@@ -176,20 +199,25 @@ def _detect_day(
     ]
     if not alarms:
         return
+    for key, _test in alarms:
+        excluded[key].add(day)
     with transaction.atomic():
         for key, test in alarms:
             _store(day=day, key=key, test=test, tested=len(tests), params=params, result=result, notify=notify)
 
 
 def _evidence(day: dt.date, test: stats.SpikeTest, weeks: int) -> dict[str, Any]:
-    same_days = [day - dt.timedelta(days=7 * w) for w in range(weeks, 0, -1)]
+    same_days = [
+        d for d in (day - dt.timedelta(days=7 * w) for w in range(weeks, 0, -1)) if d not in test.excluded_days
+    ]
     return {
         "same_weekday": [
             {"day": d.isoformat(), "count": c} for d, c in zip(same_days, test.same_weekday_counts, strict=True)
         ],
-        "baseline_from": (day - dt.timedelta(days=test.baseline_days)).isoformat(),
+        "baseline_from": (day - dt.timedelta(days=7 * weeks)).isoformat(),
         "baseline_to": (day - dt.timedelta(days=1)).isoformat(),
         "baseline_days": test.baseline_days,
+        "excluded_days": [d.isoformat() for d in test.excluded_days],
         "baseline_total": test.baseline_total,
         "weekday_factor": round(test.weekday_factor, 4),
         "dispersion": round(test.dispersion, 4),

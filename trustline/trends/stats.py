@@ -38,6 +38,11 @@ times the expected count (default 1.5).
 
 ``expected`` (shown to people) is the mean of the two baselines:
 ``(S_w / N + S * w_D / sum w_d) / 2``.
+
+Days that were themselves spikes of the series are left out of its baseline
+(``excluded``), as Farrington's method down-weights past outbreaks: without
+that, the first day of a week-long crisis inflates the baseline (and its
+dispersion) so much that the following days look ordinary.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class SpikeTest:
     same_weekday_counts: tuple[int, ...]  # oldest first
     baseline_total: int  # all 7N days before the day
     baseline_days: int
+    excluded_days: tuple[dt.date, ...]
     weekday_factor: float
     dispersion: float
     p_same_weekday: float
@@ -124,32 +130,35 @@ def weekday_profile(totals_by_weekday: Mapping[int, float], days_by_weekday: Map
 
 def spike_test(
     *, day: dt.date, observed: int, history: Mapping[dt.date, int], profile: Sequence[float],
-    weeks: int = DEFAULT_WEEKS,
+    weeks: int = DEFAULT_WEEKS, excluded: frozenset[dt.date] = frozenset(),
 ) -> SpikeTest:
     """Steps 1-2 of the module docstring for one series on ``day``.
 
     ``history`` maps dates to counts (missing dates count 0); only the ``7 *
-    weeks`` days before ``day`` are used.
+    weeks`` days before ``day`` are used, minus the ``excluded`` ones.
     """
-    baseline = [day - dt.timedelta(days=i) for i in range(7 * weeks, 0, -1)]
+    window = [day - dt.timedelta(days=i) for i in range(7 * weeks, 0, -1)]
+    baseline = [d for d in window if d not in excluded]
     counts = [int(history.get(d, 0)) for d in baseline]
-    same = tuple(int(history.get(day - dt.timedelta(days=7 * w), 0)) for w in range(weeks, 0, -1))
+    same_days = [day - dt.timedelta(days=7 * w) for w in range(weeks, 0, -1)]
+    same = tuple(int(history.get(d, 0)) for d in same_days if d not in excluded)
     s_week = sum(same)
     s_all = sum(counts)
     w_day = profile[day.weekday()]
-    w_sum = sum(profile[d.weekday()] for d in baseline)
+    w_sum = sum(profile[d.weekday()] for d in baseline) or 1.0
     # 1. Same weekday: exact conditional test of equal Poisson rates.
-    p_same = binomial_upper_tail(observed, observed + s_week, 1.0 / (weeks + 1))
+    p_same = binomial_upper_tail(observed, observed + s_week, 1.0 / (len(same) + 1))
     # 2. Overall level with the pooled weekly profile, widened when the baseline is over-dispersed.
     p_level = binomial_upper_tail(observed, observed + s_all, w_day / (w_day + w_sum))
     level_expected = s_all * w_day / w_sum
     dispersion = _dispersion(counts, [s_all * profile[d.weekday()] / w_sum for d in baseline])
     if level_expected > 0 and overdispersed(dispersion, len(baseline)):
         p_level = max(p_level, negbin_upper_tail(observed, level_expected, dispersion))
-    expected = (s_week / weeks + level_expected) / 2
+    expected = (s_week / max(len(same), 1) + level_expected) / 2
     return SpikeTest(
         observed=observed, expected=expected, same_weekday_counts=same, baseline_total=s_all,
-        baseline_days=len(baseline), weekday_factor=w_day, dispersion=dispersion,
+        baseline_days=len(baseline), excluded_days=tuple(d for d in window if d in excluded),
+        weekday_factor=w_day, dispersion=dispersion,
         p_same_weekday=p_same, p_level=p_level, p_value=p_level,
     )
 

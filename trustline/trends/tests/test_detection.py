@@ -105,3 +105,35 @@ def test_only_the_system_runs_detection(pm_pablo: User) -> None:
     with pytest.raises(PermissionDenied):
         spikes_detect(actor=actor_of(pm_pablo), day_from=DAY, day_to=DAY)
     assert spikes_detect(actor=SYSTEM, day_from=DAY, day_to=DAY).days == 1
+
+
+def test_a_crisis_spread_over_categories_shows_in_the_country_total_every_day(
+    submit: Submit, analyst_amal: User,
+) -> None:
+    """Two reports a day in each of three categories: no category alarms, the country's total does, three days
+    running (each day's spike is left out of the next day's baseline, or the first would hide the others)."""
+    for day in range(3):
+        for category in ("incitement_violence", "threat_to_life", "hateful_conduct"):
+            for n in range(2):
+                submit(analyst_amal, at=T0 + dt.timedelta(days=day, minutes=n), category=category)
+    result = spikes_detect(day_from=DAY, day_to=DAY + dt.timedelta(days=2))
+    assert result.spikes_new == 3
+    spikes = list(Spike.objects.order_by("day"))
+    assert {(s.country, s.category_code, s.language, s.observed) for s in spikes} == {("SD", "*", "*", 6)}
+    assert spikes[2].baseline["excluded_days"] == [DAY.isoformat(), (DAY + dt.timedelta(days=1)).isoformat()]
+
+
+def test_a_dismissed_spike_counts_as_an_ordinary_day_again(
+    submit: Submit, analyst_amal: User, policy_polly: User,
+) -> None:
+    from trustline.trends.services import spike_dismiss
+
+    for day in range(2):
+        for n in range(6):
+            submit(analyst_amal, at=T0 + dt.timedelta(days=day, minutes=n))
+    spikes_detect(day_from=DAY, day_to=DAY)
+    spike_dismiss(actor=actor_of(policy_polly), spike_id=Spike.objects.get().pk, reason="a partner's backlog")
+    spikes_detect(day_from=DAY + dt.timedelta(days=1), day_to=DAY + dt.timedelta(days=1))
+    second = Spike.objects.get(day=DAY + dt.timedelta(days=1))
+    assert second.baseline["excluded_days"] == []  # the false alarm is part of the baseline
+    assert second.baseline["baseline_total"] == 6
