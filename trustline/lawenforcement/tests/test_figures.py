@@ -36,3 +36,22 @@ def test_it_counts_requests_by_country_type_and_outcome_and_times_responses(
     assert times["subpoena"] == {"request_type": "subpoena", "requests": 2, "responded": 1, "avg_hours": 6.0,
                                  "min_hours": 6.0, "max_hours": 6.0}
     assert times["foreign_mlat"]["avg_hours"] is None
+
+
+def test_it_gives_the_dsa_orders_rows_for_member_states_and_a_total(
+    liaison_lucas: User, legal_leila: User, sudan_police: Agency
+) -> None:
+    from trustline.lawenforcement.figures import dsa_orders_rows
+
+    with frozen_at(T0):
+        french = [request_receive(actor=actor_of(liaison_lucas), data=dataclasses.replace(
+            request_data(None), country="FR", request_type="foreign_mlat")) for _ in range(3)]
+        request_receive(actor=actor_of(liaison_lucas), data=request_data(sudan_police))  # not a Member State
+    for hours, request in zip((2, 4), french[:2], strict=True):
+        with frozen_at(T0 + dt.timedelta(hours=hours)):
+            request_review(actor=actor_of(legal_leila), request_id=request.pk, decision="reject", reasons=["invalid"])
+    rows = dsa_orders_rows(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
+    assert rows == [
+        ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "FR", 3, 3, None, 3.0],
+        ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "TOTAL", 3, 3, None, 3.0],
+    ]
