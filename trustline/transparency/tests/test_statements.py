@@ -148,7 +148,7 @@ def test_it_needs_a_dsc_award_for_the_trusted_flagger_source_when_configured(
 def test_it_marks_notices_of_other_kinds_of_organisation_as_other_notifications(validate: Validate) -> None:
     statement = statement_from_row(_row(
         decision_ground="DECISION_GROUND_INCOMPATIBLE_CONTENT", incompatible_content_ground="Terms §9",
-        incompatible_content_explanation="Spam.", any_notice=True))
+        incompatible_content_explanation="Spam.", notice_rank=1))
     assert isinstance(statement, dict)
     validate(statement)
     assert statement["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
@@ -174,7 +174,7 @@ def _row(**overrides: Any) -> dict[str, Any]:
         "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED", "effective_at": T0, "case__opened_at": T0,
         "case__item_kind": "post", "case__language": "", "policy__name": "Other", "policy__policy_area": "",
         "policy__dsa_category": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "policy__dsa_keywords": ["KEYWORD_OTHER"],
-        "trusted_notice": False, "partner_notice": False, "any_notice": False,
+        "notice_rank": None,
     }
     row.update(overrides)
     return row

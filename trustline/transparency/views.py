@@ -1,0 +1,74 @@
+"""The transparency page: partners read and download their Art. 22(3) annual report; staff download the exports.
+
+Thin: the figures come from :mod:`trustline.transparency.partner` and the
+selectors; downloads are the API's (session authentication works for GET),
+so the page and the API can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from trustline.accounts.permissions import Actor, Perm
+from trustline.accounts.views import portal_view
+from trustline.core import clock
+from trustline.core.exceptions import PermissionDenied
+from trustline.transparency.partner import FIRST_YEAR, partner_report
+from trustline.transparency.selectors import submission_summary
+
+
+def _api(name: str, **params: object) -> str:
+    return reverse(f"api-v1:{name}") + "?" + urlencode(params)
+
+
+def _date(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@require_GET
+@portal_view
+def index(request: HttpRequest, actor: Actor) -> HttpResponse:
+    staff = actor.has(Perm.TRANSPARENCY_EXPORT)
+    partner = actor.has(Perm.TRANSPARENCY_PARTNER_REPORT) and actor.organisation is not None \
+        and not actor.organisation.is_platform
+    if not (staff or partner):
+        raise PermissionDenied("Your role does not allow this (transparency.export).")
+    today = clock.now().date()
+    context: dict[str, object] = {"staff": staff, "partner": partner}
+    if partner:
+        try:
+            year = int(request.GET.get("year", today.year))
+        except ValueError:
+            year = today.year
+        year = min(max(year, FIRST_YEAR), today.year)
+        report = partner_report(actor=actor, year=year)
+        context.update({
+            "year": year, "years": list(range(today.year, FIRST_YEAR - 1, -1)), "report": report,
+            "csv_url": _api("get_partner_report", year=year, format="csv"),
+            "json_url": _api("get_partner_report", year=year),
+        })
+    if staff:
+        start = _date(request.GET.get("from"), today.replace(month=1, day=1))
+        end = _date(request.GET.get("to"), today)
+        period = {"from": start.isoformat(), "to": end.isoformat()}
+        context.update({
+            "start": start, "end": end,
+            "statements_url": _api("export_statements", **period),
+            "batches_url": _api("export_statements", **period, format="batches"),
+            "gaps_url": _api("statement_gaps", **period),
+            "notices_url": _api("report_section", **period, section="4_notices"),
+            "complaints_url": _api("report_section", **period, section="7_appeals_and_recidivism"),
+            "orders_url": _api("report_section", **period, section="3_member_states_orders"),
+            "xlsx_url": _api("report_xlsx", **period),
+            "submissions": submission_summary(actor=actor),
+        })
+    return render(request, "transparency/index.html", context)
