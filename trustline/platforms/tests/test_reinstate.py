@@ -65,7 +65,8 @@ def restrictions() -> tuple[str, ...]:
 )
 def test_a_reinstatement_names_the_action_it_undoes(fields: dict[str, str], field: str):
     action = EnforcementAction(action_type="reinstate", target=ContentRef(url=HALFAYA_POST),  # type: ignore[arg-type]
-                               case_id="c", idempotency_key="reinstate:x", **fields)
+                               case_id="c", idempotency_key="reinstate:x", reverses_key=fields["reverses_key"],
+                               reverses_type=fields["reverses_type"])
 
     with pytest.raises(ValidationFailed) as refused:
         action.validate()

@@ -86,6 +86,7 @@ def test_a_question_confirmed_while_the_case_is_on_hold_does_not_pause_the_clock
     SecondReviewRule.objects.filter(kind="tier_not_violating").update(
         tiers=[2], outcomes=["needs_more_information"])
     due = held_case.decide_due_at
+    assert due is not None
     asked = decide(reviewer_rita, held_case, outcome="needs_more_information",
                    question="Has anyone been threatened at the shelter since?")
     assert asked.json()["status"] == "pending_second_review"
@@ -123,6 +124,7 @@ def test_the_clock_of_an_unheld_case_runs_again_until_it_is_held_again(
 ):
     lena = session_api(lead_lena)
     due = held_case.decide_due_at
+    assert due is not None
     lena.post(f"/queue/cases/{held_case.pk}/hold", {"reason": "first wait"})
     with clock.frozen_at(T0 + 2 * HOUR):
         lena.post(f"/queue/cases/{held_case.pk}/unhold", {})

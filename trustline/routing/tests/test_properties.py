@@ -192,3 +192,50 @@ def test_the_rule_widens_step_by_step_and_never_drops_the_clearance(
         # An exact match stays exact; otherwise the narrowest pool that holds can only stay or get narrower,
         # never require a wider wait than before.
         assert POOL_WIDTH[after] <= POOL_WIDTH[before]
+
+
+def _rule_case(language: str, country: str, imminent: bool, restricted: bool) -> tuple[Case, dict[str, Any], str]:
+    area = "Child safety" if restricted else "Violence and incitement"
+    category = Category(code="x", policy_area=area, restricted=restricted)
+    values = routing_values(language=CaseLanguage(tag=language, confidence=None, source=""), country=country,
+                            categories=[category], defining=category, start=T0, imminent=imminent)
+    return Case(country=country, **values), values, area
+
+
+def _skills(spec: dict[str, Any]) -> Skills:
+    return Skills(user_id=1, languages=frozenset(spec["languages"]), countries=frozenset(spec["countries"]),
+                  regions=frozenset(spec["regions"]), policy_areas=frozenset(spec["policy_areas"]),
+                  clearances=frozenset(spec["clearances"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(language=st.sampled_from(LANGUAGES), country=st.sampled_from(COUNTRIES), imminent=st.booleans(),
+       restricted=st.booleans(), skills=skill_specs, after=st.integers(0, 10 * 24 * 60))
+def test_once_the_fallback_has_run_its_course_every_qualified_reviewer_may_take_the_case(
+    language: str, country: str, imminent: bool, restricted: bool, skills: dict[str, Any], after: int
+):
+    """No case is stranded: past the translation wait, the only limits left are clearance and policy area."""
+    case, values, area = _rule_case(language, country, imminent, restricted)
+    moment = values["route_translation_at"] + dt.timedelta(minutes=after)
+    qualified = (not restricted or "child_safety" in skills["clearances"]) and (
+        not skills["policy_areas"] or area in skills["policy_areas"])
+
+    pool = pool_for(case, _skills(skills), moment)
+
+    assert (pool is not None) == qualified
+
+
+@settings(max_examples=400, deadline=None)
+@given(language=st.sampled_from([t for t in LANGUAGES if t]), country=st.sampled_from(COUNTRIES),
+       imminent=st.booleans(), skills=skill_specs)
+def test_at_triage_only_a_reader_of_the_exact_language_may_take_the_case(
+    language: str, country: str, imminent: bool, skills: dict[str, Any]
+):
+    """The fallback starts narrow: before any wait has passed, a case in a known language goes to its readers."""
+    case, _, area = _rule_case(language, country, imminent, restricted=False)
+    reads = language in skills["languages"] or language in {t.split("-")[0] for t in skills["languages"]}
+    in_area = not skills["policy_areas"] or area in skills["policy_areas"]
+
+    pool = pool_for(case, _skills(skills), T0)
+
+    assert pool == ("exact" if reads and in_area else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -145,3 +146,12 @@ def test_a_long_wait_eventually_outranks_a_fresh_tier_1_case_but_not_a_fresh_imm
 
     assert week_old_tier_3.components["waiting"] == 300
     assert week_old_tier_3.score < fresh_tier_1.score < month_old_tier_3.score < fresh_imminent.score
+
+
+@given(inputs, st.randoms(use_true_random=False))
+def test_the_order_in_which_reporters_are_listed_does_not_matter(i: PriorityInputs, rnd: Any):
+    """Reports arrive in any order; the same reporters must give the same priority."""
+    shuffled = list(i.partner_records)
+    rnd.shuffle(shuffled)
+
+    assert score(dataclasses.replace(i, partner_records=tuple(shuffled))) == score(i)

@@ -1,0 +1,95 @@
+"""The review step of the demo programme (``trustline.review.demo``): two months of review work, believable.
+
+One load, many checks: loading the demo is the expensive part.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+
+from trustline.appeals.models import Appeal
+from trustline.audit.verify import verify_chain
+from trustline.cases.choices import CaseStatus
+from trustline.cases.models import Case
+from trustline.demo.plan import load_data
+from trustline.intake.models import TimelineEvent
+from trustline.platforms.models import EnforcementActionRecord
+from trustline.policy.choices import PolicyItemKind
+from trustline.policy.models import PolicyItem
+from trustline.review.choices import DecisionStatus
+from trustline.review.models import ClockPause, Decision, InformationRequest
+from trustline.routing.models import ReviewerProfile
+from trustline.taxonomy.models import Category
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", "--url", "http://127.0.0.1:8030", stdout=out)
+    output = out.getvalue()
+
+    # Skills, from staff.json, through routing's service.
+    people = [p for p in load_data().staff if {"reviewer", "escalation_lead"} & set(p["roles"])]
+    profiles = {p.user.username: p for p in ReviewerProfile.objects.select_related("user")}
+    assert set(profiles) == {p["username"] for p in people}
+    area_of = dict(Category.objects.values_list("code", "policy_area"))
+    for person in people:
+        profile = profiles[person["username"]]
+        assert (profile.languages, profile.countries, profile.clearances, profile.timezone) == (
+            person["languages"], person["countries"], person["clearances"], person["timezone"])
+        assert set(profile.policy_areas) == {area_of[c] for c in person["policy_areas"]}
+
+    # Every case triaged, after its reports arrived.
+    cases = Case.objects.count()
+    assert cases > 300 and not Case.objects.filter(triaged_at__isnull=True).exists()
+    assert not TimelineEvent.objects.filter(kind="triaged", at__lt=F("report__received_at")).exists()
+    assert not TimelineEvent.objects.filter(kind="decided", at__lt=F("report__received_at")).exists()
+
+    # About 40 % decided, across outcomes, spread over the period, all in the past.
+    decisions = Decision.objects.exclude(status=DecisionStatus.PENDING_SECOND_REVIEW)
+    decided_cases = decisions.values("case_id").distinct().count()
+    assert 0.3 * cases <= decided_cases <= 0.55 * cases
+    outcomes = Counter(decisions.values_list("outcome", flat=True))
+    assert set(outcomes) >= {"violating", "not_violating", "needs_more_information", "out_of_scope",
+                             "referred_to_policy_review"}
+    assert outcomes["violating"] > outcomes["not_violating"] > 0
+    first = Decision.objects.order_by("decided_at").values_list("decided_at", flat=True).first()
+    last = Decision.objects.order_by("-decided_at").values_list("decided_at", flat=True).first()
+    assert first is not None and last is not None and (last - first).days >= 30
+    actions = Counter(EnforcementActionRecord.objects.values_list("action_type", flat=True))
+    assert actions["remove"] > 10 and len(actions) >= 4
+    assert set(EnforcementActionRecord.objects.values_list("connector", flat=True)) == {"demo"}
+    assert Case.objects.filter(status=CaseStatus.CLOSED).exists()
+
+    # Cross-checks: confirmed ones, and a couple still waiting.
+    assert Decision.objects.filter(second_reviewer__isnull=False).exclude(second_reviewer=F("decided_by")).exists()
+    assert 1 <= Decision.objects.filter(status=DecisionStatus.PENDING_SECOND_REVIEW).count() <= 6
+
+    # Questions to partners: one answered; some cases on hold with their clock paused.
+    assert InformationRequest.objects.filter(status="answered").count() == 1
+    assert InformationRequest.objects.filter(status="open").exists()
+    held = Case.objects.filter(status=CaseStatus.ON_HOLD)
+    assert held.count() >= 2
+    assert ClockPause.objects.filter(pause_reason="hold", resumed_at__isnull=True).count() >= 2
+
+    # Contests: one reversed (the post is back on Kite), one upheld, by reviewers with no part in them.
+    appeals = {a.outcome: a for a in Appeal.objects.select_related("decision", "new_decision")}
+    assert set(appeals) == {"reversed", "upheld"}
+    reversed_ = appeals["reversed"]
+    assert reversed_.new_decision is not None and reversed_.new_decision.outcome == "not_violating"
+    assert reversed_.decided_by_id not in {reversed_.decision.decided_by_id, reversed_.decision.second_reviewer_id}
+    assert EnforcementActionRecord.objects.filter(action_type="reinstate", status="done",
+                                                  decision_id=str(reversed_.new_decision.pk)).exists()
+
+    # Policy: partner feedback and referrals in the policy queue.
+    assert PolicyItem.objects.filter(kind=PolicyItemKind.PARTNER_FEEDBACK).count() == 2
+    assert PolicyItem.objects.filter(kind=PolicyItemKind.CASE_REFERRAL).exists()
+
+    assert "Review:" in output and "Contests:" in output
+    assert verify_chain().problem is None
