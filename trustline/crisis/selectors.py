@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -115,6 +116,7 @@ def crisis_countries(crisis: Crisis) -> frozenset[str]:
     return frozenset(places)
 
 
+@lru_cache(maxsize=4096)
 def language_matches(wanted: str, tag: str) -> bool:
     """A bare language (``ar``) covers every dialect of it; a tag with a subtag (``ar-SD``) only itself."""
     base = language_base(wanted)

@@ -30,7 +30,7 @@ from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict, ValidationFailed
 from trustline.crisis.choices import TAG_PREFIX, CrisisState
 from trustline.crisis.models import Crisis
-from trustline.crisis.selectors import active_q, crises_matching, crisis_access, crisis_case_q, crisis_get
+from trustline.crisis.selectors import active_q, crisis_access, crisis_case_q, crisis_get
 from trustline.oncall.models import Schedule
 from trustline.partners.services import normalise_country, normalise_language
 from trustline.routing.eligibility import regions
@@ -287,9 +287,9 @@ def crisis_rescore(*, crisis_id: str | uuid.UUID, actor: Actor = SYSTEM, force: 
     1. Claim the job: clear ``rescore_due`` with a conditional UPDATE (unless
        ``force``), and record the state being applied. A second run finds
        nothing to claim and stops.
-    2. Candidates: open, triaged cases the crisis covers now, plus every open
-       case that still carries a crisis component (so a crisis that ended or
-       shrank takes its boost back).
+    2. Candidates: open, triaged cases the crisis covers now (if it is
+       active), plus every open case that still carries a crisis component
+       (so a crisis that ended or shrank takes its boost back).
     3. In batches, under row locks: score each case with triage's own
        ``case_score`` (the boost and the SLA variant come from the crisis
        selectors); write priority and components; move acknowledge/decide
@@ -315,10 +315,12 @@ def crisis_rescore(*, crisis_id: str | uuid.UUID, actor: Actor = SYSTEM, force: 
     try:
         partner_ids = list(crisis.partners.values_list("pk", flat=True))
         base = Case.objects.filter(is_open=True, triaged_at__isnull=False)
-        ids = list(
-            base.filter(crisis_case_q(crisis, partner_ids) | Q(priority_components__crisis__gt=0))
-            .order_by("pk").values_list("pk", flat=True)
-        )
+        boosted = Q(priority_components__crisis__gt=0)
+        # Only an active crisis adds boosts; otherwise only boosts already given need taking back.
+        wanted = crisis_case_q(crisis, partner_ids) | boosted if state == CrisisState.ACTIVE else boosted
+        ids = list(base.filter(wanted).order_by("pk").values_list("pk", flat=True))
+        covered = set(base.filter(crisis_case_q(crisis, partner_ids)).values_list("pk", flat=True)) if (
+            state == CrisisState.ACTIVE) else set()
         rescored = tagged = 0
         label = tag_for(crisis)
         for start in range(0, len(ids), batch_size):
@@ -345,8 +347,7 @@ def crisis_rescore(*, crisis_id: str | uuid.UUID, actor: Actor = SYSTEM, force: 
                              "components": scored.priority.components, "crisis": str(crisis.pk),
                              "decide_due_at": decide_due.isoformat() if decide_due else None},
                         ))
-                    if state == CrisisState.ACTIVE and scored.priority.components.get("crisis", 0) > 0 and any(
-                            c.pk == crisis.pk for c in crises_matching(case, now=now)):
+                    if case.pk in covered and scored.priority.components.get("crisis", 0) > 0:
                         to_tag.append(case.pk)
                 if events:
                     audit_record_many(actor=actor, events=events)
