@@ -37,7 +37,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef
 
 from trustline.accounts.permissions import SYSTEM, Actor
@@ -268,7 +268,7 @@ def incidents_cluster_new(*, actor: Actor = SYSTEM, batch_size: int = DEFAULT_BA
             ))
             keys += [CaseKey(case_id=case.pk, kind=k, value=v[:300], opened_at=case.opened_at) for k, v in print_.keys]
         CaseFingerprint.objects.bulk_create(fingerprints, ignore_conflicts=True)
-        CaseKey.objects.bulk_create(keys, ignore_conflicts=True, batch_size=1000)
+        _insert_keys(keys)
         last = max(c.pk for c in cases)
         cursor, made = ClusterCursor.objects.get_or_create(
             name=CURSOR, defaults={"last_case_id": last, "updated_at": now}
@@ -279,19 +279,43 @@ def incidents_cluster_new(*, actor: Actor = SYSTEM, batch_size: int = DEFAULT_BA
     return result
 
 
+def _insert_keys(keys: list[CaseKey]) -> None:
+    """Insert keys with one ``executemany`` (about 35 per case: ``bulk_create`` spends ten times longer in Python).
+
+    Values are adapted by the model's own fields, so the statement is the
+    same on SQLite and PostgreSQL; ``ON CONFLICT DO NOTHING`` (both support
+    it) makes a case processed twice harmless.
+    """
+    if not keys:
+        return
+    meta = CaseKey._meta
+    case_field, opened_field = meta.get_field("case"), meta.get_field("opened_at")
+    quote = connection.ops.quote_name
+    rows = [
+        (case_field.get_db_prep_save(k.case_id, connection), k.kind, k.value,
+         opened_field.get_db_prep_save(k.opened_at, connection))
+        for k in keys
+    ]
+    columns = ", ".join(quote(c) for c in (case_field.column, "kind", "value", opened_field.column))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",  # noqa: S608 - names from the model, values bound
+            rows,
+        )
+
+
 def _finish(*, actor: Actor, builder: _Builder, result: ClusterResult) -> None:
     """Step 5."""
     events: list[AuditEvent] = []
     for absorbed, into in builder.merged:
         events.append(AuditEvent(AuditAction.INCIDENT_MERGED, "trends.incident", absorbed, {"merged_into": into}))
-    for incident_id in sorted(builder.grown):
-        incident = incident_refresh(incident_id=incident_id)
+    refreshed = incidents_refresh(incident_ids=sorted(builder.grown))
+    for incident in refreshed:
+        incident_id = str(incident.pk)
         data = {"members_added": builder.grown[incident_id], "member_count": incident.member_count,
                 "kind": incident.kind}
-        if incident_id in builder.created:
-            events.append(AuditEvent(AuditAction.INCIDENT_CREATED, "trends.incident", incident_id, data))
-        else:
-            events.append(AuditEvent(AuditAction.INCIDENT_MEMBERS_ADDED, "trends.incident", incident_id, data))
+        action = AuditAction.INCIDENT_CREATED if incident_id in builder.created else AuditAction.INCIDENT_MEMBERS_ADDED
+        events.append(AuditEvent(action, "trends.incident", incident_id, data))
     if events:
         audit_record_many(actor=actor, events=events)
     result.incidents_created += len(builder.created)
@@ -299,41 +323,66 @@ def _finish(*, actor: Actor, builder: _Builder, result: ClusterResult) -> None:
     result.incidents_merged += len(builder.merged)
 
 
-def incident_refresh(*, incident_id: str) -> Incident:
-    """Recompute an incident's counters and summaries from its members (aggregate queries)."""
-    incident = Incident.objects.get(pk=incident_id)
-    cases = Case.objects.filter(incident_membership__incident_id=incident_id)
-    agg = cases.aggregate(n=Count("id"), first=Min("opened_at"), last=Max("last_reported_at"))
-    countries = sorted({c for c in cases.values_list("country", flat=True).distinct() if c})
-    categories = sorted({c for c in cases.values_list("category_code", flat=True).distinct() if c})
-    reports = Report.objects.filter(items__case__incident_membership__incident_id=incident_id)
-    languages = sorted({base_language(t) for t in reports.values_list("language", flat=True).distinct()} - {"und"})
-    partners = reports.values("organisation_id").distinct().count()
-    authors = CaseFingerprint.objects.filter(case__incident_membership__incident_id=incident_id).exclude(author="")
-    account_count = authors.values("author").distinct().count()
-    signals = {
-        row["signal"]: row["n"]
-        for row in IncidentMember.objects.filter(incident_id=incident_id).values("signal").annotate(n=Count("id"))
+def _grouped(rows: Iterable[tuple[object, object]]) -> dict[str, set[str]]:
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for key, value in rows:
+        if value not in (None, ""):
+            grouped[str(key)].add(str(value))
+    return grouped
+
+
+def incidents_refresh(*, incident_ids: list[str]) -> list[Incident]:
+    """Recompute incidents' counters and summaries from their members: a fixed number of grouped queries."""
+    if not incident_ids:
+        return []
+    by = "incident_membership__incident_id"
+    cases = Case.objects.filter(**{f"{by}__in": incident_ids})
+    aggregates = {
+        str(row[by]): row
+        for row in cases.values(by).annotate(n=Count("id"), first=Min("opened_at"), last=Max("last_reported_at"))
     }
-    campaign = signals.get(Signal.NEAR_DUPLICATE, 0) > 0 and account_count >= 2
-    kind = IncidentKind.CAMPAIGN if campaign else IncidentKind.INCIDENT
-    where = ", ".join(countries[:4]) or "unknown country"
-    what = ", ".join(categories[:2]).replace("_", " ") or "reports"
-    incident.kind = kind
-    incident.title = f"{kind.label}: {what} in {where}"[:200]
-    incident.member_count = int(agg["n"] or 0)
-    incident.account_count = account_count
-    incident.partner_count = partners
-    incident.countries, incident.languages, incident.categories = countries, languages, categories
-    incident.signals = signals
-    incident.first_seen_at = agg["first"] or incident.first_seen_at
-    incident.last_seen_at = agg["last"] or incident.last_seen_at
-    incident.updated_at = clock.now()
-    incident.save(update_fields=[
+    countries = _grouped(cases.values_list(by, "country").distinct())
+    categories = _grouped(cases.values_list(by, "category_code").distinct())
+    item_by = f"items__case__{by}"
+    reports = Report.objects.filter(**{f"{item_by}__in": incident_ids})
+    languages = _grouped((k, base_language(v)) for k, v in reports.values_list(item_by, "language").distinct())
+    partners = _grouped(reports.values_list(item_by, "organisation_id").distinct())
+    authors = _grouped(
+        CaseFingerprint.objects.filter(**{f"case__{by}__in": incident_ids}).values_list(f"case__{by}", "author")
+    )
+    signals: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in IncidentMember.objects.filter(incident_id__in=incident_ids).values("incident_id", "signal").annotate(
+        n=Count("id")
+    ):
+        signals[str(row["incident_id"])][row["signal"]] = row["n"]
+    now = clock.now()
+    incidents = list(Incident.objects.filter(pk__in=incident_ids).order_by("pk"))
+    for incident in incidents:
+        key = str(incident.pk)
+        agg = aggregates.get(key, {})
+        incident_countries = sorted(countries.get(key, set()))
+        incident_categories = sorted(categories.get(key, set()))
+        account_count = len(authors.get(key, set()))
+        campaign = signals[key].get(Signal.NEAR_DUPLICATE, 0) > 0 and account_count >= 2
+        kind = IncidentKind.CAMPAIGN if campaign else IncidentKind.INCIDENT
+        where = ", ".join(incident_countries[:4]) or "unknown country"
+        what = ", ".join(incident_categories[:2]).replace("_", " ") or "reports"
+        incident.kind = kind
+        incident.title = f"{kind.label}: {what} in {where}"[:200]
+        incident.member_count = int(agg.get("n") or 0)
+        incident.account_count = account_count
+        incident.partner_count = len(partners.get(key, set()))
+        incident.countries, incident.categories = incident_countries, incident_categories
+        incident.languages = sorted(languages.get(key, set()) - {"und"})
+        incident.signals = signals[key]
+        incident.first_seen_at = agg.get("first") or incident.first_seen_at
+        incident.last_seen_at = agg.get("last") or incident.last_seen_at
+        incident.updated_at = now
+    Incident.objects.bulk_update(incidents, [
         "kind", "title", "member_count", "account_count", "partner_count", "countries", "languages", "categories",
         "signals", "first_seen_at", "last_seen_at", "updated_at",
     ])
-    return incident
+    return incidents
 
 
 def incidents_rebuild(*, actor: Actor = SYSTEM, batch_size: int = DEFAULT_BATCH) -> ClusterResult:

@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -88,12 +89,18 @@ def shingles(normalised: str) -> set[bytes]:
     return {normalised[i:i + SHINGLE].encode("utf-8") for i in range(len(normalised) - SHINGLE + 1)}
 
 
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    """The seeded permutations, drawn once per process (drawing them is most of a MinHash's cost)."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
 def minhash_of(text: str) -> MinHash | None:
     """Step 3, or ``None`` for a text too short to compare."""
     normalised = normalise_text(text)
     if len(normalised) < MIN_TEXT_CHARS:
         return None
-    signature = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    signature = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
     signature.update_batch(list(shingles(normalised)))
     return signature
 
@@ -104,7 +111,7 @@ def minhash_bytes(signature: MinHash) -> bytes:
 
 def minhash_from_bytes(raw: bytes) -> MinHash:
     values = np.frombuffer(bytes(raw), dtype="<u8").astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=values)
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=values, permutations=_permutations())
 
 
 def band_keys(signature: MinHash) -> list[str]:
