@@ -16,7 +16,8 @@ import datetime as dt
 from trustline.accounts.choices import Role
 from trustline.accounts.selectors import actor_for_user
 from trustline.core import clock
-from trustline.crisis.services import CrisisInput, crisis_designate, crisis_end, crisis_rescore
+from trustline.crisis.rescore import crisis_rescore
+from trustline.crisis.services import CrisisInput, crisis_designate, crisis_end
 from trustline.demo.extensions import DemoContext
 
 

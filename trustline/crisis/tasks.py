@@ -11,17 +11,17 @@ import datetime as dt
 from django_tasks import task
 
 from trustline.core.periodic import periodic
-from trustline.crisis import services
+from trustline.crisis import rescore
 
 
 @task()
 def crisis_rescore(crisis_id: str) -> dict[str, int]:
-    result = services.crisis_rescore(crisis_id=crisis_id)
+    result = rescore.crisis_rescore(crisis_id=crisis_id)
     return {"considered": result.considered, "rescored": result.rescored, "tagged": result.tagged}
 
 
 @periodic(every=dt.timedelta(seconds=60))
 @task()
 def crisis_sweep() -> dict[str, int]:
-    result = services.crisis_sweep()
+    result = rescore.crisis_sweep()
     return {"rescored_crises": result.rescored_crises, "tagged": result.tagged}

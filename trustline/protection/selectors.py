@@ -113,6 +113,19 @@ def case_protected_account(case: Case) -> ProtectedAccount | None:
     )
 
 
+def open_cases_under(account_key: str) -> list[uuid.UUID]:
+    """Open, triaged cases whose content is the account or lies under its address (for re-scoring).
+
+    A prefix match on the canonical key: it scans the open cases, which is
+    fine for a background job that runs when a protection starts or ends.
+    """
+    match = Q(canonical_key=account_key)
+    if account_key.startswith("url:"):
+        match |= Q(canonical_key__startswith=account_key.rstrip("/") + "/")
+    return list(Case.objects.filter(match, is_open=True, triaged_at__isnull=False)
+                .order_by("pk").values_list("pk", flat=True))
+
+
 def author_protected_account(author: AccountInfo | None) -> ProtectedAccount | None:
     """The active protection of the author the platform connector named, by platform id or handle."""
     if author is None:

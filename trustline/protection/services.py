@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -235,6 +236,8 @@ def nomination_decide(*, actor: Actor, nomination_id: str | uuid.UUID, approve: 
                   "expires_at": protected.expires_at.isoformat() if protected else None},
         )
         _tell_decided(locked)
+        if protected is not None:
+            transaction.on_commit(partial(_enqueue_rescore, protected.pk), robust=True)
     return nomination_get(actor=actor, nomination_id=nomination.pk)
 
 
@@ -288,6 +291,35 @@ def _tell_decided(nomination: Nomination) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Re-scoring the cases of a protected account
+# --------------------------------------------------------------------------------------------
+
+
+def _enqueue_rescore(account_id: uuid.UUID) -> None:
+    from trustline.protection.tasks import protection_rescore as rescore_task
+
+    rescore_task.enqueue(str(account_id))
+
+
+def protection_rescore(*, account_id: str | uuid.UUID, actor: Actor = SYSTEM) -> int:
+    """Bring the priority of the open cases of a protected account up to date (it was protected or expired).
+
+    Uses the crisis app's ``cases_rescore`` (triage's own scoring), so the
+    ``protected_target`` component appears or goes exactly as triage would
+    compute it now. Returns how many cases were re-scored.
+    """
+    from trustline.crisis.rescore import cases_rescore
+    from trustline.protection.selectors import open_cases_under
+
+    account = ProtectedAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return 0
+    ids = open_cases_under(account.account_key)
+    cases_rescore(case_ids=ids, actor=actor, now=clock.now(), why={"protected_account": str(account.pk)})
+    return len(ids)
+
+
+# --------------------------------------------------------------------------------------------
 # Expiry
 # --------------------------------------------------------------------------------------------
 
@@ -318,6 +350,7 @@ def protection_expire_due(*, now: dt.datetime | None = None, actor: Actor = SYST
             audit_record(actor=actor, action=AuditAction.PROTECTION_EXPIRED, target=account,
                          data={"expires_at": expires_at.isoformat(), "expired_at": now.isoformat()})
             _tell_expired(account, expires_at)
+            transaction.on_commit(partial(_enqueue_rescore, account.pk), robust=True)
             expired += 1
     return expired
 

@@ -1,4 +1,8 @@
-"""Background protection jobs: the expiry sweeper (every 5 minutes), run as the system actor."""
+"""Background protection jobs, run as the system actor.
+
+* ``protection_expire`` every 5 minutes: the expiry sweeper.
+* ``protection_rescore(account_id)``: enqueued after a protection starts, is extended or expires.
+"""
 
 from __future__ import annotations
 
@@ -14,3 +18,8 @@ from trustline.protection import services
 @task()
 def protection_expire() -> dict[str, int]:
     return {"expired": services.protection_expire_due()}
+
+
+@task()
+def protection_rescore(account_id: str) -> dict[str, int]:
+    return {"rescored": services.protection_rescore(account_id=account_id)}

@@ -18,7 +18,8 @@ from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.core import clock
 from trustline.crisis.models import Crisis
-from trustline.crisis.services import CrisisInput, crisis_designate, crisis_rescore
+from trustline.crisis.rescore import crisis_rescore
+from trustline.crisis.services import CrisisInput, crisis_designate
 from trustline.intake.choices import Channel
 from trustline.intake.schemas import ReportIn
 from trustline.intake.services import SubmitResult, report_submit

@@ -136,7 +136,7 @@ def test_the_crisis_saved_queue_lists_its_cases(
     analyst_amal: User, pm_pablo: User, reviewer_rita: User, submit: Submit, designate: Designate,
     session_api: SessionApi, at_t0: dt.datetime,
 ):
-    from trustline.crisis.services import crisis_sweep
+    from trustline.crisis.rescore import crisis_sweep
     from trustline.crisis.tests.conftest import case_of
 
     crisis = designate()

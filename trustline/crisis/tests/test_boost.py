@@ -12,8 +12,9 @@ from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.core import clock
 from trustline.crisis.models import Crisis
+from trustline.crisis.rescore import crisis_rescore, crisis_sweep
 from trustline.crisis.selectors import crisis_case_q
-from trustline.crisis.services import CrisisInput, crisis_change, crisis_end, crisis_rescore, crisis_sweep
+from trustline.crisis.services import CrisisInput, crisis_change, crisis_end
 from trustline.crisis.tests.conftest import DAY, HOUR, Designate, Submit, case_of
 from trustline.routing.models import CaseTag, SavedQueue
 from trustline.triage.priority import CRISIS_MAX

@@ -123,3 +123,29 @@ def test_enforcement_against_other_accounts_takes_effect_at_once(
 
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "effective"
+
+
+def test_open_cases_of_an_account_are_rescored_when_its_protection_starts_and_ends(
+    analyst_amal: User, pm_pablo: User, nominate: Nominate, decide: Decide, at_t0: dt.datetime,
+    reported: Callable[[str], Case], django_capture_on_commit_callbacks: Any,
+):
+    from trustline.protection.services import protection_expire_due, protection_rescore
+
+    case = reported(AMNA_POST)
+    unrelated = reported(OTHER_POST)
+    assert case.priority_components["protected_target"] == 0
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        approved = decide(pm_pablo, nominate(analyst_amal), days=30)
+    assert callbacks  # the re-score is enqueued after commit
+    assert protection_rescore(account_id=approved.protected_account_id) == 1
+
+    case.refresh_from_db()
+    unrelated.refresh_from_db()
+    assert case.priority_components["protected_target"] == PROTECTED_TARGET_POINTS
+    assert unrelated.priority_components["protected_target"] == 0
+
+    protection_expire_due(now=at_t0 + dt.timedelta(days=30))
+    protection_rescore(account_id=approved.protected_account_id)
+    case.refresh_from_db()
+    assert case.priority_components["protected_target"] == 0
