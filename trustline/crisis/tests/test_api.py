@@ -200,3 +200,22 @@ def test_hourly_figures_are_limited_to_a_month(crisis: Crisis, reviewer_rita: Us
     with clock.frozen_at(T0 + 40 * DAY):
         response = session_api(reviewer_rita).get(f"/crises/{crisis.pk}/figures", {"bucket": "hour"})
     assert_error(response, 422, "invalid", "bucket")
+
+
+def test_administrators_manage_crises_too(admin_ada: User, session_api: SessionApi, at_t0: dt.datetime):
+    ada = session_api(admin_ada)
+    created = ada.post("/crises", BODY)
+    assert created.status_code == 201, created.content
+    assert ada.post(f"/crises/{created.json()['id']}/end", {}).status_code == 200
+
+
+def test_the_list_query_count_does_not_grow_with_crises(
+    designate: Designate, sudan_partner: Any, reviewer_rita: User, session_api: SessionApi,
+    django_assert_max_num_queries: Any, at_t0: dt.datetime,
+):
+    for n in range(6):
+        designate(name=f"Crisis {n}", partners=[sudan_partner.pk])
+    client = session_api(reviewer_rita)
+    with django_assert_max_num_queries(9):
+        body = client.get("/crises").json()
+    assert body["count"] == 6 and all(c["partners"] for c in body["items"])
