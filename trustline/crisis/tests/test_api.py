@@ -219,3 +219,20 @@ def test_the_list_query_count_does_not_grow_with_crises(
     with django_assert_max_num_queries(9):
         body = client.get("/crises").json()
     assert body["count"] == 6 and all(c["partners"] for c in body["items"])
+
+
+def test_an_extra_oncall_schedule_can_be_attached_and_detached(
+    pm_pablo: User, session_api: SessionApi, at_t0: dt.datetime,
+):
+    from trustline.accounts.permissions import SYSTEM
+    from trustline.oncall.rota import ScheduleData, schedule_save
+
+    schedule = schedule_save(actor=SYSTEM, data=ScheduleData(name="Sudan crisis desk", time_zone="Africa/Khartoum"))
+    pablo = session_api(pm_pablo)
+    assert_error(pablo.post("/crises", dict(BODY, oncall_schedule=987654)), 422, "invalid", "oncall_schedule")
+    created = pablo.post("/crises", dict(BODY, oncall_schedule=schedule.pk)).json()
+    assert created["oncall_schedule"] == schedule.pk
+
+    detached = pablo.client.patch(f"/api/v1/crises/{created['id']}", data={"oncall_schedule": 0},
+                                  content_type="application/json")
+    assert detached.json()["oncall_schedule"] is None
