@@ -67,13 +67,14 @@ def crisis_detail(request: HttpRequest, actor: Actor, crisis_id: str) -> HttpRes
     """The crisis view; an htmx request (bucket switch) gets only the figures panel."""
     crisis = crisis_get(actor=actor, crisis_id=crisis_id)
     bucket = "hour" if request.GET.get("bucket") == "hour" else "day"
+    note = ""
     try:
         figures = crisis_figures(crisis=crisis, bucket=bucket)
-    except ValidationFailed:
-        bucket = "day"
+    except ValidationFailed as exc:
+        bucket, note = "day", exc.message
         figures = crisis_figures(crisis=crisis, bucket=bucket)
-    context = {"crisis": crisis, "figures": figures, "bucket": bucket, "state": crisis.state_at(clock.now()),
-               "tag": tag_for(crisis), "boost": LEVEL_BOOST.get(crisis.level, 0),
+    context = {"note": note, "crisis": crisis, "figures": figures, "bucket": bucket,
+               "state": crisis.state_at(clock.now()), "tag": tag_for(crisis), "boost": LEVEL_BOOST.get(crisis.level, 0),
                "can_manage": actor.has(Perm.CRISIS_MANAGE)}
     if request.headers.get("HX-Request"):
         return render(request, "crisis/partials/figures.html", context)
