@@ -16,24 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    CharField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    TextField,
-    Value,
-    When,
-)
-from django.db.models import Case as Switch
-from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf, Round
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least, Round
 
 from trustline.appeals.choices import REPLACING_OUTCOMES
 from trustline.appeals.models import Appeal
@@ -50,22 +34,14 @@ STATE = "item_facts"
 SAFETY_MARGIN = dt.timedelta(minutes=5)
 CHUNK_CASES = 500
 
-# Column order of the INSERT; each name is an ItemFact field and an annotation of the SELECT.
+# Column order of the INSERT, matching the SELECT list of ``_fact_select``.
 COLUMNS = [
     "item_id", "case_id", "report_id", "organisation_id", "country", "language", "category_code", "tier",
     "crisis", "imminent_harm", "received_at", "opens_case", "ack_due_at", "decide_due_at", "first_action_at",
     "first_action_seconds", "decided_at", "paused_seconds", "clock_paused", "turnaround_seconds",
     "first_outcome", "outcome", "actions", "referred_policy", "reversed_on_contest", "closed_at", "refreshed_at",
 ]
-
-
-def earliest_of(a: Any, b: Any) -> Any:
-    """The earlier of two nullable values, ignoring a null.
-
-    PostgreSQL's LEAST ignores nulls but SQLite's MIN(a, b) returns null if
-    either is; ``COALESCE(LEAST(a, b), a, b)`` is right on both.
-    """
-    return Coalesce(Least(a, b), a, b)
+_SCOPED_PARTS = 7  # the id list appears once per sub-query (6) and in the outer WHERE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,83 +51,109 @@ class RefreshResult:
     refreshed_through: dt.datetime
 
 
-def _item_rows(now: dt.datetime) -> QuerySet[ReportItem]:
-    """The SELECT of the fact rows (stage 1): slices, due times, the first decision, the state now.
+def _epoch(expr: str) -> str:
+    """SQL for the epoch seconds of a datetime (as :class:`~trustline.metrics.sql.EpochSeconds` compiles it)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {expr})::float8"
+    return f"((julianday({expr}) - 2440587.5) * 86400.0)"
 
-    Correlated sub-queries all go through indexed ``case_id`` columns
-    (decisions, referrals, appeals, pauses, items).
+
+def _literals(values: Iterable[str]) -> str:
+    """A SQL list of constant choice values (our own enumerations, never input)."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+
+
+def _fact_select(*, scoped: int | None) -> str:
+    """The SELECT of fact rows (stage 1): items joined to per-case aggregates (hash joins, not per-row look-ups).
+
+    Every per-case fact is one grouped sub-query, joined once:
+
+    * ``d``: the first decision of any outcome (first human action, with the
+      case's ``acknowledged_at``) and the first *final* decision that took
+      effect; an item's decision time is ``max(received, that)``, so an item
+      that joins a case already decided (a referral keeps it open) is
+      answered at once;
+    * ``fo``: the outcome of that first final decision (a window function);
+    * ``e``: the decision in effect now (outcome, actions);
+    * ``p``: whether a clock pause is open now; ``rf``: a policy-review
+      referral; ``ap``: a contest that reversed a decision; ``fi``: the
+      case's first item (smallest UUIDv7, i.e. earliest), which counts the case.
+
+    ``scoped``: limit every part to that many case ids, passed as parameters
+    (the same list once per part, in textual order). Durations are rounded
+    to whole seconds (SQLite's julianday() arithmetic is off by microseconds).
     """
-    received = OuterRef("report__received_at")
-    final = Decision.objects.filter(case_id=OuterRef("case_id"), outcome__in=FINAL_OUTCOMES,
-                                    effective_at__isnull=False)
-    first_after = final.filter(effective_at__gte=received).order_by("effective_at", "id")
-    earlier = final.filter(effective_at__lt=received).order_by("-effective_at", "-id")
-    effective = Decision.objects.filter(case_id=OuterRef("case_id"), status=DecisionStatus.EFFECTIVE)
-    first_any = Decision.objects.filter(case_id=OuterRef("case_id")).order_by("decided_at", "id")
-    first_item = ReportItem.objects.filter(case_id=OuterRef("case_id")).order_by("report__received_at", "id")
-    annotations: dict[str, Any] = {
-        "f_item_id": F("id"),
-        "f_case_id": F("case_id"),
-        "f_report_id": F("report_id"),
-        "f_organisation_id": F("report__organisation_id"),
-        "f_country": F("report__country"),
-        "f_language": Coalesce(NullIf(F("case__language"), Value("")), F("report__language"),
-                               output_field=CharField()),
-        "f_category_code": F("report__category__code"),
-        "f_tier": F("case__tier"),
-        "f_crisis": ExpressionWrapper(Q(case__priority_components__crisis__gt=0), output_field=BooleanField()),
-        "f_imminent_harm": F("report__imminent_harm"),
-        "f_received_at": F("report__received_at"),
-        "f_opens_case": ExpressionWrapper(Q(id=Subquery(first_item.values("id")[:1])), output_field=BooleanField()),
-        "f_ack_due_at": F("case__ack_due_at"),
-        "f_decide_due_at": F("case__decide_due_at"),
-        "f_first_action_at": earliest_of(F("case__acknowledged_at"), Subquery(first_any.values("decided_at")[:1])),
-        "f_first_action_seconds": Value(None, output_field=FloatField()),
-        # An item that joins a case already decided (e.g. referred, still open) gets that decision at once.
-        "f_decided_at": Coalesce(
-            Subquery(first_after.values("effective_at")[:1]),
-            Switch(When(Exists(earlier), then=F("report__received_at")), default=None),
-        ),
-        "f_paused_seconds": Value(0.0),
-        "f_clock_paused": Exists(ClockPause.objects.filter(case_id=OuterRef("case_id"), resumed_at__isnull=True)),
-        "f_turnaround_seconds": Value(None, output_field=FloatField()),
-        "f_first_outcome": Coalesce(Subquery(first_after.values("outcome")[:1]),
-                                    Subquery(earlier.values("outcome")[:1]), Value(""), output_field=CharField()),
-        "f_outcome": Coalesce(Subquery(effective.values("outcome")[:1]), Value(""), output_field=CharField()),
-        "f_actions": Coalesce(Subquery(effective.annotate(t=Cast("actions", TextField())).values("t")[:1]),
-                              Value(""), output_field=TextField()),
-        "f_referred_policy": Exists(Referral.objects.filter(case_id=OuterRef("case_id"),
-                                                            kind=ReferralKind.POLICY_REVIEW)),
-        "f_reversed_on_contest": Exists(Appeal.objects.filter(case_id=OuterRef("case_id"),
-                                                              outcome__in=REPLACING_OUTCOMES)),
-        "f_closed_at": F("case__closed_at"),
-        "f_refreshed_at": Value(now),
-    }
-    assert list(annotations) == [f"f_{c}" for c in COLUMNS]
-    return ReportItem.objects.order_by().annotate(**annotations)
+    final = _literals(o.value for o in FINAL_OUTCOMES)
+    replacing = _literals(o.value for o in REPLACING_OUTCOMES)
+    ids = "(" + ", ".join(["%s"] * scoped) + ")" if scoped else ""
+    where = f" WHERE case_id IN {ids}" if scoped else ""
+    and_scope = f" AND case_id IN {ids}" if scoped else ""
+    if connection.vendor == "postgresql":
+        crisis = "COALESCE((c.priority_components ->> 'crisis')::numeric > 0, false)"
+        actions, greatest, as_text = "e.actions::text", "GREATEST", "::text"  # PostgreSQL has no min(uuid)
+    else:
+        crisis = "COALESCE(json_extract(c.priority_components, '$.crisis') > 0, 0)"
+        actions, greatest, as_text = "e.actions", "MAX", ""
+    decided = ("(CASE WHEN d.first_final IS NULL THEN NULL WHEN d.first_final < r.received_at THEN r.received_at "
+               "ELSE d.first_final END)")
+    first_action = ("COALESCE(CASE WHEN c.acknowledged_at < d.first_any THEN c.acknowledged_at ELSE d.first_any END, "
+                    "c.acknowledged_at, d.first_any)")
+    received = _epoch("r.received_at")
+    return f"""
+SELECT i.id, i.case_id, i.report_id, r.organisation_id, r.country,
+       COALESCE(NULLIF(c.language, ''), r.language), cat.code, c.tier, {crisis}, r.imminent_harm, r.received_at,
+       (i.id{as_text} = fi.first_item), c.ack_due_at, c.decide_due_at, {first_action},
+       CASE WHEN {first_action} IS NULL THEN NULL
+            ELSE {greatest}(0.0, ROUND({_epoch(first_action)} - {received})) END,
+       {decided}, 0.0, COALESCE(p.open_pauses > 0, false),
+       ROUND({_epoch(decided)} - {received}),
+       COALESCE(fo.outcome, ''), COALESCE(e.outcome, ''), COALESCE({actions}, ''),
+       COALESCE(rf.n > 0, false), COALESCE(ap.n > 0, false), c.closed_at, %s
+FROM intake_reportitem i
+JOIN intake_report r ON r.id = i.report_id
+JOIN taxonomy_category cat ON cat.id = r.category_id
+JOIN cases_case c ON c.id = i.case_id
+LEFT JOIN (SELECT case_id, MIN(decided_at) AS first_any,
+                  MIN(CASE WHEN outcome IN ({final}) THEN effective_at END) AS first_final
+           FROM review_decision{where} GROUP BY case_id) d ON d.case_id = i.case_id
+LEFT JOIN (SELECT case_id, outcome FROM (
+               SELECT case_id, outcome, ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY effective_at, id) AS rn
+               FROM review_decision WHERE outcome IN ({final}) AND effective_at IS NOT NULL{and_scope}) ranked
+           WHERE rn = 1) fo ON fo.case_id = i.case_id
+LEFT JOIN review_decision e ON e.case_id = i.case_id AND e.status = '{DecisionStatus.EFFECTIVE.value}'
+LEFT JOIN (SELECT case_id, SUM(CASE WHEN resumed_at IS NULL THEN 1 ELSE 0 END) AS open_pauses
+           FROM review_clockpause{where} GROUP BY case_id) p ON p.case_id = i.case_id
+LEFT JOIN (SELECT case_id, COUNT(*) AS n FROM review_referral
+           WHERE kind = '{ReferralKind.POLICY_REVIEW.value}'{and_scope} GROUP BY case_id) rf ON rf.case_id = i.case_id
+LEFT JOIN (SELECT case_id, COUNT(*) AS n FROM appeals_appeal
+           WHERE outcome IN ({replacing}){and_scope} GROUP BY case_id) ap ON ap.case_id = i.case_id
+LEFT JOIN (SELECT case_id, MIN(id{as_text}) AS first_item FROM intake_reportitem{where} GROUP BY case_id) fi
+       ON fi.case_id = i.case_id
+{f"WHERE i.case_id IN {ids}" if scoped else ""}
+"""
 
 
-def _insert_facts(items: QuerySet[ReportItem] | None, now: dt.datetime) -> None:
-    """``INSERT INTO metrics_itemfact (...) SELECT ...``: the database copies the rows, Python never sees them."""
-    select = _item_rows(now).filter(pk__in=items.values("pk")) if items is not None else _item_rows(now)
-    sql, params = select.values(*[f"f_{c}" for c in COLUMNS]).query.sql_with_params()
+def _insert_facts(case_ids: list[uuid.UUID] | None, now: dt.datetime) -> None:
+    """``INSERT INTO metrics_itemfact (...) SELECT ...``: the database copies the rows, Python never sees them.
+
+    ``case_ids``: only the items of these cases; ``None``: every item.
+    """
+    field = ItemFact._meta.get_field("case_id")
+    ids = [field.get_db_prep_value(c, connection) for c in case_ids or []]  # type: ignore[union-attr]
+    sql = _fact_select(scoped=len(ids) if case_ids is not None else None)
+    params = [connection.ops.adapt_datetimefield_value(now), *(ids * _SCOPED_PARTS)]
     table = connection.ops.quote_name(ItemFact._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)  # field names are the column names
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
 
 
-def _derive(facts: QuerySet[ItemFact], now: dt.datetime) -> None:
-    """Stages 2 and 3, on the rows just written: paused time, then the response times.
+def _derive_pauses(facts: QuerySet[ItemFact], now: dt.datetime) -> None:
+    """Stage 2, only on rows whose case had its clock paused: paused seconds, and turnaround without them.
 
-    2. Paused seconds: the overlap of each ClockPause of the case with
-       ``[received_at, decided_at]`` (``now`` for undecided items; an open
-       pause counts up to it), summed, only for rows whose case has pauses.
-    3. ``turnaround_seconds = decided - received - paused`` and
-       ``first_action_seconds = max(0, first action - received)``.
-
-    Durations are rounded to whole seconds: SQLite's julianday() arithmetic
-    is off by some microseconds, and no figure needs finer than a second.
+    Paused seconds = the overlap of each ClockPause of the case with
+    ``[received_at, decided_at]`` (``now`` for undecided items; an open pause
+    counts up to it), summed and rounded to whole seconds.
     """
     end = Coalesce(EpochSeconds(OuterRef("decided_at")), Value(now.timestamp()))
     overlap = Greatest(
@@ -161,17 +163,37 @@ def _derive(facts: QuerySet[ItemFact], now: dt.datetime) -> None:
     )
     pause_sum = (ClockPause.objects.filter(case_id=OuterRef("case_id")).order_by().values("case_id")
                  .annotate(s=Sum(overlap, output_field=FloatField())).values("s"))
-    facts.filter(Exists(ClockPause.objects.filter(case_id=OuterRef("case_id")))).update(
-        paused_seconds=Coalesce(Round(Subquery(pause_sum, output_field=FloatField())), Value(0.0))
-    )
-    facts.update(
-        turnaround_seconds=Round(EpochSeconds(F("decided_at")) - EpochSeconds(F("received_at"))) - F("paused_seconds"),
-        first_action_seconds=Switch(
-            When(first_action_at__isnull=False,
-                 then=Greatest(Value(0.0), Round(EpochSeconds(F("first_action_at")) - EpochSeconds(F("received_at"))))),
-            default=None, output_field=FloatField(),
-        ),
-    )
+    paused = facts.filter(Exists(ClockPause.objects.filter(case_id=OuterRef("case_id"))))
+    paused.update(paused_seconds=Coalesce(Round(Subquery(pause_sum, output_field=FloatField())), Value(0.0)))
+    paused.filter(turnaround_seconds__isnull=False).update(
+        turnaround_seconds=F("turnaround_seconds") - F("paused_seconds"))
+
+
+def _rebuild_all(now: dt.datetime) -> None:
+    """Every row from scratch: empty the table, drop its secondary indexes, load, index again.
+
+    Building an index once over the loaded table is much cheaper than
+    maintaining them row by row for millions of inserts, and ``TRUNCATE``
+    leaves no dead rows behind. PostgreSQL only (DDL is transactional there,
+    so readers see the old table until the new one is complete); SQLite
+    deletes and re-inserts.
+    """
+    if connection.vendor != "postgresql":  # small databases; SQLite cannot alter tables mid-transaction
+        ItemFact.objects.all().delete()
+        _insert_facts(None, now)
+        _derive_pauses(ItemFact.objects.all(), now)
+        return
+    indexes = list(ItemFact._meta.indexes)
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(ItemFact, index)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {connection.ops.quote_name(ItemFact._meta.db_table)}")
+    _insert_facts(None, now)
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(ItemFact, index)
+    _derive_pauses(ItemFact.objects.all(), now)
 
 
 def changed_cases(since: dt.datetime) -> set[uuid.UUID]:
@@ -206,16 +228,14 @@ def facts_refresh(*, full: bool = False) -> RefreshResult:
     2. Otherwise find the cases changed since then (:func:`changed_cases`)
        and, in chunks, delete their fact rows and insert them again from the
        source tables (one ``INSERT ... SELECT`` per chunk), then derive the
-       paused time and response times with two ``UPDATE``s.
+       paused time with ``UPDATE``s of the rows whose case was ever paused.
     3. Move the watermark to the moment the refresh started.
     """
     started = clock.now()
     with transaction.atomic():
         state, _ = FactsState.objects.select_for_update().get_or_create(name=STATE)
         if full or state.refreshed_through is None:
-            ItemFact.objects.all().delete()
-            _insert_facts(None, started)  # every item
-            _derive(ItemFact.objects.all(), started)
+            _rebuild_all(started)
             touched = Case.objects.count()
             full = True
         else:
@@ -223,8 +243,8 @@ def facts_refresh(*, full: bool = False) -> RefreshResult:
             for i in range(0, len(cases), CHUNK_CASES):
                 chunk = cases[i:i + CHUNK_CASES]
                 ItemFact.objects.filter(case_id__in=chunk).delete()
-                _insert_facts(ReportItem.objects.filter(case_id__in=chunk), started)
-                _derive(ItemFact.objects.filter(case_id__in=chunk), started)
+                _insert_facts(chunk, started)
+                _derive_pauses(ItemFact.objects.filter(case_id__in=chunk), started)
             touched = len(cases)
         FactsState.objects.filter(name=STATE).update(refreshed_through=started, last_run_at=clock.now(),
                                                      last_cases=touched)
