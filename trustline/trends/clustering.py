@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 
 from trustline.accounts.permissions import SYSTEM, Actor
 from trustline.audit.choices import AuditAction
@@ -249,6 +249,15 @@ def incidents_cluster_new(*, actor: Actor = SYSTEM, batch_size: int = DEFAULT_BA
     prints = {facts.case_id: fp.fingerprint(facts) for facts in _facts(cases)}  # step 2, no transaction
     now = clock.now()
     with transaction.atomic():
+        # Overlapping runs (a slow run and the next minute's) take turns on the cursor row; the later one
+        # drops the cases the earlier one stored meanwhile.
+        ClusterCursor.objects.get_or_create(name=CURSOR, defaults={"updated_at": now})
+        ClusterCursor.objects.select_for_update().get(name=CURSOR)
+        done = {str(i) for i in CaseFingerprint.objects.filter(case_id__in=[c.pk for c in cases])
+                .values_list("case_id", flat=True)}
+        cases = [c for c in cases if str(c.pk) not in done]
+        if not cases:
+            return result
         index = _Index()
         index.load(prints, since=min(c.opened_at for c in cases) - WINDOW)
         builder = _Builder(now)
@@ -270,11 +279,9 @@ def incidents_cluster_new(*, actor: Actor = SYSTEM, batch_size: int = DEFAULT_BA
         CaseFingerprint.objects.bulk_create(fingerprints, ignore_conflicts=True)
         _insert_keys(keys)
         last = max(c.pk for c in cases)
-        cursor, made = ClusterCursor.objects.get_or_create(
-            name=CURSOR, defaults={"last_case_id": last, "updated_at": now}
-        )
-        if not made and (cursor.last_case_id is None or cursor.last_case_id < last):
-            ClusterCursor.objects.filter(name=CURSOR).update(last_case_id=last, updated_at=now)
+        ClusterCursor.objects.filter(name=CURSOR).filter(
+            Q(last_case_id__isnull=True) | Q(last_case_id__lt=last)
+        ).update(last_case_id=last, updated_at=now)
         _finish(actor=actor, builder=builder, result=result)
     return result
 
