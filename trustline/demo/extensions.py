@@ -23,7 +23,7 @@ STEPS: list[str] = [
     "trustline.review.demo",  # reviewer skills, triage, claims, decisions, contests (issue 3)
     "trustline.protection.demo",
     "trustline.crisis.demo",
-    # "trustline.oncall.demo",
+    "trustline.oncall.demo",
     "trustline.lawenforcement.demo",
     "trustline.trends.demo",
     # "trustline.metrics.demo",

@@ -20,7 +20,8 @@ imminent):
 ``due_at`` has passed: each is claimed with a conditional UPDATE
 (``fired_at IS NULL AND cancelled_at IS NULL``) inside its own transaction,
 so concurrent sweepers never fire a step twice, and a step cancelled by an
-acknowledgement in the meantime is not fired. Firing resolves the step's
+acknowledgement in the meantime is not fired (nor is one whose case was
+decided or closed by then). Firing resolves the step's
 target *at that moment* (who is on call now), creates a one-time acknowledge
 link per person and enqueues one outbox message per contact method.
 """
@@ -42,6 +43,7 @@ from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM, Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
+from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.intake.choices import TimelineKind
@@ -58,6 +60,7 @@ from trustline.triage.selectors import escalation_leads
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
+FINISHED_CASE = (CaseStatus.DECIDED, CaseStatus.CLOSED)
 MAX_ROUNDS = 10
 FALLBACK_CHAIN: dict[str, Any] = {
     "chain_id": None,
@@ -182,7 +185,9 @@ def _fire_claimed(*, step: PageStep, emergency: Emergency, now: dt.datetime, cla
         fired_at=now
     ) != 1:
         return False
-    if emergency.state != EmergencyState.OPEN:
+    case = Case.objects.filter(pk=emergency.case_id).values_list("is_open", "status").first()
+    if emergency.state != EmergencyState.OPEN or case is None or not case[0] or case[1] in FINISHED_CASE:
+        # Acknowledged meanwhile, or the case was decided or closed by other means: nobody needs waking.
         PageStep.objects.filter(pk=step.pk).update(fired_at=None, cancelled_at=now)
         return False
     users, fallback = step_recipients(step.target, emergency.chain_snapshot, now)

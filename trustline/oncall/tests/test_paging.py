@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -12,12 +13,13 @@ from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
 from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
-from trustline.conftest import actor_of
+from trustline.conftest import ApiClient, actor_of
 from trustline.core import clock
 from trustline.intake.models import TimelineEvent
 from trustline.notifications.models import OutboxMessage
 from trustline.notifications.services import outbox_deliver_due
 from trustline.oncall.choices import EmergencyState
+from trustline.oncall.fastlane import emergency_fast_lane
 from trustline.oncall.models import Emergency, EscalationChain, PageStep
 from trustline.oncall.paging import paging_sweep
 from trustline.oncall.rota import ChainData, StepData, chain_save
@@ -161,3 +163,31 @@ def test_nobody_on_call_falls_back_to_the_escalation_leads(
     assert step.paged_user_ids == []  # lena is inactive and the only lead: nobody to page, recorded
     entry = AuditEntry.objects.get(action="emergency.paged", target_id=str(emergency.pk))
     assert entry.data["fallback_to_leads"] is True
+
+
+def test_the_fast_lane_triages_flagged_cases_at_once_and_delivers_their_first_page(
+    sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]], settings: Any,
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with clock.frozen_at(T0):
+        response = sudan_api.submit(report_payload(imminent_harm=True, imminent_harm_reason="Raid at dawn"))
+        assert response.status_code == 201
+        case = Case.objects.get(items__report_id=response.json()["id"])
+        assert case.triaged_at is None  # triage has not run yet
+        result = emergency_fast_lane()
+    assert result == {"triaged": 1, "pages_sent": 1}
+    emergency = Emergency.objects.get(case=case)
+    assert emergency.source == "partner" and emergency.reason == "Raid at dawn"
+    assert [m.to for m in mail.outbox] == [["rita@example.org"]]
+
+
+def test_a_step_due_after_the_case_was_decided_or_closed_is_cancelled_not_fired(
+    open_imminent: Callable[..., Case],
+) -> None:
+    case = open_imminent()
+    emergency = Emergency.objects.get(case=case)
+    Case.objects.filter(pk=case.pk).update(status="closed", is_open=False)  # as review would, by other means
+    with clock.frozen_at(T0 + dt.timedelta(minutes=6)):
+        assert paging_sweep(now=clock.now()).fired == 0
+    step = PageStep.objects.get(emergency=emergency, sequence=1)
+    assert step.fired_at is None and step.cancelled_at is not None
