@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value, When
+from django.db.models.functions import Cast
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.intake.models import Report
@@ -159,10 +160,10 @@ def trusted_notice_filter(prefix: str = "") -> Q:
 
 
 ROW_FIELDS = (
-    "id", "actions", "territorial_scope", "decision_ground", "illegal_content_legal_ground",
+    "id", "actions_json", "scope_json", "keywords_json", "decision_ground", "illegal_content_legal_ground",
     "illegal_content_explanation", "incompatible_content_ground", "incompatible_content_explanation",
     "automated_detection", "automated_decision", "effective_at", "case__opened_at", "case__item_kind",
-    "case__language", "policy__name", "policy__policy_area", "policy__dsa_category", "policy__dsa_keywords",
+    "case__language", "policy__name", "policy__policy_area", "policy__dsa_category",
     "notice_rank",
 )
 
@@ -191,7 +192,13 @@ def statement_rows(*, start: dt.date, end: dt.date) -> QuerySet[Decision, dict[s
     return (
         restriction_decisions()
         .filter(effective_at__gte=lower, effective_at__lt=upper)
-        .annotate(notice_rank=Subquery(notices, output_field=IntegerField()))
+        .annotate(
+            notice_rank=Subquery(notices, output_field=IntegerField()),
+            # JSON lists as text: parsed once per distinct value (``_as_tuple``), not once per row.
+            actions_json=Cast("actions", TextField()),
+            scope_json=Cast("territorial_scope", TextField()),
+            keywords_json=Cast("policy__dsa_keywords", TextField()),
+        )
         .order_by("effective_at", "id")
         .values(*ROW_FIELDS)
     )
@@ -250,15 +257,16 @@ def _scope(actions: list[str], countries: Iterable[str]) -> list[str]:
     return [code for code in eea_codes() if code in wanted]
 
 
-def _facts(row: Mapping[str, Any], source: str, scope: list[str], actions: list[str]) -> str:
+def _facts(policy_name: str, policy_area: str, automated: str, source: str, scope: list[str],
+           actions: list[str]) -> str:
     """Step 6: what happened, from facts only (no free text from reviewers or partners)."""
     origin = _ORIGIN[source]
-    reviewed = "reviewed by a person" if row["automated_decision"] != _FULLY else "decided by automated means"
+    reviewed = "reviewed by a person" if automated != _FULLY else "decided by automated means"
     words = _action_words()
     done = ", ".join(words.get(a, a) for a in actions)
     where = "" if len(scope) == len(eea_codes()) else f" in {', '.join(scope)}"
-    policy = row["policy__name"] or "the terms of service"
-    area = f" ({row['policy__policy_area']})" if row["policy__policy_area"] else ""
+    policy = policy_name or "the terms of service"
+    area = f" ({policy_area})" if policy_area else ""
     return f"{origin} It was {reviewed} and found to violate the policy \"{policy}\"{area}. " \
            f"Measures taken{where}: {done}."[:_MAX_FACTS]
 
@@ -281,31 +289,40 @@ def _ground(row: Mapping[str, Any], decision_id: str, puid: str) -> dict[str, st
     return {"decision_ground": ground, names[0]: values[0][:_MAX_GROUND], names[1]: values[1][:_MAX_EXPLANATION]}
 
 
-def statement_from_row(row: Mapping[str, Any]) -> dict[str, Any] | Skipped:
-    """One statement of reasons (TDB field names and enums), or why there is none."""
-    decision_id = str(row["id"])
-    puid = puid_for(decision_id)
-    actions = [a for a in (row["actions"] or []) if a != _NO_ACTION]
+def _as_tuple(value: object) -> tuple[str, ...]:
+    """A JSON list from the database (text: parsed once per distinct value) or already a list."""
+    if isinstance(value, str):
+        return _parse_json_list(value)
+    return tuple(str(v) for v in (value or ()))  # type: ignore[attr-defined]  # a list or None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_json_list(text: str) -> tuple[str, ...]:
+    parsed = json.loads(text) if text else []
+    return tuple(str(v) for v in parsed) if isinstance(parsed, list) else ()
+
+
+@functools.lru_cache(maxsize=8192)
+def _shape(
+    actions_in: tuple[str, ...], countries: tuple[str, ...], category: str, keywords_in: tuple[str, ...],
+    policy_name: str, policy_area: str, item_kind: str, language_tag: str, automated_detection: bool,
+    automated: str, source: str,
+) -> dict[str, Any] | tuple[SkipReason, str]:
+    """Steps 1, 2 and 4-6: everything of a statement that does not depend on the individual decision.
+
+    Cached: a programme has few distinct combinations of actions, scope,
+    policy, kind, language and flags, so a long export builds each once and
+    copies it. Returns the fields, or why there is no statement.
+    """
+    actions = [a for a in actions_in if a != _NO_ACTION]
     visibility, account, provision = _restrictions(actions)
     if not (visibility or account or provision):
-        return Skipped(decision_id, puid, SkipReason.NO_RESTRICTION, f"actions {actions!r}")
-    scope = _scope(actions, row["territorial_scope"] or [])
+        return SkipReason.NO_RESTRICTION, f"actions {actions!r}"
+    scope = _scope(actions, countries)
     if not scope:
-        return Skipped(decision_id, puid, SkipReason.OUTSIDE_EEA,
-                       f"geo-restricted only in {', '.join(row['territorial_scope'] or [])}")
-    ground = _ground(row, decision_id, puid)
-    if isinstance(ground, Skipped):
-        return ground
-    category = row["policy__dsa_category"]
+        return SkipReason.OUTSIDE_EEA, f"geo-restricted only in {', '.join(countries)}"
     if category not in _categories():
-        return Skipped(decision_id, puid, SkipReason.MISSING_CATEGORY,
-                       f"policy {row['policy__name']!r} has DSA category {category!r}")
-    source = _SOURCE_BY_RANK.get(row["notice_rank"], _VOLUNTARY)
-    application = row["effective_at"].astimezone(dt.UTC).date()
-    opened = row["case__opened_at"]
-    content = min(opened.astimezone(dt.UTC).date(), application) if opened is not None else application
-    content_type, content_type_other = _CONTENT_TYPE.get(row["case__item_kind"], _CONTENT_TYPE["other"])
-
+        return SkipReason.MISSING_CATEGORY, f"policy {policy_name!r} has DSA category {category!r}"
     statement: dict[str, Any] = {}
     if visibility:
         statement["decision_visibility"] = visibility
@@ -313,27 +330,49 @@ def statement_from_row(row: Mapping[str, Any]) -> dict[str, Any] | Skipped:
         statement["decision_account"] = account
     if provision:
         statement["decision_provision"] = provision
-    statement.update(ground)
+    content_type, content_type_other = _CONTENT_TYPE.get(item_kind, _CONTENT_TYPE["other"])
     statement["content_type"] = [content_type]
     if content_type_other:
         statement["content_type_other"] = content_type_other
     statement["category"] = category
-    keywords = [k for k in (row["policy__dsa_keywords"] or []) if k in _keywords()]
+    keywords = [k for k in keywords_in if k in _keywords()]
     if keywords:
         statement["category_specification"] = keywords
         if "KEYWORD_OTHER" in keywords:
-            statement["category_specification_other"] = (row["policy__name"] or "Other")[:500]
+            statement["category_specification_other"] = (policy_name or "Other")[:500]
     statement["territorial_scope"] = scope
-    language = (row["case__language"] or "").split("-")[0].upper()
+    language = language_tag.split("-")[0].upper()
     if language in _language_codes():
         statement["content_language"] = language
+    statement["decision_facts"] = _facts(policy_name, policy_area, automated, source, scope, actions)
+    statement["source_type"] = source
+    statement["automated_detection"] = "Yes" if automated_detection else "No"
+    statement["automated_decision"] = automated if automated in _AUTOMATED else _NOT_AUTOMATED
+    return statement
+
+
+def statement_from_row(row: Mapping[str, Any]) -> dict[str, Any] | Skipped:
+    """One statement of reasons (TDB field names and enums), or why there is none."""
+    decision_id = str(row["id"])
+    puid = puid_for(decision_id)
+    shape = _shape(
+        _as_tuple(row["actions_json"]), _as_tuple(row["scope_json"]), row["policy__dsa_category"] or "",
+        _as_tuple(row["keywords_json"]), row["policy__name"] or "", row["policy__policy_area"] or "",
+        row["case__item_kind"] or "", row["case__language"] or "", bool(row["automated_detection"]),
+        row["automated_decision"] or "", _SOURCE_BY_RANK.get(row["notice_rank"], _VOLUNTARY),
+    )
+    if isinstance(shape, tuple):
+        return Skipped(decision_id, puid, shape[0], shape[1])
+    ground = _ground(row, decision_id, puid)
+    if isinstance(ground, Skipped):
+        return ground
+    application = row["effective_at"].astimezone(dt.UTC).date()
+    opened = row["case__opened_at"]
+    content = min(opened.astimezone(dt.UTC).date(), application) if opened is not None else application
+    statement = dict(shape)
+    statement.update(ground)
     statement["content_date"] = content.isoformat()
     statement["application_date"] = application.isoformat()
-    statement["decision_facts"] = _facts(row, source, scope, actions)
-    statement["source_type"] = source
-    statement["automated_detection"] = "Yes" if row["automated_detection"] else "No"
-    automated = row["automated_decision"]
-    statement["automated_decision"] = automated if automated in _AUTOMATED else _NOT_AUTOMATED
     statement["puid"] = puid
     return statement
 

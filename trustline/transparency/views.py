@@ -23,7 +23,7 @@ from trustline.transparency.partner import FIRST_YEAR, partner_report
 from trustline.transparency.selectors import submission_summary
 
 
-def _api(name: str, **params: object) -> str:
+def _api(name: str, **params: str | int) -> str:
     return reverse(f"api-v1:{name}") + "?" + urlencode(params)
 
 

@@ -168,12 +168,12 @@ def test_it_filters_by_the_day_the_restriction_took_effect(decided: Decide) -> N
 
 def _row(**overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "id": "0190-a", "actions": ["remove"], "territorial_scope": [], "decision_ground": "",
+        "id": "0190-a", "actions_json": ["remove"], "scope_json": "[]", "decision_ground": "",
         "illegal_content_legal_ground": "", "illegal_content_explanation": "", "incompatible_content_ground": "",
         "incompatible_content_explanation": "", "automated_detection": False,
         "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED", "effective_at": T0, "case__opened_at": T0,
         "case__item_kind": "post", "case__language": "", "policy__name": "Other", "policy__policy_area": "",
-        "policy__dsa_category": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "policy__dsa_keywords": ["KEYWORD_OTHER"],
+        "policy__dsa_category": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "keywords_json": '["KEYWORD_OTHER"]',
         "notice_rank": None,
     }
     row.update(overrides)
