@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
@@ -74,7 +74,8 @@ def requests_visible(
         requests = requests.filter(emergency=emergency)
     if overdue:
         requests = requests.filter(responded_at__isnull=True, due_at__lte=clock.now())
-    return requests.order_by("responded_at", "due_at", "id")
+    # Unanswered first on both databases (PostgreSQL sorts NULLs last by default, SQLite first).
+    return requests.order_by(F("responded_at").asc(nulls_first=True), "due_at", "id")
 
 
 def request_get(*, actor: Actor, request_id: str | uuid.UUID) -> InboundRequest:

@@ -206,3 +206,24 @@ def test_the_request_list_costs_the_same_queries_for_one_or_many(
         request_review(actor=actor_of(legal_leila), request_id=created.pk, decision="clarify", reasons=["other"])
     with django_assert_num_queries(len(one.captured_queries)):
         assert client.get(LE + "/requests").json()["count"] == 5
+
+
+def test_unanswered_requests_come_first_then_by_deadline(
+    sudan_police: Agency, liaison_lucas: User, legal_leila: User, session_api: SessionApi
+) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from trustline.core.clock import now
+    from trustline.lawenforcement.inbound import request_review
+
+    actor = actor_of(liaison_lucas)
+    answered = request_receive(actor=actor, data=dataclasses.replace(
+        request_data(sudan_police), due_at=now() + dt.timedelta(days=1)))
+    request_review(actor=actor_of(legal_leila), request_id=answered.pk, decision="reject", reasons=["invalid"])
+    later = request_receive(actor=actor, data=dataclasses.replace(
+        request_data(sudan_police), due_at=now() + dt.timedelta(days=9)))
+    sooner = request_receive(actor=actor, data=dataclasses.replace(
+        request_data(sudan_police), due_at=now() + dt.timedelta(days=3)))
+    ids = [r["id"] for r in session_api(liaison_lucas).get(LE + "/requests").json()["items"]]
+    assert ids == [str(sooner.pk), str(later.pk), str(answered.pk)]
