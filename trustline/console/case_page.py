@@ -45,7 +45,7 @@ RELATED_LIMIT = 10
 
 @dataclasses.dataclass
 class PartnerReport:
-    """One partner's report of this content: who, when, why, and their evidence."""
+    """One partner's report of this content: who, when, why, and their evidence (of the item, or the whole report)."""
 
     item: ReportItem
     evidence: list[Evidence]
@@ -78,7 +78,7 @@ def case_items(case: Case) -> list[ReportItem]:
     return list(
         ReportItem.objects.filter(case=case)
         .select_related("report", "report__organisation", "report__category")
-        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")))
+        .prefetch_related(Prefetch("report__evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")))
         .order_by("report__received_at", "position", "pk")
     )
 
@@ -120,7 +120,10 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
     components = sorted((case.priority_components or {}).items(), key=lambda kv: str(kv[0]))
     return CasePage(
         case=case,
-        reports=[PartnerReport(item=item, evidence=list(item.evidence.all())) for item in items],
+        reports=[
+            PartnerReport(item=item, evidence=[e for e in item.report.evidence.all() if e.item_id in {None, item.pk}])
+            for item in items
+        ],
         description=description,
         description_error=error,
         decisions=decisions_for_case(actor=actor, case_id=case.pk),

@@ -108,3 +108,9 @@ VIOLATING_FORM = {
     "incompatible_content_explanation": "The post calls for attacks on a named shelter.",
     "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives Debian's Chromium through Playwright against a live server (skipped without it)"
+    )

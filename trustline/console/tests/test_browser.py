@@ -1,0 +1,312 @@
+"""Real-browser tests: Playwright driving Debian's Chromium (headless) against a live server.
+
+What is checked: the full loop (partner submits with evidence, reviewer
+claims with "n" and decides, partner sees the outcome and contests), bulk
+upload with bad rows, two-factor enrolment and sign-in, a hostile payload in
+every free-text field and an evidence file name rendered inert, phone-width
+layout, and axe-core with no serious or critical violations.
+
+Skipped, with the reason, only when Chromium is not installed. The browser
+is module-scoped and stopped at the end of the module: Playwright's sync API
+runs an event loop in the main thread, which Django's async-safety check
+would otherwise see in later tests (``DJANGO_ALLOW_ASYNC_UNSAFE`` is set only
+while it runs).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from trustline.accounts.models import User
+from trustline.accounts.permissions import SYSTEM
+from trustline.appeals.models import Appeal
+from trustline.cases.models import Case
+from trustline.conftest import PASSWORD, kite_url
+from trustline.console.tests.browser import Browsing, chromium_path, launch, totp_now
+from trustline.console.tests.conftest import code, enrol
+from trustline.intake.models import Report
+from trustline.review.models import Decision
+from trustline.routing.reviewers import reviewer_skills_set
+from trustline.triage.services import triage_pending
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Chromium is not installed (/usr/bin/chromium): `apt-get install chromium` to run"),
+]
+
+XSS = '"><script>alert("xss")</script><img src=x onerror=alert(2)>'
+XSS_FILE = '<img src=x onerror=alert(3)>.png'
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5f3a8f50000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def browse(transactional_db: None, live_server: Any) -> Iterator[Callable[..., Browsing]]:
+    """``browse(width=..., height=...)`` -> a fresh browser context on the live server.
+
+    Chromium starts per test, after the database is set up, and stops before
+    the end-of-test flush: while Playwright's sync API runs, its event loop
+    makes Django hand out context-local connections, and the database set-up
+    and teardown must see the real ones.
+    """
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    chromium = launch(playwright)
+    contexts: list[Any] = []
+
+    def make(*, width: int = 1280, height: int = 900, bypass_csp: bool = False, locale: str = "en-GB") -> Browsing:
+        context = chromium.new_context(viewport={"width": width, "height": height}, bypass_csp=bypass_csp,
+                                       locale=locale)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return Browsing(page=context.new_page(), base=live_server.url)
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+        chromium.close()
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_flushable(transactional_db: None) -> Iterator[None]:
+    """Let the end-of-test flush empty the audit log on SQLite.
+
+    SQLite's flush is a DELETE, which the audit log's append-only trigger
+    refuses (PostgreSQL truncates, which row triggers do not see). Only here,
+    after the test: drop the DELETE trigger, empty the table, put the same
+    trigger back.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditentry'"
+                       " AND sql LIKE '%BEFORE DELETE%'")
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        cursor.execute("DELETE FROM audit_auditentry")
+        for _name, sql in triggers:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def arabic_rita(reviewer_rita: User) -> User:
+    reviewer_skills_set(actor=SYSTEM, user_id=reviewer_rita.pk, languages=["ar"], countries=["SD"])
+    return reviewer_rita
+
+
+def submit_in_portal(b: Browsing, *, url: str, text: str, reference: str = "", filename: str = "shot.png") -> None:
+    """Fill and send the new-report form as a partner would (one item, one evidence file)."""
+    b.go("/portal/reports/new/")
+    page = b.page
+    page.fill("#id_items-0-url", url)
+    page.select_option("#id_category", "incitement_violence")
+    page.select_option("#id_country", "SD")
+    page.fill("#id_language", "ar")
+    page.fill("#id_explanation", text)
+    if reference:
+        page.fill("#id_reference", reference)
+    page.set_input_files("#id_evidence", files=[{"name": filename, "mimeType": "image/png", "buffer": PNG}])
+    page.check("#id_bona_fide")
+    page.click("form[action='/portal/reports/new/'] button.btn-primary")
+    page.wait_for_url(re.compile(r"/portal/reports/[0-9a-f-]{36}/"))
+
+
+def sign_in_with_code(b: Browsing, user: User) -> None:
+    b.sign_in(user.username, PASSWORD)
+    assert "/console/2fa/verify/" in b.page.url
+    b.page.fill("#id_token", code(user, 1))
+    b.submit("button[type=submit]")
+
+
+def test_full_loop_submit_claim_decide_contest(browse: Callable[..., Browsing], analyst_amal: User,
+                                               arabic_rita: User) -> None:
+    partner = browse()
+    partner.sign_in("amal", PASSWORD)
+    submit_in_portal(partner, url=kite_url(), text="يدعو المنشور إلى مهاجمة مأوى النازحين في الفاشر",
+                     filename="screenshot-1.png")
+    assert "Received" in partner.page.inner_text("main")
+    triage_pending()  # the background job
+
+    enrol(arabic_rita)
+    reviewer = browse()
+    sign_in_with_code(reviewer, arabic_rita)
+    reviewer.go("/console/")
+    reviewer.page.keyboard.press("n")  # next case
+    reviewer.page.wait_for_url(re.compile(r"/console/cases/[0-9a-f-]{36}/"))
+    main = reviewer.page.inner_text("main")
+    assert "يدعو المنشور" in main
+    assert "screenshot-1.png" in main, main
+    assert reviewer.page.get_attribute(".report-card .content-text", "dir") == "auto"
+    reviewer.page.keyboard.press("d")
+    assert reviewer.page.evaluate("document.activeElement.id") == "id_outcome"
+    page = reviewer.page
+    page.select_option("#id_outcome", "violating")
+    page.fill("#id_policy", "incitement_violence")
+    page.check("input[name=actions][value=remove]")
+    page.select_option("#id_decision_ground", "DECISION_GROUND_INCOMPATIBLE_CONTENT")
+    page.fill("#id_incompatible_content_ground", "Community Guidelines §4")
+    page.fill("#id_incompatible_content_explanation", "Calls for an attack on a named shelter.")
+    page.click(".decision-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/$"))
+    assert "Decision recorded" in page.inner_text("main")
+    decision = Decision.objects.get()
+    assert decision.outcome == "violating"
+
+    report = Report.objects.get()
+    partner.go(f"/portal/reports/{report.pk}/")
+    assert "Violating" in partner.page.inner_text("main")
+    partner.page.get_by_role("link", name="Contest this decision").click()
+    partner.page.wait_for_url(re.compile(r"/contest/$"))
+    partner.page.fill("#id_reasons", "This is news reporting about the attack, not a call for one.")
+    partner.page.click("form button.btn-primary")
+    partner.page.wait_for_url(re.compile(rf"/portal/reports/{report.pk}/"))
+    assert "contest is registered" in partner.page.inner_text("main")
+    assert Appeal.objects.filter(decision=decision).exists()
+    assert not partner.dialogs and not reviewer.dialogs
+    assert not partner.csp_violations and not reviewer.csp_violations
+
+
+def test_bulk_upload_reports_bad_rows(browse: Callable[..., Browsing], analyst_amal: User) -> None:
+    b = browse()
+    b.sign_in("amal", PASSWORD)
+    b.go("/portal/reports/bulk/")
+    csv = (
+        "url,kind,category,explanation,country\n"
+        f"{kite_url()},post,incitement_violence,Calls for attacks on a shelter,SD\n"
+        f"{kite_url()},post,no_such_category,Bad category,SD\n"
+        "not a url,post,incitement_violence,Bad URL,SD\n"
+    ).encode()
+    b.page.set_input_files("#id_file", files=[{"name": "rows.csv", "mimeType": "text/csv", "buffer": csv}])
+    b.page.check("#id_bona_fide")
+    b.page.click("button.btn-primary")
+    b.page.get_by_text("rows accepted").wait_for()
+    result = b.page.inner_text("main")
+    assert "1 of 3 rows accepted" in result, result[result.find("Result"):][:800]
+    assert "Rejected rows" in result and "no_such_category" in result
+    assert Report.objects.count() == 1
+
+
+def test_two_factor_enrolment_and_sign_in(browse: Callable[..., Browsing], reviewer_rita: User) -> None:
+    b = browse()
+    b.sign_in("rita", PASSWORD)
+    assert "/console/2fa/enrol/" in b.page.url
+    assert b.page.is_visible("img.qr")
+    secret = b.page.inner_text("#totp-secret")
+    b.page.fill("#id_token", totp_now(secret))
+    b.submit("button[type=submit]")
+    b.go("/console/")
+    assert b.page.inner_text("h1") == "Review queue"
+    b.submit("text=Sign out")
+    b.sign_in("rita", PASSWORD)
+    assert "/console/2fa/verify/" in b.page.url
+    b.page.fill("#id_token", totp_now(secret, 1))
+    b.submit("button[type=submit]")
+    b.go("/console/")
+    assert b.page.inner_text("h1") == "Review queue"
+
+
+def test_hostile_text_and_file_names_are_inert(browse: Callable[..., Browsing], analyst_amal: User,
+                                               lead_lena: User) -> None:
+    partner = browse()
+    partner.sign_in("amal", PASSWORD)
+    submit_in_portal(partner, url=kite_url(), text=f"Explanation {XSS}", reference=f"ref{XSS}"[:100],
+                     filename=XSS_FILE)
+    report = Report.objects.get()
+    main = partner.page.inner_text("main")
+    assert '<script>alert("xss")</script>' in main  # shown as text
+    assert "onerror=alert(3)" in main  # the evidence file name, as text
+    partner.go("/portal/reports/")
+    triage_pending()
+    case = Case.objects.get()
+    enrol(lead_lena)
+    lead = browse()
+    sign_in_with_code(lead, lead_lena)
+    lead.go(f"/console/cases/{case.pk}/")
+    text = lead.page.inner_text("main")
+    assert '<script>alert("xss")</script>' in text and "onerror=alert(3)" in text
+    assert lead.page.locator("main script").count() == 0
+    assert lead.page.locator("main img[src='x']").count() == 0
+    lead.go("/console/leave?url=javascript:alert(4)")
+    assert lead.page.locator("a[href^='javascript']").count() == 0
+    assert str(report.pk)
+    assert partner.dialogs == [] and lead.dialogs == []
+
+
+def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], analyst_amal: User,
+                                              arabic_rita: User, pm_pablo: User) -> None:
+    partner = browse(width=375, height=740)
+    partner.sign_in("amal", PASSWORD)
+    submit_in_portal(partner, url=kite_url() + "/" + "a" * 120, text="A long explanation " * 30)
+    report = Report.objects.get()
+    triage_pending()
+    overflow: dict[str, int] = {}
+    for path in ["/portal/reports/", "/portal/reports/new/", "/portal/reports/bulk/", f"/portal/reports/{report.pk}/",
+                 "/console/security/", "/console/portal/figures/"]:
+        partner.go(path)
+        overflow[path] = partner.no_horizontal_scroll()
+    enrol(arabic_rita)
+    reviewer = browse(width=375, height=740)
+    sign_in_with_code(reviewer, arabic_rita)
+    case = Case.objects.get()
+    for path in ["/console/", f"/console/cases/{case.pk}/", "/console/second-review/"]:
+        reviewer.go(path)
+        overflow[path] = reviewer.no_horizontal_scroll()
+    enrol(pm_pablo)
+    manager = browse(width=375, height=740)
+    sign_in_with_code(manager, pm_pablo)
+    manager.go("/console/dashboards/")
+    overflow["/console/dashboards/"] = manager.no_horizontal_scroll()
+    assert {path: px for path, px in overflow.items() if px > 0} == {}
+
+
+def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..., Browsing], analyst_amal: User,
+                                                             arabic_rita: User, pm_pablo: User) -> None:
+    found: dict[str, list[dict[str, Any]]] = {}
+    anonymous = browse(bypass_csp=True)
+    anonymous.go("/accounts/login/")
+    found["/accounts/login/"] = anonymous.axe()
+    partner = browse(bypass_csp=True)
+    partner.sign_in("amal", PASSWORD)
+    submit_in_portal(partner, url=kite_url(), text="Calls for an attack on the shelter")
+    report = Report.objects.get()
+    triage_pending()
+    for path in ["/portal/reports/", "/portal/reports/new/", "/portal/reports/bulk/", f"/portal/reports/{report.pk}/"]:
+        partner.go(path)
+        found[path] = partner.axe()
+    enrol(arabic_rita)
+    reviewer = browse(bypass_csp=True)
+    sign_in_with_code(reviewer, arabic_rita)
+    reviewer.go("/console/")
+    found["/console/"] = reviewer.axe()
+    reviewer.page.keyboard.press("n")
+    reviewer.page.wait_for_url(re.compile(r"/console/cases/"))
+    found["case page"] = reviewer.axe()
+    enrol(pm_pablo)
+    manager = browse(bypass_csp=True)
+    sign_in_with_code(manager, pm_pablo)
+    manager.go("/console/dashboards/")
+    found["/console/dashboards/"] = manager.axe()
+    assert {page: v for page, v in found.items() if v} == {}
