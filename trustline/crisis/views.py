@@ -20,7 +20,7 @@ from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.crisis.choices import LEVEL_BOOST
 from trustline.crisis.selectors import crisis_get, crisis_list
 from trustline.crisis.services import CrisisInput, crisis_designate, crisis_end, tag_for
-from trustline.crisis.stats import crisis_figures
+from trustline.crisis.stats import Bucket, crisis_figures
 
 
 def _split(raw: str) -> list[str]:
@@ -66,7 +66,7 @@ def crisis_index(request: HttpRequest, actor: Actor) -> HttpResponse:
 def crisis_detail(request: HttpRequest, actor: Actor, crisis_id: str) -> HttpResponse:
     """The crisis view; an htmx request (bucket switch) gets only the figures panel."""
     crisis = crisis_get(actor=actor, crisis_id=crisis_id)
-    bucket = "hour" if request.GET.get("bucket") == "hour" else "day"
+    bucket: Bucket = "hour" if request.GET.get("bucket") == "hour" else "day"
     note = ""
     try:
         figures = crisis_figures(crisis=crisis, bucket=bucket)

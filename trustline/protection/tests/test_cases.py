@@ -138,6 +138,7 @@ def test_open_cases_of_an_account_are_rescored_when_its_protection_starts_and_en
     with django_capture_on_commit_callbacks() as callbacks:
         approved = decide(pm_pablo, nominate(analyst_amal), days=30)
     assert callbacks  # the re-score is enqueued after commit
+    assert approved.protected_account_id is not None
     assert protection_rescore(account_id=approved.protected_account_id) == 1
 
     case.refresh_from_db()
