@@ -21,7 +21,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.cases.models import Case
 from trustline.core.exceptions import ApplicationError, NotFound
-from trustline.lawenforcement import directory, inbound, referrals
+from trustline.lawenforcement import directory, holds, inbound, ncmec, ncmec_client, referrals
 from trustline.lawenforcement import selectors as sel
 from trustline.lawenforcement.choices import (
     DataType,
@@ -31,6 +31,7 @@ from trustline.lawenforcement.choices import (
     SendChannel,
     Topic,
 )
+from trustline.lawenforcement.conf import le_setting
 from trustline.lawenforcement.permissions import le_require
 
 
@@ -236,3 +237,59 @@ def referral_action(request: HttpRequest, actor: Actor, referral_id: str, action
     call, success = calls[action]
     _try(request, call, success)
     return redirect("lawenforcement:referral_detail", referral_id=referral_id)
+
+
+@require_GET
+@portal_view
+def hold_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return render(request, "lawenforcement/holds.html", {
+        "holds": list(sel.holds_visible(actor=actor, active=True)[:500]),
+        "can_manage": actor.has(Perm.LE_REQUEST_HANDLE) or actor.has(Perm.LE_REQUEST_REVIEW),
+    })
+
+
+@require_POST
+@portal_view
+def hold_action(request: HttpRequest, actor: Actor, hold_id: str, action: str) -> HttpResponse:
+    sel.hold_get(actor=actor, hold_id=hold_id)
+    if action == "extend":
+        _try(request, lambda: holds.hold_extend(actor=actor, hold_id=hold_id), "Extended by 90 days.")
+    elif action == "release":
+        _try(request, lambda: holds.hold_release(actor=actor, hold_id=hold_id,
+                                                 reason=request.POST.get("reason", "")[:2000]), "Released.")
+    else:
+        raise NotFound("No such action.")
+    return redirect("lawenforcement:holds")
+
+
+@portal_view
+def ncmec_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """CyberTipline reports: generate one for a child-safety case (validated), read its XML, file it."""
+    le_require(actor, Perm.LE_REFERRAL_MANAGE)
+    if request.method == "POST":
+        case_id = request.POST.get("case_id", "").strip()
+        try:
+            case_uuid = uuid.UUID(case_id)
+        except ValueError:
+            messages.error(request, "No case with that id.")
+        else:
+            case = Case.objects.filter(pk=case_uuid).first()
+            if case is None:
+                messages.error(request, "No case with that id.")
+            else:
+                options = ncmec.default_options(case)
+                _try(request, lambda: ncmec.ncmec_report_generate(actor=actor, case_id=case.pk, options=options),
+                     "Report generated and valid against NCMEC's schema.")
+        return redirect("lawenforcement:ncmec")
+    return render(request, "lawenforcement/ncmec.html", {
+        "reports": list(sel.ncmec_reports_visible(actor=actor)[:200]),
+        "enabled": bool(le_setting("NCMEC")["ENABLED"]),
+    })
+
+
+@require_POST
+@portal_view
+def ncmec_submit(request: HttpRequest, actor: Actor, report_id: str) -> HttpResponse:
+    sel.ncmec_report_get(actor=actor, report_id=report_id)
+    _try(request, lambda: ncmec_client.ncmec_report_submit(actor=actor, report_id=report_id), "Filed with NCMEC.")
+    return redirect("lawenforcement:ncmec")

@@ -193,3 +193,16 @@ def test_a_preservation_request_holds_the_identified_records_for_90_days(
     assert hold.expires_at == T0 + dt.timedelta(days=90)
     assert is_on_hold(subject_kind="account", subject_value="kite-user-4711", at=T0 + dt.timedelta(days=89))
     assert not is_on_hold(subject_kind="account", subject_value="kite-user-4711", at=T0 + dt.timedelta(days=91))
+
+
+def test_every_step_of_a_request_is_audited(received: InboundRequest, sudan_police: Agency, liaison_lucas: User,
+                                            legal_leila: User) -> None:
+    verified(received, sudan_police, liaison_lucas)
+    request_review(actor=actor_of(legal_leila), request_id=received.pk, decision="comply", reasons=["valid"])
+    disclosure_record(actor=actor_of(liaison_lucas), request_id=received.pk, data_types=["basic_subscriber"],
+                      fields=["name"], files=[], recipient="a.osman@police.gov.sd", channel="email")
+    actions = list(AuditEntry.objects.filter(target_id=str(received.pk)).order_by("seq").values_list("action",
+                                                                                                     flat=True))
+    assert actions == ["le_request.received", "le_request.callback_recorded", "le_request.verified",
+                       "le_request.reviewed"]
+    assert AuditEntry.objects.filter(action="le_disclosure.recorded").count() == 1

@@ -31,7 +31,8 @@ def test_the_public_guide_needs_no_sign_in_and_hides_private_fields(client: Clie
 
 
 @pytest.mark.parametrize("path", ["/law-enforcement/", "/law-enforcement/directory/", "/law-enforcement/referrals/",
-                                  "/law-enforcement/referrals/new"])
+                                  "/law-enforcement/referrals/new", "/law-enforcement/holds/",
+                                  "/law-enforcement/ncmec/"])
 def test_staff_pages_are_behind_the_area_gate(
     path: str, client: Client, staff_client: StaffClient, analyst_amal: User, reviewer_rita: User,
     liaison_lucas: User, legal_leila: User, sudan_police: Agency,
@@ -81,3 +82,30 @@ def test_the_referral_builder_suggests_agencies_and_builds_a_minimised_package(
     assert [f["name"] for f in referral.package["fields"]] == ["category"]
     detail = lucas.get(f"/law-enforcement/referrals/{referral.pk}")
     assert detail.status_code == 200 and "Threat tonight." in detail.content.decode()
+
+
+def test_holds_are_extended_once_from_the_page(staff_client: StaffClient, legal_leila: User,
+                                               liaison_lucas: User) -> None:
+    from trustline.lawenforcement.holds import hold_create
+
+    hold = hold_create(actor=actor_of(liaison_lucas), subject_kind="account", subject_value="u-1", note="counsel")
+    leila = staff_client(legal_leila)
+    assert "u-1" in leila.get("/law-enforcement/holds/").content.decode()
+    leila.post(f"/law-enforcement/holds/{hold.pk}/extend")
+    leila.post(f"/law-enforcement/holds/{hold.pk}/extend")
+    hold.refresh_from_db()
+    assert hold.extension_count == 1
+
+
+def test_a_cybertipline_report_is_generated_from_the_page(
+    child_case: Case, staff_client: StaffClient, liaison_lucas: User, settings: object
+) -> None:
+    from trustline.lawenforcement.models import NcmecReport
+
+    settings.LAW_ENFORCEMENT = {"NCMEC": {"REPORTER_EMAIL": "cybertip@kite.example"}}  # type: ignore[attr-defined]
+    lucas = staff_client(liaison_lucas)
+    lucas.post("/law-enforcement/ncmec/", {"case_id": str(child_case.pk)})
+    report = NcmecReport.objects.get()
+    page = lucas.get("/law-enforcement/ncmec/").content.decode()
+    assert "switched off" in page and "incidentSummary" in page
+    assert report.status == "draft"
