@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("directory/", views.directory_page, name="directory"),
     path("directory/<uuid:agency_id>", views.agency_page, name="agency"),
     path("contacts/<uuid:contact_id>/verify", views.contact_verify, name="contact_verify"),
+    path("requests/new", views.request_new, name="request_new"),
     path("requests/<uuid:request_id>", views.request_detail, name="request_detail"),
     path("requests/<uuid:request_id>/<slug:action>", views.request_action, name="request_action"),
     path("holds/", views.hold_list, name="holds"),

@@ -8,6 +8,7 @@ The public guide (:func:`public`) needs no sign-in and shows only public fields.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from trustline.lawenforcement import selectors as sel
 from trustline.lawenforcement.choices import (
     DataType,
     Outcome,
+    RequestType,
     ReviewDecision,
     ReviewReason,
     SendChannel,
@@ -293,3 +295,63 @@ def ncmec_submit(request: HttpRequest, actor: Actor, report_id: str) -> HttpResp
     sel.ncmec_report_get(actor=actor, report_id=report_id)
     _try(request, lambda: ncmec_client.ncmec_report_submit(actor=actor, report_id=report_id), "Filed with NCMEC.")
     return redirect("lawenforcement:ncmec")
+
+
+def _identifiers(text: str) -> list[dict[str, str]]:
+    """One identifier per line, ``kind: value`` (``account: kite-user-1``); a bare value is an account."""
+    result = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        kind, sep, value = line.partition(":")
+        if not sep or kind.strip() not in ("account", "case", "report", "url"):
+            kind, value = "account", line
+        result.append({"kind": kind.strip(), "value": value.strip()})
+    return result
+
+
+@portal_view
+def request_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Record a request as it arrived (e-mail, portal, fax): the form behind ``POST /requests``."""
+    le_require(actor, Perm.LE_REQUEST_HANDLE)
+    post = request.POST
+    if request.method == "POST":
+        date_ranges = []
+        try:
+            if post.get("date_from") and post.get("date_to"):
+                date_ranges = [{"from": dt.date.fromisoformat(post["date_from"]),
+                                "to": dt.date.fromisoformat(post["date_to"])}]
+            due_at = (dt.datetime.fromisoformat(post["due_at"]).replace(tzinfo=dt.UTC)
+                      if post.get("due_at") else None)
+            hours = int(post["deadline_hours"]) if post.get("deadline_hours") else None
+        except ValueError:
+            messages.error(request, "Dates must be YYYY-MM-DD and the deadline a whole number of hours.")
+        else:
+            agency_id = post.get("agency_id", "")
+            agency = sel.agencies_visible(actor=actor).filter(pk=agency_id).first() if _is_uuid(agency_id) else None
+            created: list[Any] = []
+            data = inbound.RequestData(
+                request_type=post.get("request_type", ""), agency_id=str(agency.pk) if agency else None,
+                agency_name=post.get("agency_name", "") or (agency.name if agency else ""),
+                country=post.get("country", "") or (agency.country if agency else ""),
+                officer_name=post.get("officer_name", ""), officer_email=post.get("officer_email", ""),
+                officer_phone=post.get("officer_phone", ""), reference=post.get("reference", ""),
+                legal_basis=post.get("legal_basis", ""), identifiers=_identifiers(post.get("identifiers", "")),
+                data_types=post.getlist("data_types"), date_ranges=date_ranges, summary=post.get("summary", ""),
+                emergency_reason=post.get("emergency_reason", ""), due_at=due_at, deadline_hours=hours,
+            )
+            if _try(request, lambda: created.append(inbound.request_receive(actor=actor, data=data)),
+                    "Request recorded."):
+                return redirect("lawenforcement:request_detail", request_id=created[0].pk)
+    return render(request, "lawenforcement/request_new.html", {
+        "types": RequestType.choices, "data_types": DataType.choices, "post": post,
+        "agencies": list(sel.agencies_visible(actor=actor).exclude(status="retired")),
+    })
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -109,3 +109,23 @@ def test_a_cybertipline_report_is_generated_from_the_page(
     page = lucas.get("/law-enforcement/ncmec/").content.decode()
     assert "switched off" in page and "incidentSummary" in page
     assert report.status == "draft"
+
+
+def test_a_liaison_records_an_emergency_request_from_the_page(
+    sudan_police: Agency, staff_client: StaffClient, liaison_lucas: User, legal_leila: User
+) -> None:
+    assert staff_client(legal_leila).get("/law-enforcement/requests/new").status_code == 403
+    lucas = staff_client(liaison_lucas)
+    assert lucas.get("/law-enforcement/requests/new").status_code == 200
+    response = lucas.post("/law-enforcement/requests/new", {
+        "request_type": "emergency_disclosure", "agency_id": str(sudan_police.pk), "officer_name": "Lt. Osman",
+        "officer_email": "osman@police.gov.sd", "legal_basis": "danger to life",
+        "identifiers": "account: kite-user-1\nkite-user-2", "data_types": ["basic_subscriber"],
+        "deadline_hours": "3", "emergency_reason": "hostage",
+    })
+    request = InboundRequest.objects.get()
+    assert response.status_code == 302
+    assert request.emergency and request.country == "SD" and request.agency == sudan_police
+    assert request.identifiers == [{"kind": "account", "value": "kite-user-1"},
+                                   {"kind": "account", "value": "kite-user-2"}]
+    assert (request.due_at - request.received_at).total_seconds() == 3 * 3600
