@@ -186,3 +186,19 @@ def test_the_command_reports_gaps_and_fails_when_strict(programme: dict[str, Any
                      stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("export_statements", "--from", "March", "--to", "2026-03-31")
+
+
+def test_the_submission_summary_shows_what_needs_a_person(
+    programme: dict[str, Any], session_api: SessionApi, auditor_aziz: User
+) -> None:
+    from trustline.core import clock
+    from trustline.transparency.submission import submissions_enqueue
+
+    Decision.objects.filter(pk=programme["label"].decision.pk).update(decision_ground="")
+    assert submissions_enqueue(now=clock.now()) == 4
+    body = session_api(auditor_aziz).get("/transparency/submissions").json()
+    assert body["enabled"] is False
+    assert body["counts"] == {"pending": 3, "submitted": 0, "rejected": 0, "unmappable": 1}
+    assert body["needs_attention"] == [{"puid": f"tl-{programme['label'].decision.pk}", "status": "unmappable",
+                                        "error": body["needs_attention"][0]["error"]}]
+    assert "missing_ground" in body["needs_attention"][0]["error"]

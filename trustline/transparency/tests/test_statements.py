@@ -232,3 +232,27 @@ def test_the_packaged_schema_is_the_shared_reference_copy() -> None:
     if not shared.exists():
         pytest.skip("the shared reference folder is not on this machine")
     assert filecmp.cmp(SCHEMA_PATH, shared, shallow=False)
+
+
+def test_a_restriction_reversed_after_a_contest_keeps_its_statement_and_the_new_one_gets_its_own(
+    decided: Decide, validate: Validate, analyst_amal: Any, reviewer_rami: Any
+) -> None:
+    from trustline.appeals.services import appeal_claim_next, appeal_decide, appeal_submit
+    from trustline.conftest import actor_of
+    from trustline.core.clock import frozen_at
+
+    made = decided(REMOVE)
+    with frozen_at(T0 + dt.timedelta(hours=5)):
+        appeal = appeal_submit(actor=actor_of(analyst_amal), reasons="A label is enough.",
+                               decision_id=made.decision.pk)
+        assert appeal_claim_next(actor=actor_of(reviewer_rami)) is not None
+        appeal_decide(actor=actor_of(reviewer_rami), appeal_id=appeal.pk, outcome="partially_reversed",
+                      explanation="We label it instead.",
+                      new_decision=dataclasses.replace(REMOVE, actions=("label",), label_text="Disputed"))
+    statements = [s for s in export() if isinstance(s, dict)]
+    assert len(statements) == 2
+    first, second = statements
+    assert first["puid"] == f"tl-{made.decision.pk}"  # imposed, then lifted: the statement stands
+    assert second["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_LABELLED"]
+    for statement in statements:
+        validate(statement)
