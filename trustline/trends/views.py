@@ -24,7 +24,7 @@ from trustline.accounts.views import portal_view
 from trustline.core import clock
 from trustline.core.exceptions import ValidationFailed
 from trustline.partners.models import Accreditation
-from trustline.trends.choices import IncidentKind, SpikeStatus
+from trustline.trends.choices import IncidentKind, Signal, SpikeStatus
 from trustline.trends.insight import insight_report_build, insight_report_html, insight_report_pdf
 from trustline.trends.selectors import (
     incident_decidable_case_ids,
@@ -126,6 +126,8 @@ def incident_detail(request: HttpRequest, actor: Actor, incident_id: uuid.UUID) 
         "more_members": max(0, incident.member_count - len(members)),
         "decidable": incident_decidable_case_ids(incident=incident),
         "can_decide": actor.has(Perm.DECISION_RECORD),
+        "can_open_cases": actor.has(Perm.QUEUE_VIEW),
+        "signals": [(Signal(s).label if s in Signal.values else s, n) for s, n in sorted(incident.signals.items())],
     }
     return render(request, "trends/incident_detail.html", context)
 
