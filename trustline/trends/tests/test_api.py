@@ -73,6 +73,14 @@ def test_spike_list_and_detail_access(
     assert_error(session_api(pm_pablo).get("/trends/spikes/not-an-id"), 404, "not_found")
 
 
+def test_spike_list_pins_its_query_count(
+    spike: Spike, session_api: SessionApi, pm_pablo: User, django_assert_max_num_queries: Any,
+) -> None:
+    client = session_api(pm_pablo)
+    with django_assert_max_num_queries(8):
+        assert client.get("/trends/spikes").json()["count"] == 1
+
+
 def test_dismissing_a_spike_records_the_reason(
     spike: Spike, api: ApiClient, sudan_api: ApiClient, session_api: SessionApi, auditor_aziz: User,
     lead_lena: User, policy_polly: User, pm_pablo: User,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from trustline.accounts.models import User
+from trustline.accounts.permissions import SYSTEM
 from trustline.audit.models import AuditEntry
 from trustline.conftest import kite_url
 from trustline.trends.choices import IncidentKind, Signal
 from trustline.trends.clustering import incidents_cluster_new, incidents_rebuild
 from trustline.trends.models import CaseFingerprint, Incident, IncidentMember
+from trustline.trends.selectors import incident_get
 from trustline.trends.tests.conftest import Submit, item
 
 NEAR_DUPLICATES = {
@@ -140,7 +142,9 @@ def test_new_cases_join_existing_incidents_and_bridge_two_of_them(
     assert _clusters() == {frozenset({a1, a2, b1, b2, bridge})}
     live = Incident.objects.get(merged_into__isnull=True)
     assert live == older and live.member_count == 5
-    assert Incident.objects.get(merged_into=live).member_count == 0
+    absorbed = Incident.objects.get(merged_into=live)
+    assert absorbed.member_count == 0
+    assert incident_get(actor=SYSTEM, incident_id=absorbed.pk) == live  # old links lead to the survivor
     assert AuditEntry.objects.filter(action="incident.merged").count() == 1
     assert AuditEntry.objects.filter(action="incident.members_added", target_id=str(live.pk)).exists()
 
