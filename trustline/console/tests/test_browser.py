@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,6 +61,10 @@ def browse(transactional_db: None, live_server: Any) -> Iterator[Callable[..., B
     """
     from playwright.sync_api import sync_playwright
 
+    # The live server's first request loads every view module (and their models, e.g. language
+    # detection): warm it up here so the browser's 10 s step timeouts measure the pages, not the start.
+    with urllib.request.urlopen(live_server.url + "/accounts/login/", timeout=120) as response:  # noqa: S310 - local
+        assert response.status == 200
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
@@ -78,6 +83,11 @@ def browse(transactional_db: None, live_server: Any) -> Iterator[Callable[..., B
     finally:
         for context in contexts:
             context.close()
+        # Close the connections the test body opened while Playwright's loop ran (else PostgreSQL cannot
+        # drop the test database at the end: "being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
         chromium.close()
         playwright.stop()
         if previous is None:
@@ -310,3 +320,39 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
     manager.go("/console/dashboards/")
     found["/console/dashboards/"] = manager.axe()
     assert {page: v for page, v in found.items() if v} == {}
+
+
+@pytest.fixture
+def emergency(transactional_db: None, analyst_amal: User, reviewer_rita: User, lead_lena: User,
+              submit: Callable[..., Any]) -> Any:
+    """An imminent-harm report that opened an emergency (set up before Chromium starts: see ``browse``)."""
+    import datetime as dt
+
+    from trustline.oncall.models import Emergency
+    from trustline.oncall.rota import ChainData, ScheduleData, StepData, chain_save, schedule_save
+
+    rota = schedule_save(actor=SYSTEM, data=ScheduleData(
+        name="Responders", time_zone="Europe/Berlin", rotation="weekly", handoff_time=dt.time(9, 0),
+        start_date=dt.date(2026, 1, 5), participants=["rita", "lena"],
+    ))
+    chain_save(actor=SYSTEM, data=ChainData(name="Imminent harm", is_default=True, repeat_count=0,
+                                            repeat_delay_minutes=10, steps=[
+        StepData(target="schedule_primary", schedule_id=rota.pk, delay_minutes=0),
+        StepData(target="escalation_leads", delay_minutes=5),
+    ]))
+    submit(analyst_amal, imminent_harm=True, imminent_harm_reason="Named shelter to be attacked tonight")
+    enrol(lead_lena)
+    return Emergency.objects.get()
+
+
+def test_emergency_acknowledge_on_the_board(emergency: Any, lead_lena: User,
+                                            browse: Callable[..., Browsing]) -> None:
+    """trustline.oncall's board: an imminent-harm report opened an emergency; the on-call lead acknowledges it."""
+    lead = browse()
+    sign_in_with_code(lead, lead_lena)
+    lead.go("/emergency/")
+    lead.page.get_by_role("button", name="Acknowledge").click()
+    lead.page.get_by_role("cell", name="lena").wait_for()
+    emergency.refresh_from_db()
+    assert emergency.state != "open" and emergency.owner_id == lead_lena.pk
+    assert not lead.dialogs and not lead.csp_violations
