@@ -273,6 +273,7 @@ def programme_manager_emails() -> list[str]:
 
 def spike_notify(*, spike: Spike) -> int:
     """Tell programme managers about a new spike, through the outbox (inside the caller's transaction)."""
+    site = str(getattr(settings, "SITE_URL", "")).rstrip("/")
     subject = (f"Spike: {spike.observed} reports ({spike.category_code}, {spike.country}, {spike.language}) "
                f"on {spike.day:%d %b}, about {spike.expected:.1f} expected")
     body = (
@@ -280,7 +281,7 @@ def spike_notify(*, spike: Spike) -> int:
         f"  country: {spike.country}\n  category: {spike.category_code}\n  language: {spike.language}\n"
         f"  reports: {spike.observed} (expected about {spike.expected:.1f})\n"
         f"  p-value before correction: {spike.p_value:.2g}; {spike.series_tested} series tested that day\n\n"
-        f"Evidence and the button to dismiss it as a false alarm: /trends/spikes/{spike.pk}/\n"
+        f"Evidence and the button to dismiss it as a false alarm: {site}/trends/spikes/{spike.pk}/\n"
     )
     sent = 0
     for email in programme_manager_emails():
