@@ -35,7 +35,9 @@ class StatementFilter(PeriodFilter):
 
 
 class ReportFilter(PeriodFilter):
-    section: Literal["4_notices", "7_appeals_and_recidivism", "3_member_states_orders"] = "4_notices"
+    section: Literal[
+        "4_notices", "7_appeals_and_recidivism", "3_member_states_orders", "x_notices_by_trusted_flagger"
+    ] = "4_notices"
     format: Literal["csv", "json"] = "csv"
 
 

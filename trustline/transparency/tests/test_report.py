@@ -135,13 +135,20 @@ def test_the_command_writes_the_csv_files_and_the_workbook(programme: dict[str, 
                  stdout=out)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["3_member_states_orders.csv", "4_notices.csv", "7_appeals_and_recidivism.csv",
-                     "transparency_report.xlsx"]
+                     "transparency_report.xlsx", "x_notices_by_trusted_flagger.csv"]
     with (tmp_path / "4_notices.csv").open(encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
     total = next(r for r in table if r["Category of illegal content"] == "TOTAL")
     assert total["Number of notices received"] == "5"
     assert total["Median time to take action"] == "6.0"
     book = load_workbook(tmp_path / "transparency_report.xlsx")
-    assert book.sheetnames == ["3_member_states_orders", "4_notices", "7_appeals_and_recidivism"]
+    assert book.sheetnames == ["3_member_states_orders", "4_notices", "7_appeals_and_recidivism",
+                               "x_notices_by_trusted_flagger"]
     assert book["4_notices"]["D2"].value == "TOTAL"
     assert book["4_notices"]["F2"].value == 5
+
+
+def test_it_counts_notices_per_trusted_flagger(programme: dict[str, Any]) -> None:
+    rows = transparency_report(start=MARCH[0], end=MARCH[1]).section("x_notices_by_trusted_flagger").rows
+    # Only Sudan is a trusted flagger here (DSC-awarded); A, C, E, F in March; actions A (T&C, 2 h), C (law, 6 h).
+    assert rows == [["2026-03-01/2026-03-31", "Sudan Digital Rights Monitor", 4, 4, 4.0, 1, 1]]

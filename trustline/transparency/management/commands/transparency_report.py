@@ -1,7 +1,7 @@
 """``trustline transparency_report --from YYYY-MM-DD --to YYYY-MM-DD --out DIR``: the DSA transparency report files.
 
 Writes one CSV per template section (``3_member_states_orders.csv``,
-``4_notices.csv``, ``7_appeals_and_recidivism.csv``) and the same sections
+``4_notices.csv``, ``7_appeals_and_recidivism.csv``, ``x_notices_by_trusted_flagger.csv``) and the same sections
 as sheets of ``transparency_report.xlsx``.
 """
 
