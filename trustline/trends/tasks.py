@@ -5,6 +5,9 @@
   the evidence of a spike and never notify twice.
 * ``cluster_new_cases`` every minute: fingerprint and cluster cases that
   arrived since the cursor, a few batches per run (the next run continues).
+* ``announce_insight_reports`` every six hours: in the first week of a
+  month, e-mail partners and policy staff the link to last month's insight
+  report (once per month and recipient).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django_tasks import task
 
 from trustline.core import clock
 from trustline.core.periodic import periodic
+from trustline.trends.announce import insight_reports_announce
 from trustline.trends.clustering import incidents_cluster_new
 from trustline.trends.detection import spikes_detect
 
@@ -42,3 +46,9 @@ def cluster_new_cases() -> dict[str, int]:
         if step.cases == 0:
             break
     return totals
+
+
+@periodic(every=dt.timedelta(hours=6))
+@task()
+def announce_insight_reports() -> dict[str, int]:
+    return {"messages": insight_reports_announce(today=clock.now().astimezone(dt.UTC).date())}
