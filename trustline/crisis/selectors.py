@@ -136,14 +136,29 @@ def crisis_matches(crisis: Crisis, facts: CaseCrisisFacts, partner_ids: Sequence
     return not (partner_ids and not (set(partner_ids) & facts.organisation_ids))
 
 
+_MEMO_ATTR = "_crisis_matching_memo"
+_MEMO_FOR = dt.timedelta(seconds=2)
+
+
 def crises_matching(case: Case, *, now: dt.datetime | None = None) -> list[Crisis]:
-    """The active crises that cover ``case``, most severe first (one query when none is active)."""
+    """The active crises that cover ``case``, most severe first (one query when none is active).
+
+    Triage asks twice while scoring one case (SLA variant, then boost): the
+    answer is remembered on that case object for two seconds, so the second
+    question costs nothing. A case loaded afresh (every re-score loads its
+    cases) always asks the database.
+    """
     now = now or clock.now()
+    memo: tuple[dt.datetime, list[Crisis]] | None = getattr(case, _MEMO_ATTR, None)
+    if memo is not None and abs(now - memo[0]) < _MEMO_FOR:
+        return memo[1]
     active = list(Crisis.objects.filter(active_q(now)).prefetch_related("partners").order_by("-level", "starts_at"))
-    if not active or not case.country:
-        return []
-    facts = case_crisis_facts(case)
-    return [c for c in active if crisis_matches(c, facts, [p.pk for p in c.partners.all()])]
+    matching: list[Crisis] = []
+    if active and case.country:
+        facts = case_crisis_facts(case)
+        matching = [c for c in active if crisis_matches(c, facts, [p.pk for p in c.partners.all()])]
+    setattr(case, _MEMO_ATTR, (now, matching))
+    return matching
 
 
 def crisis_boost_for(case: Case) -> int:
