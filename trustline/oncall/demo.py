@@ -84,20 +84,22 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
     primary = oncall_now(africa, ctx.now).primary
     responder = (actor_for_user(primary) if primary is not None else None) or lead
     acknowledged = resolved = 0
-    recent = ctx.now - dt.timedelta(hours=6)
-    for emergency in [e for e in emergencies if e.state == EmergencyState.OPEN]:
-        finished = not emergency.case.is_open or emergency.case.status in ("decided", "closed")
-        if emergency.opened_at >= recent and not finished and acknowledged:
-            continue  # recent and undecided: stays on the board, paging
-        with clock.frozen_at(min(ctx.now, emergency.opened_at + dt.timedelta(minutes=4))):
-            emergency_acknowledge(actor=responder, emergency_id=emergency.pk, via="ui")
-        acknowledged += 1
-        if finished:
+    waiting = [e for e in emergencies if e.state == EmergencyState.OPEN]
+    undecided = [e for e in waiting if e.case.is_open and e.case.status not in ("decided", "closed")]
+    keep_paging = {e.pk for e in undecided[-2:]}  # the two newest undecided ones stay on the board, paging
+    for emergency in waiting:
+        if emergency.pk in keep_paging:
+            continue
+        if emergency in undecided:
+            with clock.frozen_at(min(ctx.now, emergency.opened_at + dt.timedelta(minutes=4))):
+                emergency_acknowledge(actor=responder, emergency_id=emergency.pk, via="ui")
+            acknowledged += 1
+        else:  # decided by the review step meanwhile: the responder closes it
             with clock.frozen_at(min(ctx.now, emergency.opened_at + dt.timedelta(minutes=35))):
                 emergency_resolve(actor=responder, emergency_id=emergency.pk,
                                   note="Decided and actioned by the platform; the partner was told.")
             resolved += 1
-    notes.append(f"Emergencies: {acknowledged} acknowledged by the person on call, {resolved} of them resolved.")
+    notes.append(f"Emergencies: {acknowledged} acknowledged by the person on call, {resolved} resolved.")
     still = Emergency.objects.filter(state=EmergencyState.OPEN).count()
     notes.append(f"Emergency board: {still} still paging (open /emergency/).")
     return notes

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.db import connection, transaction
+
 from trustline.accounts.permissions import SYSTEM
 from trustline.cases.models import Case
 from trustline.core import clock
@@ -26,7 +28,6 @@ from trustline.notifications.choices import MessageStatus
 from trustline.notifications.models import OutboxMessage
 from trustline.notifications.services import outbox_deliver_message
 
-BATCH = 100
 BUDGET_SECONDS = 10.0
 PAGE_EVENT = "emergency.page"
 
@@ -49,16 +50,24 @@ def emergency_fast_lane(*, now: dt.datetime | None = None, budget_seconds: float
     from trustline.triage.services import triage_case  # triage imports this app's hooks: import late
 
     started = time.monotonic()
-    ids = list(
-        Case.objects.filter(triaged_at__isnull=True, is_open=True, imminent_harm=True)
-        .order_by("opened_at").values_list("pk", flat=True)[:BATCH]
-    )
     sent = triaged = 0
-    for case_id in ids:
-        triage_case(actor=SYSTEM, case_id=case_id)
+    skip: set[object] = set()
+    while time.monotonic() - started < budget_seconds:
+        # Re-read each time: reports that arrive meanwhile are taken in the same run, oldest first.
+        with transaction.atomic():
+            candidates = (
+                Case.objects.filter(triaged_at__isnull=True, is_open=True, imminent_harm=True)
+                .exclude(pk__in=skip).order_by("opened_at")
+            )
+            if connection.features.has_select_for_update_skip_locked:
+                # Several workers run the lane side by side: each takes a case nobody else holds.
+                candidates = candidates.select_for_update(skip_locked=True)
+            case_id = candidates.values_list("pk", flat=True).first()
+            if case_id is None:
+                break
+            skip.add(case_id)  # never loop on a case triage leaves untriaged (closed meanwhile)
+            triage_case(actor=SYSTEM, case_id=case_id)  # the same transaction: our lock is its lock
         triaged += 1
         sent += pages_deliver_now(limit=50)
-        if time.monotonic() - started > budget_seconds:
-            break  # leave the worker to other jobs; the next run (a second later) goes on
     sent += pages_deliver_now()
     return {"triaged": triaged, "pages_sent": sent}

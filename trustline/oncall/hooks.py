@@ -10,13 +10,37 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+from django.db.models import Q
+
 from trustline.cases.models import Case
+from trustline.core.models import PeriodicJob
 from trustline.intake.models import Report
 from trustline.oncall.choices import EmergencySource
 from trustline.oncall.models import Emergency, ImminentRule
 from trustline.oncall.rules import imminent_rules_match
 
-__all__ = ["emergencies_open_for", "imminent_rules_match"]
+__all__ = ["emergencies_open_for", "fast_lane_cases", "imminent_rules_match"]
+
+# How long batch triage leaves a flagged case to the emergency fast lane before taking it itself
+# (so a stopped fast lane delays an emergency by this much, never loses it).
+FAST_LANE_GRACE = dt.timedelta(seconds=30)
+FAST_LANE_ALIVE = dt.timedelta(seconds=10)
+FAST_LANE_JOB = "trustline.oncall.tasks.emergency_fast_lane"
+
+
+def fast_lane_cases(now: dt.datetime) -> Q:
+    """Untriaged cases the fast lane triages one by one: flagged imminent and opened in the last 30 s.
+
+    Batch triage (``triage_pending``, 50 cases per transaction) would hold
+    their first page until its whole batch commits, which under load is
+    tens of seconds; the fast lane commits, and pages, each on its own. Only
+    while the fast lane is alive (its periodic job finished a run in the last
+    10 s): otherwise batch triage takes every case as before.
+    """
+    alive = PeriodicJob.objects.filter(name=FAST_LANE_JOB, last_finished_at__gte=now - FAST_LANE_ALIVE).exists()
+    if not alive:
+        return Q(pk__in=[])  # excludes nothing
+    return Q(imminent_harm=True, opened_at__gt=now - FAST_LANE_GRACE)
 
 
 def _partner_reason(case_id: uuid.UUID) -> str:

@@ -57,7 +57,7 @@ from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.crisis.selectors import crisis_sla_variant
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import Report, ReportItem, TimelineEvent
-from trustline.oncall.hooks import emergencies_open_for, imminent_rules_match
+from trustline.oncall.hooks import emergencies_open_for, fast_lane_cases, imminent_rules_match
 from trustline.routing.services import routing_prepare
 from trustline.triage.choices import SlaTier
 from trustline.triage.priority import Priority, compute_priority
@@ -233,6 +233,7 @@ def triage_pending(
             claimed = list(
                 Case.objects.select_for_update(skip_locked=True)
                 .filter(window, triaged_at__isnull=True, is_open=True)
+                .exclude(fast_lane_cases(clock.now()))  # trustline.oncall: flagged cases go one by one, at once
                 .order_by("opened_at", "pk")[:batch_size]
             )
             triaged += len(_triage_claimed(actor=actor, cases=claimed, now=clock.now()))

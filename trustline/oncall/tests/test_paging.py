@@ -191,3 +191,22 @@ def test_a_step_due_after_the_case_was_decided_or_closed_is_cancelled_not_fired(
         assert paging_sweep(now=clock.now()).fired == 0
     step = PageStep.objects.get(emergency=emergency, sequence=1)
     assert step.fired_at is None and step.cancelled_at is not None
+
+
+def test_batch_triage_leaves_fresh_flagged_cases_to_a_live_fast_lane_and_takes_them_when_it_is_down(
+    sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]],
+) -> None:
+    from trustline.core.models import PeriodicJob
+    from trustline.triage.services import triage_pending
+
+    with clock.frozen_at(T0):
+        response = sudan_api.submit(report_payload(imminent_harm=True, imminent_harm_reason="Raid at dawn"))
+    case = Case.objects.get(items__report_id=response.json()["id"])
+    job = PeriodicJob.objects.create(name="trustline.oncall.tasks.emergency_fast_lane", every_seconds=1,
+                                     max_runtime_seconds=300, next_run_at=T0, last_finished_at=T0)
+    with clock.frozen_at(T0 + dt.timedelta(seconds=5)):
+        assert triage_pending().triaged == 0  # the lane is alive: it takes this one
+    PeriodicJob.objects.filter(pk=job.pk).update(last_finished_at=T0 - dt.timedelta(minutes=5))
+    with clock.frozen_at(T0 + dt.timedelta(seconds=6)):
+        assert triage_pending().triaged == 1  # the lane is down: batch triage does not wait
+    assert Emergency.objects.filter(case=case).exists()
