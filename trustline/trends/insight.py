@@ -43,7 +43,7 @@ from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.taxonomy.models import Category
 from trustline.trends.choices import IncidentKind, Signal, SpikeStatus
-from trustline.trends.detection import base_language
+from trustline.trends.detection import ALL, base_language
 from trustline.trends.models import Incident, Spike
 
 MAX_DAYS = 366
@@ -124,6 +124,8 @@ def country_name(code: str) -> str:
 def language_name(code: str) -> str:
     if code == "und":
         return "not given"
+    if code == ALL:
+        return "all languages"
     found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
     return f"{found.name} ({code})" if found is not None else code
 
@@ -221,7 +223,8 @@ def insight_report_build(
             for (c, cat, lang), n in series.most_common(TOP_SERIES)
         ],
         spikes=[
-            SpikeLine(s.day, country_name(s.country), names.get(s.category_code, s.category_code),
+            SpikeLine(s.day, country_name(s.country),
+                      "All categories" if s.category_code == ALL else names.get(s.category_code, s.category_code),
                       language_name(s.language), s.observed, s.expected)
             for s in spikes.order_by("day", "country")[:100]
         ],
