@@ -25,7 +25,7 @@ from trustline.transparency.schemas import (
     SubmissionSummaryOut,
 )
 from trustline.transparency.selectors import report_for, statements_for, submission_summary
-from trustline.transparency.statements import Skipped, jsonl, jsonl_batches, only_statements
+from trustline.transparency.statements import Skipped, buffered, jsonl, jsonl_batches, only_statements
 
 router = Router(tags=["transparency"])
 
@@ -49,7 +49,7 @@ def _attachment(response: HttpResponse | StreamingHttpResponse, filename: str) -
 def export_statements(request: ApiRequest, filters: Query[StatementFilter]) -> StreamingHttpResponse:
     statements = only_statements(statements_for(actor=request.auth, start=filters.start, end=filters.end))
     lines = jsonl_batches(statements) if filters.format == "batches" else jsonl(statements)
-    response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    response = StreamingHttpResponse(buffered(lines), content_type="application/x-ndjson; charset=utf-8")
     _attachment(response, f"statements_{filters.start}_{filters.end}.jsonl")
     return response
 

@@ -454,3 +454,17 @@ def jsonl_batches(statements: Iterable[dict[str, Any]], size: int = TDB_BATCH_SI
     """One TDB batch request body (``{"statements": [...]}``) per line, ready to POST as it is."""
     for batch in batches(statements, size):
         yield _dumps({"statements": batch}) + "\n"
+
+
+def buffered(lines: Iterable[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Lines joined into chunks of about ``size`` bytes: one socket write per chunk, not per statement."""
+    parts: list[str] = []
+    length = 0
+    for line in lines:
+        parts.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(parts).encode()
+            parts, length = [], 0
+    if parts:
+        yield "".join(parts).encode()

@@ -256,3 +256,12 @@ def test_a_restriction_reversed_after_a_contest_keeps_its_statement_and_the_new_
     assert second["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_LABELLED"]
     for statement in statements:
         validate(statement)
+
+
+def test_it_sends_the_stream_in_chunks_of_whole_lines() -> None:
+    from trustline.transparency.statements import buffered
+
+    chunks = list(buffered((f"line {n}\n" for n in range(1000)), size=100))
+    assert all(chunk.endswith(b"\n") for chunk in chunks)
+    assert b"".join(chunks).decode().splitlines() == [f"line {n}" for n in range(1000)]
+    assert 50 < len(chunks) < 1000
