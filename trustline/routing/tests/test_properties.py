@@ -65,7 +65,8 @@ skill_specs = st.fixed_dictionaries({
 })
 
 NOW = T0 + dt.timedelta(hours=4)
-HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPOTHESIS = settings(max_examples=60, deadline=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @contextmanager
@@ -161,7 +162,7 @@ def test_waiting_only_widens_who_may_take_a_case(
 POOL_WIDTH = {"exact": 0, "language": 1, "regional": 2, "translation": 3}
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     language=st.sampled_from(LANGUAGES), country=st.sampled_from(COUNTRIES), imminent=st.booleans(),
     restricted=st.booleans(), skills=skill_specs, first=st.integers(0, 300), second=st.integers(0, 300),
@@ -208,7 +209,7 @@ def _skills(spec: dict[str, Any]) -> Skills:
                   clearances=frozenset(spec["clearances"]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(language=st.sampled_from(LANGUAGES), country=st.sampled_from(COUNTRIES), imminent=st.booleans(),
        restricted=st.booleans(), skills=skill_specs, after=st.integers(0, 10 * 24 * 60))
 def test_once_the_fallback_has_run_its_course_every_qualified_reviewer_may_take_the_case(
@@ -225,7 +226,7 @@ def test_once_the_fallback_has_run_its_course_every_qualified_reviewer_may_take_
     assert (pool is not None) == qualified
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(language=st.sampled_from([t for t in LANGUAGES if t]), country=st.sampled_from(COUNTRIES),
        imminent=st.booleans(), skills=skill_specs)
 def test_at_triage_only_a_reader_of_the_exact_language_may_take_the_case(
