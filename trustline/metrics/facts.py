@@ -99,6 +99,7 @@ def _fact_select(*, scoped: int | None) -> str:
     first_action = ("COALESCE(CASE WHEN c.acknowledged_at < d.first_any THEN c.acknowledged_at ELSE d.first_any END, "
                     "c.acknowledged_at, d.first_any)")
     received = _epoch("r.received_at")
+    # Only our own constants and quoted identifiers are formatted in; ids and times are parameters.
     return f"""
 SELECT i.id, i.case_id, i.report_id, r.organisation_id, r.country,
        COALESCE(NULLIF(c.language, ''), r.language), cat.code, c.tier, {crisis}, r.imminent_harm, r.received_at,
@@ -130,7 +131,7 @@ LEFT JOIN (SELECT case_id, COUNT(*) AS n FROM appeals_appeal
 LEFT JOIN (SELECT case_id, MIN(id{as_text}) AS first_item FROM intake_reportitem{where} GROUP BY case_id) fi
        ON fi.case_id = i.case_id
 {f"WHERE i.case_id IN {ids}" if scoped else ""}
-"""
+"""  # noqa: S608
 
 
 def _insert_facts(case_ids: list[uuid.UUID] | None, now: dt.datetime) -> None:
@@ -139,7 +140,7 @@ def _insert_facts(case_ids: list[uuid.UUID] | None, now: dt.datetime) -> None:
     ``case_ids``: only the items of these cases; ``None``: every item.
     """
     field = ItemFact._meta.get_field("case_id")
-    ids = [field.get_db_prep_value(c, connection) for c in case_ids or []]  # type: ignore[union-attr]
+    ids = [field.get_db_prep_value(c, connection) for c in case_ids or []]
     sql = _fact_select(scoped=len(ids) if case_ids is not None else None)
     params = [connection.ops.adapt_datetimefield_value(now), *(ids * _SCOPED_PARTS)]
     table = connection.ops.quote_name(ItemFact._meta.db_table)

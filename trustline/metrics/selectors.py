@@ -18,12 +18,15 @@ assembles the few result rows. The definitions are in docs/metrics.md.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
-from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Value
+from django.db import connection, transaction
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Value, When
+from django.db.models import Case as Switch
 
 from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import Actor, Perm
@@ -34,7 +37,7 @@ from trustline.core.exceptions import PermissionDenied, ValidationFailed
 from trustline.metrics.facts import facts_as_of
 from trustline.metrics.models import ItemFact
 from trustline.metrics.periods import Period
-from trustline.metrics.sql import EpochSeconds, PercentileDisc, grouped_percentiles
+from trustline.metrics.sql import EpochSeconds, grouped_percentiles
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
 
@@ -233,10 +236,6 @@ def _period_aggregates(now: dt.datetime) -> dict[str, Any]:
         aggs[f"outcome__{outcome.value}"] = Count("pk", filter=Q(outcome=outcome.value))
     for action in ActionType:
         aggs[f"action__{action.value}"] = Count("pk", filter=Q(actions__contains=f'"{action.value}"'))
-    if connection.vendor == "postgresql":  # one scan: the percentiles ride along (see sql.py for SQLite)
-        for i, p in enumerate(FRACTIONS):
-            aggs[f"pct_turnaround_{i}"] = PercentileDisc(F("turnaround_seconds"), p)
-            aggs[f"pct_first_action_{i}"] = PercentileDisc(F("first_action_seconds"), p)
     return aggs
 
 
@@ -245,73 +244,85 @@ def with_running_clock(qs: QuerySet[ItemFact], now: dt.datetime) -> QuerySet[Ite
     return qs.alias(_elapsed=Value(now.timestamp()) - EpochSeconds(F("received_at")) - F("paused_seconds"))
 
 
-def _grouped(qs: QuerySet[Any], column: str | None, aggs: dict[str, Any]) -> dict[Any, dict[str, Any]]:
-    if column is None:
-        return {None: qs.order_by().aggregate(**aggs)}
-    rows = qs.order_by().values(column).annotate(**aggs)
-    return {row[column]: row for row in rows}
+def _grouped(qs: QuerySet[Any], columns: list[str], aggs: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+    """``GROUP BY columns`` (none: one row); keys are tuples of the column values."""
+    if not columns:
+        return {(): qs.order_by().aggregate(**aggs)}
+    rows = qs.order_by().values(*columns).annotate(**aggs)
+    return {tuple(row[c] for c in columns): row for row in rows}
 
 
-def _period_figures(
-    facts: QuerySet[ItemFact], appeals: QuerySet[Appeal], period: Period, column: str | None, dimension: str | None,
-    now: dt.datetime,
-) -> dict[Any, Figures]:
-    """The figures of ``period`` per value of ``column`` (``None``: one total), in a handful of queries.
+def _figures_of(row: dict[str, Any]) -> Figures:
+    counts: dict[str, Any] = {f: row[f] or 0 for f in (
+        "items_received", "cases_received", "ack_on_time", "ack_measured", "decided_on_time",
+        "decided_measured", "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest")}
+    fig = Figures(**counts)
+    fig.ack_within_target_pct = pct(fig.ack_on_time, fig.ack_measured)
+    fig.decided_within_target_pct = pct(fig.decided_on_time, fig.decided_measured)
+    fig.resolved_within_5d_pct = pct(fig.resolved_5d, fig.resolved_measured)
+    fig.outcomes = {o.value: row[f"outcome__{o.value}"] for o in Outcome if row[f"outcome__{o.value}"]}
+    fig.actions = {a.value: row[f"action__{a.value}"] for a in ActionType if row[f"action__{a.value}"]}
+    return fig
 
-    1. Items received in the period: one grouped aggregate (counts, target
-       attainment, outcomes, actions; on PostgreSQL the percentiles too).
-    2. SQLite: the percentiles by the window query of :mod:`.sql`.
-    3. The backlog at the period's end (or now, if sooner): items received
+
+def _both_periods_figures(
+    facts: QuerySet[ItemFact], appeals: QuerySet[Appeal], periods: tuple[Period, Period], column: str | None,
+    dimension: str | None, now: dt.datetime,
+) -> tuple[dict[Any, Figures], dict[Any, Figures]]:
+    """The figures of a period and the one before it, per value of ``column`` (``None``: one total).
+
+    The previous period ends where the current one starts, so one scan of
+    the facts received in both, grouped by period (``_p``: 0 current, 1
+    previous) and slice, gives the counts of both.
+
+    1. Items received: one grouped aggregate (counts, target attainment,
+       outcomes, actions).
+    2. Percentiles of turnaround and first action, per period and slice, by
+       the histogram query of :mod:`.sql` (to the minute).
+    3. The backlog at each period's end (or now, if sooner): items received
        before then and neither decided nor closed by then.
-    4. Contests received in the period, by outcome, from the contest table.
+    4. Contests received in either period, by outcome, from the contest table.
     """
-    in_period = with_running_clock(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
-    result: dict[Any, Figures] = {}
-    for key, row in _grouped(in_period, column, _period_aggregates(now)).items():
-        counts: dict[str, Any] = {f: row[f] or 0 for f in (
-            "items_received", "cases_received", "ack_on_time", "ack_measured", "decided_on_time",
-            "decided_measured", "resolved_5d", "resolved_measured", "referred_policy", "reversed_on_contest")}
-        fig = Figures(**counts)
-        fig.ack_within_target_pct = pct(fig.ack_on_time, fig.ack_measured)
-        fig.decided_within_target_pct = pct(fig.decided_on_time, fig.decided_measured)
-        fig.resolved_within_5d_pct = pct(fig.resolved_5d, fig.resolved_measured)
-        fig.outcomes = {o.value: row[f"outcome__{o.value}"] for o in Outcome if row[f"outcome__{o.value}"]}
-        fig.actions = {a.value: row[f"action__{a.value}"] for a in ActionType if row[f"action__{a.value}"]}
-        if connection.vendor == "postgresql":
-            fig.turnaround_p50_hours, fig.turnaround_p90_hours = (
-                hours(row["pct_turnaround_0"]), hours(row["pct_turnaround_1"]))
-            fig.first_action_p50_hours, fig.first_action_p90_hours = (
-                hours(row["pct_first_action_0"]), hours(row["pct_first_action_1"]))
+    current, previous = periods
+    columns = ["_p", *([column] if column else [])]
+    flag = Switch(When(received_at__gte=current.start, then=Value(0)), default=Value(1))
+    both = with_running_clock(
+        facts.filter(received_at__gte=previous.start, received_at__lt=current.end), now).annotate(_p=flag)
+    result: tuple[dict[Any, Figures], dict[Any, Figures]] = ({}, {})
+    for key, row in _grouped(both, columns, _period_aggregates(now)).items():
+        fig = _figures_of(row)
         if fig.items_received:
-            result[key] = fig
-    if connection.vendor != "postgresql":
-        for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
-            for key, ps in grouped_percentiles(in_period, value=F(field), fractions=FRACTIONS, group=column).items():
-                if key in result:
-                    setattr(result[key], f"{prefix}_p50_hours", hours(ps[0.5]))
-                    setattr(result[key], f"{prefix}_p90_hours", hours(ps[0.9]))
-    at = min(period.end, now)
-    backlog = facts.filter(received_at__lt=at).filter(
-        Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
-        | Q(decided_at__isnull=True, closed_at__gte=at))
+            result[key[0]][key[1] if column else None] = fig
+    for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
+        for key, ps in grouped_percentiles(both, value=F(field), fractions=FRACTIONS, groups=columns).items():
+            fig = result[key[0]].get(key[1] if column else None)
+            if fig is not None:
+                setattr(fig, f"{prefix}_p50_hours", hours(ps[0.5]))
+                setattr(fig, f"{prefix}_p90_hours", hours(ps[0.9]))
     backlog_aggs = {"n": Count("pk"), "cases": Count("case_id", distinct=True),
                     "mean_received": Avg(EpochSeconds(F("received_at"))), "oldest": Min("received_at")}
-    for key, row in _grouped(backlog, column, backlog_aggs).items():
-        fig = result.setdefault(key, Figures())
-        fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
-        if row["n"]:
-            fig.backlog_mean_age_hours = hours(at.timestamp() - row["mean_received"])
-            fig.backlog_oldest_age_hours = hours((at - row["oldest"]).total_seconds())
-    contests = appeals.filter(received_at__gte=period.start, received_at__lt=period.end)
+    for index, period in enumerate(periods):
+        at = min(period.end, now)
+        backlog = facts.filter(received_at__lt=at).filter(
+            Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
+            | Q(decided_at__isnull=True, closed_at__gte=at))
+        for key, row in _grouped(backlog, columns[1:], backlog_aggs).items():
+            fig = result[index].setdefault(key[0] if column else None, Figures())
+            fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
+            if row["n"]:
+                fig.backlog_mean_age_hours = hours(at.timestamp() - row["mean_received"])
+                fig.backlog_oldest_age_hours = hours((at - row["oldest"]).total_seconds())
+    contests = appeals.filter(received_at__gte=previous.start, received_at__lt=current.end).annotate(
+        _p=Switch(When(received_at__gte=current.start, then=Value(0)), default=Value(1)))
     if dimension is not None:
         contests = contests.annotate(_g=_APPEAL_DIMENSIONS[dimension])
     contest_aggs: dict[str, Any] = {"n": Count("pk"), "open": Count("pk", filter=Q(status__in=ACTIVE_STATUSES))}
     for outcome in AppealOutcome:
         contest_aggs[outcome.value] = Count("pk", filter=Q(outcome=outcome.value))
-    for key, row in _grouped(contests, "_g" if dimension else None, contest_aggs).items():
+    for key, row in _grouped(contests, ["_p", "_g"] if dimension else ["_p"], contest_aggs).items():
         if not row["n"]:
             continue
-        fig = result.setdefault(key, Figures())
+        fig = result[key[0]].setdefault(key[1] if dimension else None, Figures())
         fig.contests_received = row["n"]
         fig.contest_outcomes = {k: row[k] for k in ("open", *[o.value for o in AppealOutcome]) if row[k]}
     return result
@@ -340,6 +351,18 @@ def slice_labels(dimension: str | None, keys: list[Any]) -> dict[Any, str]:
     return {k: str(k) if k not in (None, "") else "(none)" for k in keys}
 
 
+SORT_MEMORY = "128MB"
+
+
+@contextlib.contextmanager
+def _sort_memory() -> Iterator[None]:
+    """On PostgreSQL, let this transaction's sorts (percentiles, grouping) run in memory, not on disk."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+    yield
+
+
 def metrics_table(
     *, actor: Actor, period: Period, group_by: str | None = None, filters: MetricsFilter | None = None,
 ) -> MetricsTable:
@@ -358,14 +381,15 @@ def metrics_table(
     previous_period = period.previous()
     column = DIMENSIONS[group_by] if group_by else None
     rows: list[MetricsRow] = []
-    totals_now = _period_figures(facts, appeals, period, None, None, now)
-    totals_before = _period_figures(facts, appeals, previous_period, None, None, now)
+    with transaction.atomic(), _sort_memory():
+        totals_now, totals_before = _both_periods_figures(facts, appeals, (period, previous_period), None, None, now)
+        if column is not None:
+            current, before = _both_periods_figures(facts, appeals, (period, previous_period), column, group_by,
+                                                    now)
     total_now, total_before = totals_now.get(None, Figures()), totals_before.get(None, Figures())
     rows.append(MetricsRow(key=None, label="All", current=total_now, previous=total_before,
                            change=_change(total_now, total_before)))
     if column is not None:
-        current = _period_figures(facts, appeals, period, column, group_by, now)
-        before = _period_figures(facts, appeals, previous_period, column, group_by, now)
         keys = sorted(set(current) | set(before), key=lambda k: (k is None, str(k)))
         labels = slice_labels(group_by, keys)
         for key in keys:

@@ -6,12 +6,12 @@ both and compare against hand-computed values).
 
 Percentiles use the **nearest-rank** definition on both databases: the p-th
 percentile of n values sorted ascending is the value at rank ``ceil(p * n)``
-(1-based). PostgreSQL computes it with the ordered-set aggregate
-``percentile_disc`` (which is exactly nearest-rank); SQLite has no ordered-set
-aggregates, so there it is a window query (``ROW_NUMBER`` and ``COUNT`` over
-each group) that keeps the row at that rank. ``percentile_cont`` (linear
-interpolation) was not used because SQLite could not reproduce it cheaply and
-because a reported median should be a turnaround that actually happened.
+(1-based), computed by one portable query over a histogram of the values
+rounded to the minute (:func:`grouped_percentiles`). PostgreSQL's
+``percentile_disc`` is the same definition (``PercentileDisc`` is kept for
+ad-hoc use) but sorts every value in one process; ``percentile_cont``
+(linear interpolation) was not used because SQLite could not reproduce it
+and because a reported median should be a turnaround that actually happened.
 """
 
 from __future__ import annotations
@@ -66,56 +66,61 @@ def _quote(name: str) -> str:
 
 
 def grouped_percentiles(
-    qs: QuerySet[Any], *, value: Expression | Combinable, fractions: Sequence[float], group: str | None = None,
-) -> dict[Any, dict[float, float | None]]:
-    """Nearest-rank percentiles of ``value`` over the rows of ``qs``, per value of ``group`` (or overall).
+    qs: QuerySet[Any], *, value: Expression | Combinable, fractions: Sequence[float], groups: Sequence[str] = (),
+    resolution: float = 60.0,
+) -> dict[tuple[Any, ...], dict[float, float | None]]:
+    """Nearest-rank percentiles of ``value`` over ``qs``, per combination of ``groups``, by a histogram.
 
-    Returns ``{group_value: {fraction: percentile}}`` (the key is ``None``
-    without ``group``); rows where ``value`` is null are ignored, and a group
-    with no values is absent.
+    Returns ``{(group values...): {fraction: percentile}}`` (the key is
+    ``()`` without groups); null values are ignored, and a group with no
+    values is absent. Values are rounded to ``resolution`` (a minute for
+    durations in seconds) first; rounding keeps the order, so the result is
+    the exact nearest-rank percentile of the values, rounded to a minute.
 
-    1. Annotate the queryset with the value (``_v``) and the group (``_g``),
-       dropping null values.
-    2. PostgreSQL: one ``GROUP BY _g`` with a ``percentile_disc`` per fraction.
-    3. SQLite: wrap the compiled query; number the rows of each group in
-       ascending order and count them (window functions), then for each
-       fraction keep the value whose row number is ``ceil(p * n)``. The
-       ``ceil`` is done portably as ``CAST(p*n AS INTEGER)`` plus one when
-       ``p*n`` is not whole.
+    Why a histogram: an ordered-set aggregate (``percentile_disc``) sorts
+    every value and cannot run in parallel; counting values per minute is a
+    hash aggregate that can, and the cumulative count over the (small)
+    histogram is cheap. The same SQL runs on SQLite and PostgreSQL.
+
+    1. Annotate the value (``_v``) and drop nulls; count rows per group and
+       rounded value (``GROUP BY``).
+    2. Over the histogram, a running total per group (window ``SUM`` in
+       value order) and the group's total ``n``.
+    3. Per group and fraction, the smallest value whose running total
+       reaches the rank ``ceil(p * n)`` (at least 1).
     """
-    annotated = qs.annotate(_v=value).filter(_v__isnull=False)
-    annotated = annotated.annotate(_g=F(group)) if group else annotated.alias()
-    names = ["_g", "_v"] if group else ["_v"]
-    if connection.vendor == "postgresql":
-        aggs = {f"p{i}": PercentileDisc(F("_v"), p) for i, p in enumerate(fractions)}
-        grouped = annotated.order_by().values(*names[:-1]) if group else annotated.order_by()
-        rows = list(grouped.annotate(**aggs).values("_g", *aggs)) if group else [grouped.aggregate(**aggs)]
-        result: dict[Any, dict[float, float | None]] = {}
-        for row in rows:
-            if all(row[k] is None for k in aggs):
-                continue
-            result[row["_g"] if group else None] = {p: row[f"p{i}"] for i, p in enumerate(fractions)}
-        return result
-    inner_sql, params = annotated.order_by().values(*names).query.sql_with_params()
-    part = f"PARTITION BY {_quote('_g')} " if group else ""
+    annotated = qs.annotate(_v=value).filter(_v__isnull=False).order_by()
+    names = [*groups, "_v"]
+    inner_sql, params = annotated.values(*names).query.sql_with_params()
+    gcols = [f"g{i}" for i in range(len(groups))]
+    g_select = "".join(f"{_quote(name)} AS g{i}, " for i, name in enumerate(groups))
+    part = f"PARTITION BY {', '.join(gcols)} " if gcols else ""
+    group_by = ", ".join([*gcols, "m"])
     picks = []
     for i, p in enumerate(fractions):
-        rank = f"(CAST({p!r} * n AS INTEGER) + (CASE WHEN CAST({p!r} * n AS INTEGER) < {p!r} * n THEN 1 ELSE 0 END))"
-        picks.append(f"MAX(CASE WHEN rn = MAX(1, {rank}) THEN v END) AS p{i}")
-    g_select = f"{_quote('_g')} AS g, " if group else "NULL AS g, "
-    # Only identifiers we quoted and the compiled inner query (its values stay parameters) go in here.
+        raw = f"CAST({p!r} * n AS INTEGER) + (CASE WHEN CAST({p!r} * n AS INTEGER) < {p!r} * n THEN 1 ELSE 0 END)"
+        rank = f"(CASE WHEN {raw} < 1 THEN 1 ELSE {raw} END)"
+        picks.append(f"MIN(CASE WHEN cum >= {rank} THEN m END) AS p{i}")
+    outer_group = f" GROUP BY {', '.join(gcols)}" if gcols else ""
     sql = (
-        f"SELECT g, {', '.join(picks)} FROM ("  # noqa: S608 - only quoted identifiers and compiled SQL
-        f"SELECT {g_select}{_quote('_v')} AS v, "
-        f"ROW_NUMBER() OVER ({part}ORDER BY {_quote('_v')}) AS rn, "
-        f"COUNT(*) OVER ({part.strip()}) AS n FROM ({inner_sql}) AS inner_q"
-        f") AS ranked GROUP BY g"
+        f"SELECT {''.join(c + ', ' for c in gcols)}{', '.join(picks)} FROM ("  # noqa: S608 - quoted names only
+        f"SELECT {''.join(c + ', ' for c in gcols)}m, "
+        f"SUM(c) OVER ({part}ORDER BY m ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum, "
+        f"SUM(c) OVER ({part.strip()}) AS n FROM ("
+        f"SELECT {''.join(c + ', ' for c in gcols)}m, COUNT(*) AS c FROM ("
+        f"SELECT {g_select}ROUND({_quote('_v')} / {resolution!r}) AS m FROM ({inner_sql}) AS inner_q"
+        f") AS valued GROUP BY {group_by}) AS histogram) AS running{outer_group}"
     )
-    out: dict[Any, dict[float, float | None]] = {}
+    out: dict[tuple[Any, ...], dict[float, float | None]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            out[row[0]] = {p: row[1 + i] for i, p in enumerate(fractions)}
+            key = tuple(row[: len(gcols)])
+            values = row[len(gcols):]
+            if all(v is None for v in values):
+                continue
+            out[key] = {p: (float(values[i]) * resolution if values[i] is not None else None)
+                        for i, p in enumerate(fractions)}
     return out
 
 
