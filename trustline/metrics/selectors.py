@@ -295,10 +295,10 @@ def _both_periods_figures(
             result[key[0]][key[1] if column else None] = fig
     for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
         for key, ps in grouped_percentiles(both, value=F(field), fractions=FRACTIONS, groups=columns).items():
-            fig = result[key[0]].get(key[1] if column else None)
-            if fig is not None:
-                setattr(fig, f"{prefix}_p50_hours", hours(ps[0.5]))
-                setattr(fig, f"{prefix}_p90_hours", hours(ps[0.9]))
+            found = result[key[0]].get(key[1] if column else None)
+            if found is not None:
+                setattr(found, f"{prefix}_p50_hours", hours(ps[0.5]))
+                setattr(found, f"{prefix}_p90_hours", hours(ps[0.9]))
     backlog_aggs = {"n": Count("pk"), "cases": Count("case_id", distinct=True),
                     "mean_received": Avg(EpochSeconds(F("received_at"))), "oldest": Min("received_at")}
     for index, period in enumerate(periods):
