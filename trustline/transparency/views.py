@@ -68,6 +68,7 @@ def index(request: HttpRequest, actor: Actor) -> HttpResponse:
             "notices_url": _api("report_section", **period, section="4_notices"),
             "complaints_url": _api("report_section", **period, section="7_appeals_and_recidivism"),
             "orders_url": _api("report_section", **period, section="3_member_states_orders"),
+            "flaggers_url": _api("report_section", **period, section="x_notices_by_trusted_flagger"),
             "xlsx_url": _api("report_xlsx", **period),
             "submissions": submission_summary(actor=actor),
         })

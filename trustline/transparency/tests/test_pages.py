@@ -27,7 +27,7 @@ def test_a_partner_sees_only_its_own_annual_report(
     page = staff_client(analyst_amal).get("/transparency/", {"year": 2026})
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Sudan Digital Rights Monitor" in text
+    assert "Sudan Digital Rights Monitor · Kite Trust &amp; Safety" in text
     assert "Pakistan Media Watch" not in text
     assert "1 notice" in text
     assert "content_removed_or_disabled" in text
