@@ -48,8 +48,11 @@ class Chart:
     rows: list[list[Any]]
 
 
-def _backlog(cases: Any, field: str, title: str, key: str, label: str) -> Chart:
-    rows = [[r[field] or "—", r["n"]] for r in cases.values(field).annotate(n=Count("id")).order_by("-n", field)[:20]]
+def _backlog(cases: Any, field: str, title: str, key: str, label: str, *, by_value: bool = False) -> Chart:
+    """Open cases counted by ``field``: the 20 largest groups, or (``by_value``) every group in its own order."""
+    grouped = cases.values(field).annotate(n=Count("id"))
+    grouped = grouped.order_by(field) if by_value else grouped.order_by("-n", field)[:20]
+    rows = [[r[field] or "—", r["n"]] for r in grouped]
     return Chart(key=key, title=title, kind="bar", headers=[label, _("Open cases")], rows=rows)
 
 
@@ -86,7 +89,7 @@ def dashboard_data(*, actor: Actor, now: dt.datetime) -> list[Chart]:
     charts = [Chart(key="sla", title=_("Decisions within the SLA, by week"), kind="line",
                     headers=[_("Week"), _("Due"), _("On time"), _("Attainment %")], rows=sla_rows)]
     open_cases = Case.objects.filter(is_open=True)
-    charts.append(_backlog(open_cases, "tier", _("Backlog by tier"), "backlog_tier", _("Tier")))
+    charts.append(_backlog(open_cases, "tier", _("Backlog by tier"), "backlog_tier", _("Tier"), by_value=True))
     charts.append(_backlog(open_cases, "country", _("Backlog by country"), "backlog_country", _("Country")))
     charts.append(_backlog(open_cases, "language", _("Backlog by language"), "backlog_language", _("Language")))
     crisis = _crisis_backlog(actor, open_cases, now)

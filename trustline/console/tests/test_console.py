@@ -53,7 +53,7 @@ class TestAccess:
                                  queued: Case) -> None:
         page = signed_in(arabic_rita).get("/console/")
         assert page.status_code == 200
-        assert str(queued.pk)[:8].encode() in page.content
+        assert str(queued.pk)[-8:].encode() in page.content
         assert b'id="next-case"' in page.content
         assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
 

@@ -209,3 +209,10 @@ class TestOrganisationPolicy:
     def test_anonymous_people_cannot_open_the_security_page(self, db: None) -> None:
         response = Client().get("/console/security/")
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_admin_sign_in_page_sends_to_the_two_factor_sign_in(db: None) -> None:
+    response = Client().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert Client().post("/admin/login/", {"username": "x", "password": "y"}).status_code == 302

@@ -74,7 +74,7 @@
         el.parentNode.insertBefore(out, el.nextSibling);
       }
       if (left <= 0) {
-        out.textContent = " ⏰";
+        out.textContent = " (" + (el.getAttribute("data-overdue-text") || "overdue") + ")";
         el.classList.add("overdue");
       } else {
         var h = Math.floor(left / 60);
