@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
 from trustline.audit.models import AuditEntry
 from trustline.conftest import kite_url
+from trustline.core import clock
 from trustline.trends.choices import IncidentKind, Signal
-from trustline.trends.clustering import incidents_cluster_new, incidents_rebuild
-from trustline.trends.models import CaseFingerprint, Incident, IncidentMember
+from trustline.trends.clustering import CURSOR, incidents_cluster_new, incidents_rebuild
+from trustline.trends.models import CaseFingerprint, ClusterCursor, Incident, IncidentMember
 from trustline.trends.selectors import incident_get
 from trustline.trends.tests.conftest import Submit, item
 
@@ -171,3 +174,16 @@ def test_short_texts_join_nothing(submit: Submit, analyst_amal: User, text: str)
     _case(submit, analyst_amal, kite_url(), text)
     incidents_cluster_new()
     assert not Incident.objects.exists()
+
+
+def test_a_case_committed_late_behind_the_cursor_is_still_clustered(submit: Submit, analyst_amal: User) -> None:
+    """The cursor is a UUIDv7; a case whose id is up to an hour older than it is still picked up."""
+    first, second = NEAR_DUPLICATES["ur"]
+    a = _case(submit, analyst_amal, kite_url(), first)
+    incidents_cluster_new()
+    # Another process's later case already moved the cursor 30 minutes past the next case's id.
+    ahead = uuid.UUID(int=(((uuid.UUID(a).int >> 80) + 30 * 60 * 1000) << 80) | (7 << 76))
+    ClusterCursor.objects.filter(name=CURSOR).update(last_case_id=ahead, updated_at=clock.now())
+    b = _case(submit, analyst_amal, kite_url(), second)
+    assert incidents_cluster_new().cases == 1
+    assert _clusters() == {frozenset({a, b})}
