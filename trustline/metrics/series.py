@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Avg, Count, F, Min, Q
 from django.db.models.functions import TruncDay, TruncWeek
 
@@ -22,6 +23,7 @@ from trustline.metrics.selectors import (
     RESOLVE_SECONDS,
     MetricsFilter,
     ack_measured_q,
+    aggregate_settings,
     decided_measured_q,
     hours,
     pct,
@@ -75,15 +77,20 @@ def sla_series(
     facts = with_running_clock(facts.filter(received_at__gte=period.start, received_at__lt=period.end), now)
     trunc = TruncDay if bucket == "day" else TruncWeek
     ack_m, dec_m, res_m = ack_measured_q(now), decided_measured_q(now), resolved_measured_q()
-    rows = (
+    grouped = (
         facts.annotate(bucket=trunc("received_at", tzinfo=period.zone)).order_by().values("bucket")
         .annotate(
             n=Count("pk"),
-            ack_ok=Count("pk", filter=ack_m & Q(first_action_at__lte=F("ack_due_at"))), ack_n=Count("pk", filter=ack_m),
-            dec_ok=Count("pk", filter=dec_m & Q(decided_at__lte=F("decide_due_at"))), dec_n=Count("pk", filter=dec_m),
-            res_ok=Count("pk", filter=Q(turnaround_seconds__lte=RESOLVE_SECONDS)), res_n=Count("pk", filter=res_m),
+            ack_ok=Count("pk", filter=ack_m & Q(first_action_at__lte=F("ack_due_at"))),
+            ack_n=Count("pk", filter=ack_m),
+            dec_ok=Count("pk", filter=dec_m & Q(decided_at__lte=F("decide_due_at"))),
+            dec_n=Count("pk", filter=dec_m),
+            res_ok=Count("pk", filter=Q(turnaround_seconds__lte=RESOLVE_SECONDS)),
+            res_n=Count("pk", filter=res_m),
         ).order_by("bucket")
     )
+    with transaction.atomic(), aggregate_settings():
+        rows = list(grouped)
     return [
         SeriesPoint(
             start=row["bucket"].astimezone(period.zone).date() if isinstance(row["bucket"], dt.datetime)
@@ -112,13 +119,14 @@ def backlog_breakdown(
     now = clock.now()
     column = DIMENSIONS[dimension]
     facts = visible_facts(actor).filter((filters or MetricsFilter()).fact_q())
-    rows = list(
-        facts.filter(decided_at__isnull=True, closed_at__isnull=True).order_by().values(column).annotate(
-            n=Count("pk"), cases=Count("case_id", distinct=True),
-            overdue=Count("pk", filter=Q(decide_due_at__lt=now, clock_paused=False)),
-            mean_received=Avg(EpochSeconds(F("received_at"))), oldest=Min("received_at"),
-        ).order_by("-n")
-    )
+    with transaction.atomic(), aggregate_settings():
+        rows = list(
+            facts.filter(decided_at__isnull=True, closed_at__isnull=True).order_by().values(column).annotate(
+                n=Count("pk"), cases=Count("case_id", distinct=True),
+                overdue=Count("pk", filter=Q(decide_due_at__lt=now, clock_paused=False)),
+                mean_received=Avg(EpochSeconds(F("received_at"))), oldest=Min("received_at"),
+            ).order_by("-n")
+        )
     labels = slice_labels(dimension, [row[column] for row in rows])
     return [
         BacklogRow(
