@@ -46,3 +46,6 @@ class EventType(models.TextChoices):
     SLA_BREACHED = "sla.breached", "An SLA target was missed (staff)"
     SLA_WATCHDOG = "sla.watchdog", "A background job is behind (staff)"
     ENFORCEMENT_REQUESTED = "enforcement.requested", "An enforcement action for the platform (staff)"
+    PROTECTION_NOMINATION_DECIDED = "protection.nomination_decided", "A protected-account nomination was decided"
+    PROTECTION_EXPIRED = "protection.expired", "A protection of an at-risk account expired"
+    INSIGHT_REPORT_READY = "insight_report.ready", "A periodic insight report is ready"

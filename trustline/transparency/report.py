@@ -342,28 +342,23 @@ def complaints_section(*, start: dt.date, end: dt.date, service: str) -> Section
 
 
 def government_orders_rows(*, start: dt.date, end: dt.date, service: str) -> list[list[object]]:
-    """GOVERNMENT REQUESTS SLOT (Art. 15(1)(a), template section 3 "member_states_orders"): no rows yet.
+    """Government orders (Art. 15(1)(a), template section 3 "member_states_orders"), from the law-enforcement register.
 
-    To be filled by the law-enforcement work (trustline.lawenforcement): one
-    row per (type of order, category, Member State or TOTAL) with the cells
-    of ``ORDER_COLUMNS`` after the first three: type of order ("Orders to act
-    against illegal content" / "Orders to provide information"), the
-    ``STATEMENT_CATEGORY_*`` key (``STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER``
-    when the order names none), the scope (an ISO code or ``TOTAL``), the
-    number of orders and of items, and the median hours to inform the
-    authority of the receipt and to give effect to the order, computed by the
-    database like the medians here. The report file and the XLSX sheet exist
-    already, with their header, so the slot is visible to whoever reads it.
+    ``trustline.lawenforcement.figures.dsa_orders_rows`` gives one row per
+    Member State and a TOTAL, with the cells of ``ORDER_COLUMNS`` after the
+    first three. Requests from outside the EU are not orders under the DSA and
+    are left out there.
     """
-    return []
+    from trustline.lawenforcement.figures import dsa_orders_rows  # the register lives in its own app
+
+    return dsa_orders_rows(start=start, end=end)
 
 
 def orders_section(*, start: dt.date, end: dt.date, service: str) -> Section:
     period = f"{start.isoformat()}/{end.isoformat()}"
     rows = [[APPLICABILITY, service, period, *cells]
             for cells in government_orders_rows(start=start, end=end, service=service)]
-    return Section("3_member_states_orders", "Government orders (Art. 9, 10): not yet produced", ORDER_COLUMNS,
-                   rows)
+    return Section("3_member_states_orders", "Government orders (Art. 9, 10)", ORDER_COLUMNS, rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,3 +55,24 @@ def test_it_gives_the_dsa_orders_rows_for_member_states_and_a_total(
         ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "FR", 3, 3, None, 3.0],
         ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "TOTAL", 3, 3, None, 3.0],
     ]
+
+
+def test_the_transparency_report_carries_the_member_state_orders(
+    liaison_lucas: User, legal_leila: User, sudan_police: Agency
+) -> None:
+    from trustline.transparency.report import transparency_report
+
+    with frozen_at(T0):
+        request = request_receive(actor=actor_of(liaison_lucas), data=dataclasses.replace(
+            request_data(None), country="FR", request_type="foreign_mlat"))
+        request_receive(actor=actor_of(liaison_lucas), data=request_data(sudan_police))  # not a Member State
+    with frozen_at(T0 + dt.timedelta(hours=5)):
+        request_review(actor=actor_of(legal_leila), request_id=request.pk, decision="reject", reasons=["invalid"])
+
+    section = transparency_report(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31)).section(
+        "3_member_states_orders")
+
+    assert [row[3:] for row in section.rows] == [
+        ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "FR", 1, 1, None, 5.0],
+        ["Orders to provide information", "STATEMENT_CATEGORY_NOT_SPECIFIED_ORDER", "TOTAL", 1, 1, None, 5.0],
+    ]

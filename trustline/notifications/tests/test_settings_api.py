@@ -24,7 +24,9 @@ from trustline.notifications.services import notification_send, outbox_deliver_d
 from trustline.notifications.tests.conftest import WebhookReceiver
 from trustline.platforms.choices import ENFORCEMENT_EVENT_TYPE
 from trustline.policy.choices import EVENT_FEEDBACK_RECEIVED, EVENT_POLICY_CONCLUDED
+from trustline.protection.choices import EVENT_NOMINATION_DECIDED, EVENT_PROTECTION_EXPIRED
 from trustline.review.telling import EVENT_DECIDED, EVENT_INFORMATION_REQUESTED
+from trustline.trends.announce import EVENT as INSIGHT_EVENT
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +244,8 @@ def test_webhook_authorisation(api: ApiClient, session_api: SessionApi, admin_om
 
 def test_every_event_type_that_is_sent_can_be_subscribed_to():
     sent = {EVENT_APPEAL_DECIDED, EVENT_APPEAL_RECEIVED, ENFORCEMENT_EVENT_TYPE, EVENT_FEEDBACK_RECEIVED,
-            EVENT_POLICY_CONCLUDED, EVENT_DECIDED, EVENT_INFORMATION_REQUESTED, "sla.breached", "sla.watchdog"}
+            EVENT_POLICY_CONCLUDED, EVENT_DECIDED, EVENT_INFORMATION_REQUESTED, "sla.breached", "sla.watchdog",
+            EVENT_NOMINATION_DECIDED, EVENT_PROTECTION_EXPIRED, INSIGHT_EVENT}
     assert sent <= set(EventType.values)
 
 
