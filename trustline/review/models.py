@@ -154,6 +154,9 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["case", "decided_at"], name="decision_case_idx"),
             models.Index(fields=["status", "decided_at"], name="decision_status_idx"),
+            # Statements of reasons (trustline.transparency) and the metrics refresh read decisions by these times.
+            models.Index(fields=["effective_at"], name="decision_effective_idx"),
+            models.Index(fields=["superseded_at"], name="decision_superseded_idx"),
         ]
 
     def __str__(self) -> str:
