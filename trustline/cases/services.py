@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Value
+from django.db.models import F, Model, Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Greatest
 from django.db.models.sql import InsertQuery
@@ -105,7 +105,8 @@ def _insert_returning_new(cases: list[Case]) -> list[tuple[str, uuid.UUID]]:
     rows: list[tuple[str, uuid.UUID]] = []
     for start in range(0, len(cases), CASE_INSERT_BATCH):
         query = InsertQuery(Case, on_conflict=OnConflict.IGNORE)
-        query.insert_values(fields, cases[start:start + CASE_INSERT_BATCH])
+        batch: list[Model] = list(cases[start:start + CASE_INSERT_BATCH])
+        query.insert_values(fields, batch)
         compiler = query.get_compiler(using=connection.alias)
         compiler.returning_fields = returning
         statements = compiler.as_sql()
