@@ -11,6 +11,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trustline.accounts.permissions import Actor, Perm
@@ -52,7 +53,8 @@ def crisis_index(request: HttpRequest, actor: Actor) -> HttpResponse:
         except ValueError:
             errors = {"ends_at": ["use YYYY-MM-DDTHH:MM (UTC)"]}
         else:
-            messages.success(request, f"Crisis “{crisis.name}” designated; its cases are being re-scored.")
+            messages.success(request, _("Crisis “%(name)s” designated; its cases are being re-scored.")
+                             % {"name": crisis.name})
             return redirect("crisis:detail", crisis_id=crisis.pk)
     now = clock.now()
     rows = [{"crisis": c, "state": c.state_at(now), "tag": tag_for(c)} for c in crises]
@@ -89,5 +91,5 @@ def crisis_end_view(request: HttpRequest, actor: Actor, crisis_id: str) -> HttpR
     except (Conflict, ValidationFailed) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Crisis “{crisis.name}” ended; its cases lose the boost.")
+        messages.success(request, _("Crisis “%(name)s” ended; its cases lose the boost.") % {"name": crisis.name})
     return redirect("crisis:detail", crisis_id=crisis_id)

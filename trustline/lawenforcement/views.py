@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from trustline.accounts.permissions import Actor, Perm
@@ -89,7 +90,7 @@ def contact_verify(request: HttpRequest, actor: Actor, contact_id: str) -> HttpR
         nonlocal contact
         contact = directory.contact_verify(actor=actor, contact_id=contact_id, note=request.POST.get("note", ""))
 
-    _try(request, act, "Recorded: checked today.")
+    _try(request, act, _("Recorded: checked today."))
     if contact is None:
         raise NotFound("Contact not found.")
     return redirect("lawenforcement:agency", agency_id=contact.agency_id)
@@ -141,24 +142,24 @@ def request_action(request: HttpRequest, actor: Actor, request_id: str, action: 
     le_require(actor, Perm.LE_REQUEST_VIEW)
     calls: dict[str, tuple[Callable[[], Any], str]] = {
         "link": (lambda: inbound.request_link_agency(actor=actor, request_id=request_id,
-                                                     agency_id=post.get("agency_id", "")), "Agency matched."),
+                                                     agency_id=post.get("agency_id", "")), _("Agency matched.")),
         "callback": (lambda: inbound.request_record_callback(
             actor=actor, request_id=request_id, contact_id=post.get("contact_id", ""),
-            confirmed=post.get("confirmed") == "yes", notes=post.get("notes", "")[:2000]), "Call-back recorded."),
-        "verify": (lambda: inbound.request_verify(actor=actor, request_id=request_id), "Requester verified."),
+            confirmed=post.get("confirmed") == "yes", notes=post.get("notes", "")[:2000]), _("Call-back recorded.")),
+        "verify": (lambda: inbound.request_verify(actor=actor, request_id=request_id), _("Requester verified.")),
         "review": (lambda: inbound.request_review(
             actor=actor, request_id=request_id, decision=post.get("decision", ""), reasons=post.getlist("reasons"),
             notes=post.get("notes", "")[:5000], approved_data_types=post.getlist("approved_data_types")),
-            "Legal review recorded."),
+            _("Legal review recorded.")),
         "disclose": (lambda: inbound.disclosure_record(
             actor=actor, request_id=request_id, data_types=post.getlist("data_types"),
             fields=[f.strip() for f in post.get("fields", "").split(",") if f.strip()],
             files=[{"name": post.get("file_name", ""), "sha256": post.get("file_sha256", "").lower(),
                     "size": 0}] if post.get("file_name") else [],
             recipient=post.get("recipient", ""), channel=post.get("channel", ""), note=post.get("note", "")[:2000]),
-            "Disclosure recorded in the log."),
+            _("Disclosure recorded in the log.")),
         "close": (lambda: inbound.request_close(actor=actor, request_id=request_id, outcome=post.get("outcome", ""),
-                                                note=post.get("note", "")[:2000]), "Request closed."),
+                                                note=post.get("note", "")[:2000]), _("Request closed.")),
     }
     if action not in calls:
         raise NotFound("No such action.")
@@ -188,7 +189,7 @@ def referral_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         except ValueError:  # a malformed id is simply "no case"
             case = None
         if case is None:
-            messages.error(request, "No case with that id.")
+            messages.error(request, _("No case with that id."))
     if request.method == "POST" and case is not None:
         chosen = [{"name": n, "justification": request.POST.get(f"why_{n}", "")[:2000]}
                   for n in request.POST.getlist("fields")]
@@ -196,7 +197,7 @@ def referral_new(request: HttpRequest, actor: Actor) -> HttpResponse:
         ok = _try(request, lambda: created.append(referrals.referral_create(
             actor=actor, case_id=case.pk, agency_id=request.POST.get("agency_id", ""),
             contact_id=request.POST.get("contact_id") or None, facts=request.POST.get("facts", "")[:10_000],
-            fields=chosen)), "Referral built.")
+            fields=chosen)), _("Referral built."))
         if ok:
             return redirect("lawenforcement:referral_detail", referral_id=created[0].pk)
     suggestions = []
@@ -223,15 +224,15 @@ def referral_detail(request: HttpRequest, actor: Actor, referral_id: str) -> Htt
 def referral_action(request: HttpRequest, actor: Actor, referral_id: str, action: str) -> HttpResponse:
     post = request.POST
     calls: dict[str, tuple[Callable[[], Any], str]] = {
-        "approve": (lambda: referrals.referral_approve(actor=actor, referral_id=referral_id), "Approved."),
+        "approve": (lambda: referrals.referral_approve(actor=actor, referral_id=referral_id), _("Approved.")),
         "send": (lambda: referrals.referral_send(actor=actor, referral_id=referral_id,
                                                  channel=post.get("channel", ""), sent_to=post.get("sent_to", "")),
-                 "Sending recorded."),
+                 _("Sending recorded.")),
         "acknowledge": (lambda: referrals.referral_acknowledge(
             actor=actor, referral_id=referral_id, acknowledgement=post.get("acknowledgement", "")[:2000]),
-            "Acknowledgement recorded."),
+            _("Acknowledgement recorded.")),
         "cancel": (lambda: referrals.referral_cancel(actor=actor, referral_id=referral_id,
-                                                     reason=post.get("reason", "")[:2000]), "Cancelled."),
+                                                     reason=post.get("reason", "")[:2000]), _("Cancelled.")),
     }
     if action not in calls:
         raise NotFound("No such action.")
@@ -255,10 +256,10 @@ def hold_list(request: HttpRequest, actor: Actor) -> HttpResponse:
 def hold_action(request: HttpRequest, actor: Actor, hold_id: str, action: str) -> HttpResponse:
     sel.hold_get(actor=actor, hold_id=hold_id)
     if action == "extend":
-        _try(request, lambda: holds.hold_extend(actor=actor, hold_id=hold_id), "Extended by 90 days.")
+        _try(request, lambda: holds.hold_extend(actor=actor, hold_id=hold_id), _("Extended by 90 days."))
     elif action == "release":
         _try(request, lambda: holds.hold_release(actor=actor, hold_id=hold_id,
-                                                 reason=request.POST.get("reason", "")[:2000]), "Released.")
+                                                 reason=request.POST.get("reason", "")[:2000]), _("Released."))
     else:
         raise NotFound("No such action.")
     return redirect("lawenforcement:holds")
@@ -273,15 +274,15 @@ def ncmec_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         try:
             case_uuid = uuid.UUID(case_id)
         except ValueError:
-            messages.error(request, "No case with that id.")
+            messages.error(request, _("No case with that id."))
         else:
             case = Case.objects.filter(pk=case_uuid).first()
             if case is None:
-                messages.error(request, "No case with that id.")
+                messages.error(request, _("No case with that id."))
             else:
                 options = ncmec.default_options(case)
                 _try(request, lambda: ncmec.ncmec_report_generate(actor=actor, case_id=case.pk, options=options),
-                     "Report generated and valid against NCMEC's schema.")
+                     _("Report generated and valid against NCMEC's schema."))
         return redirect("lawenforcement:ncmec")
     return render(request, "lawenforcement/ncmec.html", {
         "reports": list(sel.ncmec_reports_visible(actor=actor)[:200]),
@@ -293,7 +294,7 @@ def ncmec_list(request: HttpRequest, actor: Actor) -> HttpResponse:
 @portal_view
 def ncmec_submit(request: HttpRequest, actor: Actor, report_id: str) -> HttpResponse:
     sel.ncmec_report_get(actor=actor, report_id=report_id)
-    _try(request, lambda: ncmec_client.ncmec_report_submit(actor=actor, report_id=report_id), "Filed with NCMEC.")
+    _try(request, lambda: ncmec_client.ncmec_report_submit(actor=actor, report_id=report_id), _("Filed with NCMEC."))
     return redirect("lawenforcement:ncmec")
 
 
@@ -325,7 +326,7 @@ def request_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                       if post.get("due_at") else None)
             hours = int(post["deadline_hours"]) if post.get("deadline_hours") else None
         except ValueError:
-            messages.error(request, "Dates must be YYYY-MM-DD and the deadline a whole number of hours.")
+            messages.error(request, _("Dates must be YYYY-MM-DD and the deadline a whole number of hours."))
         else:
             agency_id = post.get("agency_id", "")
             agency = sel.agencies_visible(actor=actor).filter(pk=agency_id).first() if _is_uuid(agency_id) else None
@@ -341,7 +342,7 @@ def request_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                 emergency_reason=post.get("emergency_reason", ""), due_at=due_at, deadline_hours=hours,
             )
             if _try(request, lambda: created.append(inbound.request_receive(actor=actor, data=data)),
-                    "Request recorded."):
+                    _("Request recorded.")):
                 return redirect("lawenforcement:request_detail", request_id=created[0].pk)
     return render(request, "lawenforcement/request_new.html", {
         "types": RequestType.choices, "data_types": DataType.choices, "post": post,

@@ -10,4 +10,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<uuid:emergency_id>", views.detail, name="detail"),
     path("<uuid:emergency_id>/acknowledge", views.acknowledge, name="acknowledge"),
     path("<uuid:emergency_id>/resolve", views.resolve, name="resolve"),
+    path("<uuid:emergency_id>/hand-over", views.hand_over, name="hand_over"),
+    path("<uuid:emergency_id>/downgrade", views.downgrade, name="downgrade"),
 ]

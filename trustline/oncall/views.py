@@ -9,18 +9,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core import clock
-from trustline.core.exceptions import ApplicationError, Conflict, NotFound
+from trustline.core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from trustline.oncall.selectors import emergency_get, emergency_list, emergency_steps, who_is_on_call
 from trustline.oncall.services import (
     ack_token_check,
     emergency_acknowledge,
     emergency_acknowledge_by_link,
+    emergency_downgrade,
+    emergency_hand_over,
     emergency_resolve,
 )
 
@@ -50,6 +53,7 @@ def detail(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpRespons
     emergency = emergency_get(actor=actor, emergency_id=emergency_id)
     return render(request, "oncall/detail.html", {
         "emergency": emergency, "steps": emergency_steps(emergency), "can_respond": actor.has(Perm.EMERGENCY_RESPOND),
+        "can_downgrade": actor.has(Perm.EMERGENCY_DOWNGRADE),
     })
 
 
@@ -58,7 +62,7 @@ def detail(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpRespons
 def acknowledge(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
     try:
         emergency_acknowledge(actor=actor, emergency_id=emergency_id, via="ui")
-        messages.success(request, "You have the emergency: paging stopped and the partner was told.")
+        messages.success(request, _("You have the emergency: paging stopped and the partner was told."))
     except Conflict as exc:
         messages.error(request, exc.message)
     if request.headers.get("HX-Request"):
@@ -71,8 +75,39 @@ def acknowledge(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpRe
 def resolve(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
     try:
         emergency_resolve(actor=actor, emergency_id=emergency_id, note=request.POST.get("note", "")[:2000])
-        messages.success(request, "Resolved.")
-    except Conflict as exc:
+        messages.success(request, _("Resolved."))
+    except (Conflict, ValidationFailed) as exc:
+        messages.error(request, exc.message)
+    return redirect("oncall:detail", emergency_id=emergency_id)
+
+
+@require_POST
+@portal_view
+def hand_over(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
+    """Give the emergency to another responder; bad input (unknown person, same owner) comes back as a message.
+
+    NotFound (other side, unknown id) and PermissionDenied (wrong role) propagate
+    to ``portal_view``, which turns them into 404 and 403 pages like every other view.
+    """
+    to_username = request.POST.get("to", "").strip()[:150]
+    try:
+        emergency = emergency_hand_over(actor=actor, emergency_id=emergency_id, to_username=to_username,
+                                        note=request.POST.get("note", "")[:2000])
+        messages.success(request, _("Handed over to %(username)s: they were told.")
+                         % {"username": emergency.owner.username if emergency.owner else to_username})
+    except (Conflict, ValidationFailed) as exc:
+        messages.error(request, exc.message)
+    return redirect("oncall:detail", emergency_id=emergency_id)
+
+
+@require_POST
+@portal_view
+def downgrade(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
+    """Not imminent after all: a reason is required (it goes to the audit log), so an empty one is a message."""
+    try:
+        emergency_downgrade(actor=actor, emergency_id=emergency_id, reason=request.POST.get("reason", "")[:2000])
+        messages.success(request, _("Downgraded: paging stopped and the case is back in the ordinary queue."))
+    except (Conflict, ValidationFailed) as exc:
         messages.error(request, exc.message)
     return redirect("oncall:detail", emergency_id=emergency_id)
 

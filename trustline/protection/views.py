@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trustline.accounts.permissions import Actor, Perm
@@ -44,7 +45,7 @@ def protection_index(request: HttpRequest, actor: Actor) -> HttpResponse:
         except (ValidationFailed, Conflict) as exc:
             errors = exc.fields or {"__all__": [exc.message]}
         else:
-            messages.success(request, "Nomination sent. You will be told the outcome.")
+            messages.success(request, _("Nomination sent. You will be told the outcome."))
             return redirect("protection:index")
     context = {
         "staff": staff,
@@ -69,7 +70,7 @@ def decide_view(request: HttpRequest, actor: Actor, nomination_id: str) -> HttpR
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded; the partner is told.")
+        messages.success(request, _("Decision recorded; the partner is told."))
     return redirect("protection:index")
 
 
@@ -82,5 +83,5 @@ def renew_view(request: HttpRequest, actor: Actor, nomination_id: str) -> HttpRe
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Renewal requested. You will be told the outcome.")
+        messages.success(request, _("Renewal requested. You will be told the outcome."))
     return redirect("protection:index")
