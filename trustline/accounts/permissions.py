@@ -120,6 +120,12 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATOR: frozenset(set(Perm)),
 }
 
+def _grant(extra: dict[str, set[Perm]]) -> None:
+    """Add each app's grants to the roles' base permissions (the tables below, one per area)."""
+    for role, perms in extra.items():
+        ROLE_PERMS[role] = ROLE_PERMS[role] | perms
+
+
 # Decisions (trustline.review): reviewers decide and cross-check; leads may decide any case;
 # partners answer questions about their reports; programme managers watch partner precision.
 _REVIEW_PERMS: dict[str, set[Perm]] = {
@@ -131,8 +137,7 @@ _REVIEW_PERMS: dict[str, set[Perm]] = {
     },
     Role.PROGRAMME_MANAGER: {Perm.PRECISION_VIEW},
 }
-for _role, _perms in _REVIEW_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_REVIEW_PERMS)
 
 # Routing and queues (trustline.routing): the people who work the review queue see it (auditors read it);
 # reviewers and leads claim, leads also reassign; leads and programme managers set reviewers' skills.
@@ -147,8 +152,7 @@ _ROUTING_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.QUEUE_VIEW, Perm.CASE_COMMENT, Perm.CASE_TAG},
     Role.AUDITOR: {Perm.QUEUE_VIEW},
 }
-for _role, _perms in _ROUTING_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_ROUTING_PERMS)
 
 # Contests, policy review and notification settings: partners contest and give policy feedback;
 # reviewers and leads handle contests (leads also assign); policy analysts run the policy queue;
@@ -162,8 +166,7 @@ _APPEAL_POLICY_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.APPEAL_VIEW_ALL, Perm.POLICY_REVIEW_VIEW, Perm.POLICY_REVIEW_HANDLE},
     Role.AUDITOR: {Perm.APPEAL_VIEW_ALL, Perm.POLICY_REVIEW_VIEW},
 }
-for _role, _perms in _APPEAL_POLICY_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_APPEAL_POLICY_PERMS)
 
 # Legal reviewers (law-enforcement requests) read cases like other staff; trustline.lawenforcement adds the rest.
 ROLE_PERMS[Role.LEGAL_REVIEWER] = frozenset(_STAFF_READ)
@@ -177,8 +180,7 @@ _ONCALL_PERMS: dict[str, set[Perm]] = {
     Role.PROGRAMME_MANAGER: {Perm.ONCALL_VIEW},
     Role.AUDITOR: {Perm.ONCALL_VIEW},
 }
-for _role, _perms in _ONCALL_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_ONCALL_PERMS)
 # --- end oncall ---
 
 # --- crisis: role grants ---
@@ -190,8 +192,7 @@ _CRISIS_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.CRISIS_VIEW},
     Role.AUDITOR: {Perm.CRISIS_VIEW},
 }
-for _role, _perms in _CRISIS_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_CRISIS_PERMS)
 # --- end crisis ---
 
 # --- protection: role grants ---
@@ -203,8 +204,7 @@ _PROTECTION_PERMS: dict[str, set[Perm]] = {
     Role.ESCALATION_LEAD: {Perm.PROTECTION_REGISTRY_VIEW, Perm.PROTECTION_DECIDE},
     Role.PROGRAMME_MANAGER: {Perm.PROTECTION_REGISTRY_VIEW, Perm.PROTECTION_DECIDE},
 }
-for _role, _perms in _PROTECTION_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_PROTECTION_PERMS)
 # --- end protection ---
 
 # --- metrics: role grants ---
@@ -218,8 +218,7 @@ _METRICS_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.METRICS_VIEW},
     Role.AUDITOR: {Perm.METRICS_VIEW},
 }
-for _role, _perms in _METRICS_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_METRICS_PERMS)
 # --- end metrics ---
 
 # --- transparency: role grants ---
@@ -232,8 +231,7 @@ _TRANSPARENCY_PERMS: dict[str, set[Perm]] = {
     Role.PARTNER_ANALYST: {Perm.TRANSPARENCY_PARTNER_REPORT},
     Role.PARTNER_ADMIN: {Perm.TRANSPARENCY_PARTNER_REPORT},
 }
-for _role, _perms in _TRANSPARENCY_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_TRANSPARENCY_PERMS)
 # --- end transparency ---
 
 # --- trends: role grants ---
@@ -248,8 +246,7 @@ _TRENDS_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.SPIKE_VIEW, Perm.SPIKE_DISMISS, Perm.INCIDENT_VIEW, Perm.INSIGHT_REPORT_VIEW},
     Role.AUDITOR: {Perm.SPIKE_VIEW, Perm.INCIDENT_VIEW},
 }
-for _role, _perms in _TRENDS_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_TRENDS_PERMS)
 # --- end trends ---
 
 # --- lawenforcement: role grants ---
@@ -265,8 +262,7 @@ _LAWENFORCEMENT_PERMS: dict[str, set[Perm]] = {
         Perm.LE_FIGURES_VIEW,
     },
 }
-for _role, _perms in _LAWENFORCEMENT_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_LAWENFORCEMENT_PERMS)
 # --- end lawenforcement ---
 
 # --- console: role grants ---
@@ -277,8 +273,7 @@ _CONSOLE_PERMS: dict[str, set[Perm]] = {
     Role.POLICY_ANALYST: {Perm.DASHBOARD_VIEW},
     Role.AUDITOR: {Perm.DASHBOARD_VIEW},
 }
-for _role, _perms in _CONSOLE_PERMS.items():
-    ROLE_PERMS[_role] = ROLE_PERMS[_role] | _perms
+_grant(_CONSOLE_PERMS)
 # --- end console ---
 
 
