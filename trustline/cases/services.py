@@ -39,15 +39,15 @@ class CaseKey:
     item_kind: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class CaseOpening:
-    """What a new case starts with if this submission opens it."""
+    """What a new case starts with if this submission opens it (intake counts items as it goes)."""
 
     key: CaseKey
     country: str
     category_code: str
-    items: int
-    imminent_harm: bool
+    items: int = 0
+    imminent_harm: bool = False
 
 
 def cases_open_or_join(

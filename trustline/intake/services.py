@@ -247,21 +247,20 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
     organisation = actor.organisation
     assert organisation is not None  # check_can_submit guarantees it
     now = clock.now()
-    keys: dict[str, CaseKey] = {}
-    openings: dict[str, CaseOpening] = {}
+    openings: dict[str, CaseOpening] = {}  # by key hash; the first report of a key gives its country and category
     for prep in prepared:
         for item in prep.items:
-            key = keys.setdefault(item.key_hash, CaseKey(item.key_hash, item.key, item.canonical_url, item.kind))
-            before = openings.get(item.key_hash)
-            openings[item.key_hash] = CaseOpening(
-                key=key,
-                country=before.country if before else prep.country,
-                category_code=before.category_code if before else prep.category.code,
-                items=(before.items if before else 0) + 1,
-                imminent_harm=(before.imminent_harm if before else False) or prep.data.imminent_harm,
-            )
+            opening = openings.get(item.key_hash)
+            if opening is None:
+                opening = openings[item.key_hash] = CaseOpening(
+                    key=CaseKey(item.key_hash, item.key, item.canonical_url, item.kind),
+                    country=prep.country,
+                    category_code=prep.category.code,
+                )
+            opening.items += 1
+            opening.imminent_harm = opening.imminent_harm or prep.data.imminent_harm
     cases, opened = cases_open_or_join(openings=openings.values(), at=now)
-    existing_ids = [cases[h] for h in keys if h not in opened]
+    existing_ids = [cases[h] for h in openings if h not in opened]
     opened_ids = {cases[h] for h in opened}
     already_reported: set[uuid.UUID] = set(opened_ids)  # a new case already counts this partner
     if existing_ids:
@@ -344,9 +343,9 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
             AuditAction.CASE_OPENED,
             "cases.case",
             str(cases[h]),
-            {"key": keys[h].canonical_key[:300], "kind": keys[h].item_kind},
+            {"key": openings[h].key.canonical_key[:300], "kind": openings[h].key.item_kind},
         )
-        for h in keys
+        for h in openings
         if h in opened
     ]
     events += [

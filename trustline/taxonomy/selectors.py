@@ -10,7 +10,6 @@ time.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -21,7 +20,6 @@ from trustline.taxonomy.models import Category
 
 CACHE_SECONDS = 30.0
 
-_lock = threading.Lock()
 _cache: tuple[float, dict[str, Category]] | None = None
 
 
@@ -39,9 +37,9 @@ def active_categories() -> dict[str, Category]:
     current = _cache
     if current is not None and time.monotonic() - current[0] < CACHE_SECONDS:
         return current[1]
-    with _lock:
-        fresh = {c.code: c for c in category_list()}
-        _cache = (time.monotonic(), fresh)
+    # Two threads refreshing at once both read the same rows; the last assignment wins, harmlessly.
+    fresh = {c.code: c for c in category_list()}
+    _cache = (time.monotonic(), fresh)
     return fresh
 
 
