@@ -156,10 +156,11 @@ def spikes_detect(
     for country, category, language, day in stored:
         excluded[(country, category, language)].add(day)
     result = DetectionResult()
+    recipients = programme_manager_emails() if notify else []  # once per run, not once per spike
     day = day_from
     while day <= day_to:
         _detect_day(day=day, counts=counts, pooled=pooled, params=params, result=result, notify=notify,
-                    excluded=excluded)
+                    excluded=excluded, recipients=recipients)
         result.days += 1
         day += dt.timedelta(days=1)
     return result
@@ -178,6 +179,7 @@ def _profile(day: dt.date, pooled: dict[dt.date, int], window: int) -> list[floa
 def _detect_day(
     *, day: dt.date, counts: dict[SeriesKey, dict[dt.date, int]], pooled: dict[dt.date, int],
     params: DetectionParams, result: DetectionResult, notify: bool, excluded: dict[SeriesKey, set[dt.date]],
+    recipients: list[str],
 ) -> None:
     """Steps 2-3 for one day; adds the day's alarms to ``excluded`` for the days after it."""
     window = 7 * params.weeks
@@ -203,7 +205,8 @@ def _detect_day(
         excluded[key].add(day)
     with transaction.atomic():
         for key, test in alarms:
-            _store(day=day, key=key, test=test, tested=len(tests), params=params, result=result, notify=notify)
+            _store(day=day, key=key, test=test, tested=len(tests), params=params, result=result, notify=notify,
+                   recipients=recipients)
 
 
 def _evidence(day: dt.date, test: stats.SpikeTest, weeks: int) -> dict[str, Any]:
@@ -226,7 +229,7 @@ def _evidence(day: dt.date, test: stats.SpikeTest, weeks: int) -> dict[str, Any]
 
 def _store(
     *, day: dt.date, key: SeriesKey, test: stats.SpikeTest, tested: int, params: DetectionParams,
-    result: DetectionResult, notify: bool,
+    result: DetectionResult, notify: bool, recipients: list[str],
 ) -> None:
     country, category, language = key
     now = clock.now()
@@ -256,7 +259,7 @@ def _store(
     result.spikes_new += 1
     result.new_spike_ids.append(str(spike.pk))
     if notify:
-        result.notifications += spike_notify(spike=spike)
+        result.notifications += spike_notify(spike=spike, recipients=recipients)
 
 
 def programme_manager_emails() -> list[str]:
@@ -271,8 +274,11 @@ def programme_manager_emails() -> list[str]:
     return list(dict.fromkeys(emails))
 
 
-def spike_notify(*, spike: Spike) -> int:
-    """Tell programme managers about a new spike, through the outbox (inside the caller's transaction)."""
+def spike_notify(*, spike: Spike, recipients: list[str] | None = None) -> int:
+    """Tell programme managers about a new spike, through the outbox (inside the caller's transaction).
+
+    ``recipients`` defaults to :func:`programme_manager_emails`; a detection run reads them once and passes them.
+    """
     site = str(getattr(settings, "SITE_URL", "")).rstrip("/")
     subject = (f"Spike: {spike.observed} reports ({spike.category_code}, {spike.country}, {spike.language}) "
                f"on {spike.day:%d %b}, about {spike.expected:.1f} expected")
@@ -284,7 +290,7 @@ def spike_notify(*, spike: Spike) -> int:
         f"Evidence and the button to dismiss it as a false alarm: {site}/trends/spikes/{spike.pk}/\n"
     )
     sent = 0
-    for email in programme_manager_emails():
+    for email in programme_manager_emails() if recipients is None else recipients:
         outbox_enqueue(
             channel=Channel.EMAIL, recipient=email, subject=subject, body=body,
             idempotency_key=f"trends:spike:{spike.pk}:{_address_tag(email)}", event_type="spike.detected",

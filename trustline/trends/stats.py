@@ -51,8 +51,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-
-from scipy import stats as sps
+from typing import Any
 
 DEFAULT_WEEKS = 6
 DEFAULT_FDR = 0.01
@@ -84,13 +83,21 @@ class SpikeTest:
         return self.observed / self.expected if self.expected > 0 else math.inf
 
 
+def _sps() -> Any:
+    """``scipy.stats``, imported on first use: it costs every web process ~0.6 s at start-up otherwise,
+    and only the detection job needs it."""
+    from scipy import stats
+
+    return stats
+
+
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p)."""
     if k <= 0:
         return 1.0
     if k > n:
         return 0.0
-    return float(sps.binom.sf(k - 1, n, p))
+    return float(_sps().binom.sf(k - 1, n, p))
 
 
 def negbin_upper_tail(k: int, mean: float, dispersion: float) -> float:
@@ -100,9 +107,9 @@ def negbin_upper_tail(k: int, mean: float, dispersion: float) -> float:
     if mean <= 0:
         return 0.0
     if dispersion <= 1.0:
-        return float(sps.poisson.sf(k - 1, mean))
+        return float(_sps().poisson.sf(k - 1, mean))
     size = mean / (dispersion - 1.0)
-    return float(sps.nbinom.sf(k - 1, size, 1.0 / dispersion))
+    return float(_sps().nbinom.sf(k - 1, size, 1.0 / dispersion))
 
 
 def weekday_profile(totals_by_weekday: Mapping[int, float], days_by_weekday: Mapping[int, int]) -> list[float]:
@@ -173,7 +180,7 @@ def _dispersion(counts: Sequence[int], means: Sequence[float]) -> float:
 
 def overdispersed(dispersion: float, days: int) -> bool:
     """Is an index of dispersion over ``days`` counts significantly above Poisson's 1?"""
-    return dispersion > 1.0 and float(sps.chi2.sf(dispersion * (days - 1), days - 1)) < OVERDISPERSION_ALPHA
+    return dispersion > 1.0 and float(_sps().chi2.sf(dispersion * (days - 1), days - 1)) < OVERDISPERSION_ALPHA
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float) -> list[bool]:
