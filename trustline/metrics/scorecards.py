@@ -24,7 +24,7 @@ from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.core.exceptions import NotFound, PermissionDenied
 from trustline.metrics.periods import Period
-from trustline.metrics.selectors import MetricsFilter, MetricsRow, MetricsTable, metrics_table, visible_facts
+from trustline.metrics.selectors import MetricsFilter, MetricsRow, MetricsTable, metrics_table, pct, visible_facts
 from trustline.review.choices import PRECISION_OUTCOMES, Outcome
 from trustline.review.models import PartnerPrecision
 
@@ -47,10 +47,6 @@ class Scorecard:
     period: Period
     summary: MetricsRow  # the metrics table's total row for the partner: current, previous, change
     by_category: list[CategoryPrecision]
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
 
 
 def _scorecard(actor: Actor, organisation: Organisation, period: Period) -> Scorecard:
@@ -77,9 +73,9 @@ def _scorecard(actor: Actor, organisation: Organisation, period: Period) -> Scor
         a: dict[str, Any] = dict(all_time.get(code, {}))
         rows.append(CategoryPrecision(
             category=code, items_received=p.get("n", 0), decided=p.get("decided", 0),
-            violating=p.get("violating", 0), precision_pct=_pct(p.get("violating", 0), p.get("decided", 0)),
+            violating=p.get("violating", 0), precision_pct=pct(p.get("violating", 0), p.get("decided", 0)),
             all_time_decided=a.get("decided", 0), all_time_violating=a.get("violating", 0),
-            all_time_precision_pct=_pct(a.get("violating", 0), a.get("decided", 0)),
+            all_time_precision_pct=pct(a.get("violating", 0), a.get("decided", 0)),
         ))
     return Scorecard(organisation=organisation, period=period, summary=table.rows[0], by_category=rows)
 

@@ -8,8 +8,7 @@ Percentiles use the **nearest-rank** definition on both databases: the p-th
 percentile of n values sorted ascending is the value at rank ``ceil(p * n)``
 (1-based), computed by one portable query over a histogram of the values
 rounded to the minute (:func:`grouped_percentiles`). PostgreSQL's
-``percentile_disc`` is the same definition (``PercentileDisc`` is kept for
-ad-hoc use) but sorts every value in one process; ``percentile_cont``
+``percentile_disc`` is the same definition but sorts every value in one process; ``percentile_cont``
 (linear interpolation) was not used because SQLite could not reproduce it
 and because a reported median should be a turnaround that actually happened.
 """
@@ -21,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Expression, F, FloatField, Func, QuerySet
+from django.db.models import Expression, FloatField, Func, QuerySet
 from django.db.models.expressions import Combinable
 
 
@@ -41,24 +40,6 @@ class EpochSeconds(Func):
 
     def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, conn, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra)
-
-
-def seconds_between(start: str | Combinable, end: str | Combinable) -> Combinable:
-    """``end - start`` in seconds (float); null if either is null."""
-    a = F(start) if isinstance(start, str) else start
-    b = F(end) if isinstance(end, str) else end
-    return EpochSeconds(b) - EpochSeconds(a)
-
-
-class PercentileDisc(Aggregate):
-    """PostgreSQL ``percentile_disc(p) WITHIN GROUP (ORDER BY expr)``: the nearest-rank percentile."""
-
-    function = "percentile_disc"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
 def _quote(name: str) -> str:
