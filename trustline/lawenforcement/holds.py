@@ -23,7 +23,7 @@ from trustline.lawenforcement.choices import HoldReason, HoldSubject
 from trustline.lawenforcement.conf import le_int
 from trustline.lawenforcement.directory import fail, parse_uuid, user_of
 from trustline.lawenforcement.models import InboundRequest, LegalHold, NcmecReport
-from trustline.lawenforcement.notify import LIAISONS, notify
+from trustline.lawenforcement.notify import LIAISONS, notify, staff_with_roles
 from trustline.lawenforcement.permissions import le_require
 
 MAX_EXTENSIONS = 1
@@ -122,6 +122,7 @@ def holds_remind(*, now: dt.datetime) -> int:
         .values_list("pk", flat=True)[:500]
     )
     reminded = 0
+    liaisons = list(staff_with_roles(LIAISONS)) if due else []
     for pk in due:
         with transaction.atomic():
             if LegalHold.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now) != 1:
@@ -130,7 +131,7 @@ def holds_remind(*, now: dt.datetime) -> int:
             extendable = "It can be extended once." if hold.extension_count < MAX_EXTENSIONS else (
                 "It was already extended once and cannot be extended again.")
             notify(
-                roles=LIAISONS,
+                roles=LIAISONS, people=liaisons,
                 subject=f"Legal hold on {hold.subject_kind} {hold.subject_value} expires {hold.expires_at:%Y-%m-%d}",
                 body=(f"The legal hold {hold.pk} ({hold.get_reason_display()}) on {hold.subject_kind} "
                       f"{hold.subject_value} expires at {hold.expires_at:%Y-%m-%d %H:%M} UTC. {extendable}\n"),

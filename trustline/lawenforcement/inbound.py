@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import transaction
 
+from trustline.accounts.choices import Role
+from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM, Actor, Perm
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
@@ -44,7 +46,7 @@ from trustline.lawenforcement.conf import le_int
 from trustline.lawenforcement.directory import fail, parse_uuid, user_of
 from trustline.lawenforcement.holds import hold_place
 from trustline.lawenforcement.models import Agency, AgencyContact, Disclosure, InboundRequest, LegalReview
-from trustline.lawenforcement.notify import LIAISONS, notify, page_emergency
+from trustline.lawenforcement.notify import LIAISONS, notify, page_emergency, staff_with_roles
 from trustline.lawenforcement.permissions import le_require
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -469,6 +471,7 @@ def requests_sweep_overdue(*, now: dt.datetime) -> int:
         .values_list("pk", flat=True)[:500]
     )
     alerted = 0
+    people: dict[tuple[str, ...], list[User]] = {}  # read once per run, per set of roles
     for pk in due:
         with transaction.atomic():
             if InboundRequest.objects.filter(pk=pk, overdue_alerted_at__isnull=True).update(
@@ -476,13 +479,11 @@ def requests_sweep_overdue(*, now: dt.datetime) -> int:
                 continue
             request = InboundRequest.objects.get(pk=pk)
             kind = "EMERGENCY request" if request.emergency else "Request"
-            roles: tuple[str, ...] = LIAISONS
-            if request.emergency:
-                from trustline.accounts.choices import Role
-
-                roles = (*LIAISONS, Role.ESCALATION_LEAD)
+            roles: tuple[str, ...] = (*LIAISONS, Role.ESCALATION_LEAD) if request.emergency else LIAISONS
+            if roles not in people:
+                people[roles] = list(staff_with_roles(roles))
             notify(
-                roles=roles,
+                roles=roles, people=people[roles],
                 subject=f"OVERDUE: {kind} {request.pk} from {request.agency_name_given}",
                 body=(f"{kind} {request.pk} ({request.get_request_type_display()}) from "
                       f"{request.agency_name_given} was due at {request.due_at:%Y-%m-%d %H:%M} UTC and is not "

@@ -9,7 +9,7 @@ a paging service, this is the one function to switch over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -34,11 +34,15 @@ def staff_with_roles(roles: Iterable[str]) -> QuerySet[User]:
 
 def notify(
     *, roles: Iterable[str], subject: str, body: str, key: str, event_type: str,
-    payload: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None, people: Sequence[User] | None = None,
 ) -> int:
-    """E-mail everyone holding ``roles``; ``key`` plus the person makes each message's idempotency key."""
+    """E-mail everyone holding ``roles``; ``key`` plus the person makes each message's idempotency key.
+
+    A sweeper that notifies about many rows passes ``people`` (``staff_with_roles(roles)`` read once per run)
+    instead of having the same people looked up again for every row.
+    """
     sent = 0
-    for person in staff_with_roles(roles):
+    for person in staff_with_roles(roles) if people is None else people:
         outbox_enqueue(
             channel="email", recipient=person.email, subject=subject, body=body, payload=dict(payload or {}),
             idempotency_key=f"{key}:user:{person.pk}", event_type=event_type,

@@ -42,38 +42,46 @@ def _items(case: Case) -> list[ReportItem]:
 class FieldSpec:
     label: str
     personal: bool
-    read: Callable[[Case], Any]
+    read: Callable[[Case, list[ReportItem]], Any]  # the case and its reported items (loaded once, only if needed)
+    needs_items: bool = False
 
 
 FIELDS: dict[str, FieldSpec] = {
-    "category": FieldSpec("Category of harm", False, lambda c: c.category_code),
-    "country": FieldSpec("Country", False, lambda c: c.country),
-    "imminent_harm": FieldSpec("Imminent harm flagged", False, lambda c: c.imminent_harm),
-    "first_reported_at": FieldSpec("First reported at", False, lambda c: c.opened_at.isoformat()),
-    "content_url": FieldSpec("Content URL", True, lambda c: c.canonical_url or c.canonical_key),
+    "category": FieldSpec("Category of harm", False, lambda c, _: c.category_code),
+    "country": FieldSpec("Country", False, lambda c, _: c.country),
+    "imminent_harm": FieldSpec("Imminent harm flagged", False, lambda c, _: c.imminent_harm),
+    "first_reported_at": FieldSpec("First reported at", False, lambda c, _: c.opened_at.isoformat()),
+    "content_url": FieldSpec("Content URL", True, lambda c, _: c.canonical_url or c.canonical_key),
     "content_excerpts": FieldSpec(
-        "Content as reported", True, lambda c: [i.excerpt for i in _items(c) if i.excerpt]),
+        "Content as reported", True, lambda _, items: [i.excerpt for i in items if i.excerpt], needs_items=True),
     "report_explanations": FieldSpec(
-        "Why partners reported it", True, lambda c: list(dict.fromkeys(i.report.explanation for i in _items(c)))),
+        "Why partners reported it", True, lambda _, items: list(dict.fromkeys(i.report.explanation for i in items)),
+        needs_items=True),
     "imminent_harm_reasons": FieldSpec(
         "Imminent-harm reasons given", True,
-        lambda c: list(dict.fromkeys(
-            i.report.imminent_harm_reason for i in _items(c) if i.report.imminent_harm_reason))),
+        lambda _, items: list(dict.fromkeys(
+            i.report.imminent_harm_reason for i in items if i.report.imminent_harm_reason)),
+        needs_items=True),
     "account_identifiers": FieldSpec(
         "Account identifiers on the platform", True,
-        lambda c: list(dict.fromkeys(i.platform_id for i in _items(c) if i.platform_id))),
+        lambda _, items: list(dict.fromkeys(i.platform_id for i in items if i.platform_id)), needs_items=True),
 }
 
 
 def build_package(*, case: Case, facts: str, selected: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    """The package: the facts, then exactly the selected fields (read only now), each with its justification."""
+    """The package: the facts, then exactly the selected fields (read only now), each with its justification.
+
+    The case's items are read once, and only when a selected field needs them.
+    """
+    specs = [(s, FIELDS[s["name"]]) for s in selected]
+    items = _items(case) if any(spec.needs_items for _, spec in specs) else []
     return {
         "case_id": str(case.pk),
         "facts": facts,
         "fields": [
-            {"name": s["name"], "label": FIELDS[s["name"]].label, "value": FIELDS[s["name"]].read(case),
+            {"name": s["name"], "label": spec.label, "value": spec.read(case, items),
              "justification": s["justification"]}
-            for s in selected
+            for s, spec in specs
         ],
     }
 

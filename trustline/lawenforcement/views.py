@@ -54,9 +54,12 @@ def _try(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
 def public(request: HttpRequest) -> HttpResponse:
     """How to contact law enforcement directly, by country and topic (no sign-in; only public fields)."""
     country, topic = request.GET.get("country", "")[:2], request.GET.get("topic", "")[:40]
+    countries = directory.public_directory(country=country, topic=topic)
     return render(request, "lawenforcement/public.html", {
-        "countries": directory.public_directory(country=country, topic=topic),
-        "all_countries": directory.public_directory(), "topics": Topic.choices,
+        "countries": countries,
+        # Without a filter the directory is already the full list: do not build it twice.
+        "all_countries": countries if not (country or topic) else directory.public_directory(),
+        "topics": Topic.choices,
         "country": country.upper(), "topic": topic,
     })
 
