@@ -57,10 +57,7 @@ def _backlog(cases: Any, field: str, title: str, key: str, label: str, *, by_val
 
 
 def _crisis_backlog(actor: Actor, open_cases: Any, now: dt.datetime) -> Chart | None:
-    try:
-        from trustline.crisis.selectors import crisis_case_q, crisis_list
-    except ImportError:
-        return None
+    from trustline.crisis.selectors import crisis_case_q, crisis_list  # crisis reads cases; imported late
     try:
         crises = list(crisis_list(actor=actor, state="active", now=now)[:10])
     except ApplicationError:

@@ -29,10 +29,10 @@ from trustline.accounts.views import portal_view
 from trustline.cases.models import Case
 from trustline.console.banners import crisis_banner
 from trustline.console.case_page import case_page
-from trustline.console.forms import DecisionForm, ReasonForm
+from trustline.console.forms import DecisionForm, ReasonForm, form_errors_from
 from trustline.console.selectors import confirmed_device, two_factor_required
 from trustline.core import clock
-from trustline.core.exceptions import ApplicationError, Conflict, ValidationFailed
+from trustline.core.exceptions import ApplicationError, Conflict
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
 from trustline.review.validation import DecisionInput
@@ -164,15 +164,8 @@ def decide(request: HttpRequest, actor: Actor, case_id: uuid.UUID) -> HttpRespon
         try:
             decision = review_services.decision_record(actor=actor, case_id=case_id,
                                                        data=decision_input(form.cleaned_data))
-        except ValidationFailed as exc:
-            for path, reasons in exc.fields.items():
-                name = path.split(".")[0]
-                for reason in reasons:
-                    form.add_error(name if name in form.fields else None, reason)
-            if not exc.fields:
-                form.add_error(None, exc.message)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("Decision recorded: %(outcome)s.") % {
                 "outcome": decision.get_outcome_display()})
