@@ -146,7 +146,7 @@ def emergency_open(
         "steps": len(snapshot["steps"]), "repeat_count": snapshot["repeat_count"],
     })
     for step in PageStep.objects.filter(emergency=emergency, due_at__lte=now).order_by("sequence"):
-        _fire_claimed(step=step, emergency=emergency, now=now, claim=True)
+        _fire_claimed(step=step, emergency=emergency, now=now)
     return emergency
 
 
@@ -172,16 +172,16 @@ def paging_sweep(*, now: dt.datetime, batch_size: int = SWEEP_BATCH) -> SweepRes
             step = qs.select_related("emergency", "emergency__case").first()
             if step is None:
                 continue  # fired, cancelled, or being fired by another sweeper
-            if _fire_claimed(step=step, emergency=step.emergency, now=now, claim=True):
+            if _fire_claimed(step=step, emergency=step.emergency, now=now):
                 fired += 1
                 if now - step.due_at > late_after:
                     late += 1
     return SweepResult(fired=fired, late=late)
 
 
-def _fire_claimed(*, step: PageStep, emergency: Emergency, now: dt.datetime, claim: bool) -> bool:
+def _fire_claimed(*, step: PageStep, emergency: Emergency, now: dt.datetime) -> bool:
     """Claim (conditional UPDATE) and fire one step inside the caller's transaction."""
-    if claim and PageStep.objects.filter(pk=step.pk, fired_at__isnull=True, cancelled_at__isnull=True).update(
+    if PageStep.objects.filter(pk=step.pk, fired_at__isnull=True, cancelled_at__isnull=True).update(
         fired_at=now
     ) != 1:
         return False

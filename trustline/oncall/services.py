@@ -208,8 +208,7 @@ def emergency_hand_over(*, actor: Actor, emergency_id: str | uuid.UUID, to_usern
 
 
 def _can_respond(user: User) -> bool:
-    from trustline.accounts.permissions import ROLE_PERMS
-
-    roles = set(user.memberships.values_list("role", flat=True))
-    return any(Perm.EMERGENCY_RESPOND in ROLE_PERMS.get(r, frozenset()) for r in roles)
+    """Whether ``user`` may respond to emergencies (hand-over targets are platform staff: staff_user_get)."""
+    actor = actor_for_user(user)
+    return actor is not None and actor.has(Perm.EMERGENCY_RESPOND)
 
