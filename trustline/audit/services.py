@@ -21,6 +21,7 @@ waits a few seconds is only the chain that makes removal detectable.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -34,6 +35,7 @@ from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.models import AuditChainHead, AuditEntry
 from trustline.core import clock
+from trustline.core.rows import insert_rows, model_defaults
 
 GENESIS_HASH = "0" * 64
 
@@ -114,6 +116,37 @@ def audit_record_many(*, actor: Actor, events: Iterable[AuditEvent]) -> list[Aud
     if entries:
         AuditEntry.objects.bulk_create(entries)
     return entries
+
+
+AUDIT_COLUMNS = ("at", "actor", "actor_label", "organisation_id", "action", "target_type", "target_id", "data")
+
+
+def audit_append(*, actor: Actor, events: Iterable[AuditEvent]) -> None:
+    """:func:`audit_record_many` without entry objects: for paths that write entries per report.
+
+    The same rows, unsealed, in the caller's transaction; it returns nothing,
+    so it needs no model instances and no ids read back
+    (:func:`trustline.core.rows.insert_rows`: a prepared statement, or
+    ``COPY`` for a bulk upload's thousands of entries).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction that makes the change")
+    at = clock.now()
+    actor_id, label, organisation_id = actor.audit_id, actor.label[:200], actor.organisation_id
+    names, defaults = _audit_defaults()
+    rows = [
+        (at, actor_id, label, organisation_id, str(event.action), event.target_type, event.target_id,
+         # Round-trip through JSON so the stored form is exactly what the database returns later.
+         json.loads(json.dumps(event.data, default=str)), *defaults)
+        for event in events
+    ]
+    insert_rows(AuditEntry, AUDIT_COLUMNS + names, rows)
+
+
+@functools.cache
+def _audit_defaults() -> tuple[tuple[str, ...], tuple[object, ...]]:
+    """The unsealed state (no seq, empty hashes): the model's defaults, read once."""
+    return model_defaults(AuditEntry, exclude=("id", *AUDIT_COLUMNS))
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import F, Model, Value
-from django.db.models.constants import OnConflict
+from django.db.models import F, Value
 from django.db.models.functions import Greatest
-from django.db.models.sql import InsertQuery
 
 from trustline.cases.models import Case
 from trustline.core.ids import uuid7
+from trustline.core.rows import insert_rows_returning, model_defaults
 
 
 @dataclass(frozen=True)
@@ -59,24 +57,19 @@ def cases_open_or_join(
     intake needs nothing else, on the hottest path of the product.
     """
     wanted = {o.key.key_hash: o for o in openings}
-    new_cases = [
-        Case(
-            id=uuid7(),
-            key_hash=h,
-            canonical_key=o.key.canonical_key,
-            canonical_url=o.key.canonical_url,
-            item_kind=o.key.item_kind,
-            opened_at=at,
-            last_reported_at=at,
-            item_count=o.items,
-            partner_count=1,
-            country=o.country,
-            category_code=o.category_code,
-            imminent_harm=o.imminent_harm,
-        )
+    names, defaults = model_defaults(Case, exclude=OPENING_COLUMNS)
+    rows = [
+        (uuid7(), h, o.key.canonical_key, o.key.canonical_url, o.key.item_kind, at, at, o.items, 1, o.country,
+         o.category_code, o.imminent_harm, *defaults)
         for h, o in sorted(wanted.items())  # sorted: concurrent writers meet index entries in the same order
     ]
-    found = {key_hash: case_id for key_hash, case_id in _insert_returning_new(new_cases)}
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING key_hash, id: only the rows actually inserted come back
+    # (bulk_create(ignore_conflicts=True) cannot say which), on both backends (SQLite 3.35+).
+    inserted = insert_rows_returning(
+        Case, OPENING_COLUMNS + names, rows, returning=("key_hash", "id"), ignore_conflicts=True,
+        order_by="key_hash", batch_size=CASE_INSERT_BATCH,
+    )
+    found = {h: c if isinstance(c, uuid.UUID) else uuid.UUID(str(c)) for h, c in inserted}
     opened = set(found)
     joined = [h for h in wanted if h not in found]
     if joined:
@@ -84,39 +77,13 @@ def cases_open_or_join(
     return found, opened
 
 
+# What opening a case sets; every other column gets its model default.
+OPENING_COLUMNS = (
+    "id", "key_hash", "canonical_key", "canonical_url", "item_kind", "opened_at", "last_reported_at", "item_count",
+    "partner_count", "country", "category_code", "imminent_harm",
+)
 # Rows per INSERT: each case has ~45 columns; SQLite allows 32,766 parameters per statement.
 CASE_INSERT_BATCH = 500
-
-
-def _insert_returning_new(cases: list[Case]) -> list[tuple[str, uuid.UUID]]:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key_hash, id``: only the rows actually inserted come back.
-
-    Django's ``bulk_create(ignore_conflicts=True)`` cannot say which rows were
-    inserted, so this builds the same insert through Django's own SQL
-    compiler (field preparation, PostgreSQL's UNNEST form) and asks for the
-    RETURNING clause, which PostgreSQL and SQLite (3.35+) both support with
-    ON CONFLICT DO NOTHING.
-    """
-    if not cases:
-        return []
-    opts = Case._meta
-    fields = [f for f in opts.concrete_fields if not f.generated]
-    returning = [opts.get_field("key_hash"), opts.get_field("id")]
-    rows: list[tuple[str, uuid.UUID]] = []
-    for start in range(0, len(cases), CASE_INSERT_BATCH):
-        query = InsertQuery(Case, on_conflict=OnConflict.IGNORE)
-        batch: list[Model] = list(cases[start:start + CASE_INSERT_BATCH])
-        query.insert_values(fields, batch)
-        compiler = query.get_compiler(using=connection.alias)
-        compiler.returning_fields = returning
-        statements = compiler.as_sql()
-        assert len(statements) == 1, "both backends insert many rows with RETURNING in one statement"
-        with connection.cursor() as cursor:
-            cursor.execute(*statements[0])
-            # fetchall, not Django's execute_sql: with ON CONFLICT DO NOTHING a row may return nothing.
-            for key_hash, case_id in cursor.fetchall():
-                rows.append((key_hash, case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))))
-    return rows
 
 
 # Ids per UPDATE ... WHERE id IN (...): well under SQLite's 32,766 bound parameters.

@@ -1,0 +1,237 @@
+"""Inserting rows without model instances, for the write paths that run per report.
+
+``bulk_create`` is general: it builds a model instance per row, prepares
+every value through its field's methods, and compiles the INSERT anew on
+every call. On the intake path that was most of the CPU of a report, and
+about half the CPU of a bulk upload (docs/performance.md, 7 December 2026).
+These helpers do the same INSERT with less work:
+
+1. The statement is compiled once per model, column list, row count and
+   database vendor, then reused.
+2. Values are adapted by the field's own ``get_db_prep_save`` only where the
+   field type needs it (UUIDs on SQLite, datetimes, JSON); text, numbers and
+   booleans are sent as they are, as Django itself would send them.
+3. Large batches go to PostgreSQL with ``COPY`` (psycopg 3 ``cursor.copy``),
+   and to SQLite with ``executemany`` of a one-row statement.
+
+They are for tables written by services that already checked and validated
+everything: unlike ``bulk_create`` there are no signals, no ``pre_save``
+(``auto_now``) and no primary keys read back, so callers generate ids in
+Python (``uuid7``) or do not need them. Every column without a value in
+``columns`` gets its model default (:func:`model_defaults`). Statements are
+logged like any other (``connection.queries``, ``CaptureQueriesContext``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Field,
+    FloatField,
+    IntegerField,
+    Model,
+    SmallAutoField,
+    TextField,
+)
+from django.db.models.constants import OnConflict
+
+# Field types whose values the database driver takes as they are (get_db_prep_save is the identity
+# for str, int, float and bool values on both backends).
+_AS_IS = (CharField, TextField, BooleanField, IntegerField, BigIntegerField, FloatField, AutoField, BigAutoField,
+          SmallAutoField)
+
+# PostgreSQL: batches of more rows than this go through COPY (one round trip, no SQL to parse);
+# fewer go as one multi-row INSERT, which costs less to start than a COPY.
+COPY_MIN_ROWS = 64
+
+
+@dataclass(frozen=True)
+class _Plan:
+    table: str
+    quoted_columns: str
+    width: int
+    # (index, field, memoise) for the columns whose values need the field's adaptation
+    adapt: tuple[tuple[int, Field[Any, Any], bool], ...]
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(model: type[Model], columns: tuple[str, ...], vendor: str) -> _Plan:
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    unknown = [c for c in columns if c not in by_attname]
+    if unknown:
+        raise ValueError(f"{model._meta.label} has no column(s) {unknown}")
+    adapt = []
+    for index, name in enumerate(columns):
+        field = by_attname[name]
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]  # FK: its target
+        if not isinstance(target, _AS_IS):
+            # Datetimes repeat within a batch (one "now"): adapt each distinct value once.
+            adapt.append((index, field, isinstance(target, DateTimeField)))
+    quote = connection.ops.quote_name
+    return _Plan(
+        table=quote(model._meta.db_table),
+        quoted_columns=", ".join(quote(by_attname[c].column) for c in columns),
+        width=len(columns),
+        adapt=tuple(adapt),
+    )
+
+
+def _adapted(plan: _Plan, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    if not plan.adapt:
+        return list(rows)
+    memo: dict[tuple[int, Any], Any] = {}
+    out: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for index, field, memoise in plan.adapt:
+            value = values[index]
+            if value is None:
+                continue
+            if memoise:
+                key = (index, value)
+                if key not in memo:
+                    memo[key] = field.get_db_prep_save(value, connection)
+                values[index] = memo[key]
+            else:
+                values[index] = field.get_db_prep_save(value, connection)
+        out.append(values)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _values_sql(plan: _Plan, rows: int, suffix: str) -> str:
+    one = "(" + ", ".join(["%s"] * plan.width) + ")"
+    # Identifiers come from the model's metadata, quoted; values are always parameters.
+    return f"INSERT INTO {plan.table} ({plan.quoted_columns}) VALUES {', '.join([one] * rows)}{suffix}"  # noqa: S608
+
+
+def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (values in ``columns`` order, as the model's fields hold them) into ``model``'s table."""
+    if not rows:
+        return
+    plan = _plan(model, tuple(columns), connection.vendor)
+    values = _adapted(plan, rows)
+    if connection.vendor == "postgresql" and len(values) >= COPY_MIN_ROWS:
+        _copy(plan, values)
+    elif len(values) == 1 or connection.vendor != "sqlite":
+        # PostgreSQL: one multi-row statement (a batch here is under COPY_MIN_ROWS rows).
+        with connection.cursor() as cursor:
+            cursor.execute(_values_sql(plan, len(values), ""), [v for row in values for v in row])
+    else:
+        # SQLite runs a one-row statement per row in C; fast, and no bound-parameter limit to mind.
+        with connection.cursor() as cursor:
+            cursor.executemany(_values_sql(plan, 1, ""), values)
+
+
+def insert_rows_returning(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: Sequence[str],
+    ignore_conflicts: bool = False,
+    order_by: str | None = None,
+    batch_size: int = 500,
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows``; return the ``returning`` columns of each row inserted (a skipped conflict returns nothing).
+
+    Conflicts are ignored the way ``bulk_create(ignore_conflicts=True)`` ignores
+    them on each backend (``ON CONFLICT DO NOTHING``, ``INSERT OR IGNORE``).
+    Rows are inserted in the order given, or sorted by ``order_by`` when they
+    go through PostgreSQL's staging table. The returned values are as the
+    driver gives them (a UUID is text on SQLite).
+
+    On PostgreSQL, inside a transaction, a large batch is copied into a
+    temporary staging table (created once per connection, emptied on commit)
+    and moved with one ``INSERT ... SELECT``; a small one is a multi-row
+    ``INSERT``, like on SQLite, in batches of ``batch_size`` rows.
+    """
+    if not rows:
+        return []
+    plan = _plan(model, tuple(columns), connection.vendor)
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    back = ", ".join(quote(by_attname[c].column) for c in returning)
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])  # type: ignore[arg-type]
+    suffix = (" " + suffix if suffix else "") + f" RETURNING {back}"
+    values = _adapted(plan, rows)
+    if connection.vendor == "postgresql" and len(values) >= COPY_MIN_ROWS and connection.in_atomic_block:
+        order = quote(by_attname[order_by].column) if order_by else None
+        return _copy_returning(plan, values, suffix, order)
+    head = connection.ops.insert_statement(on_conflict=on_conflict)
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), batch_size):
+            batch = values[start:start + batch_size]
+            sql = _values_sql(plan, len(batch), suffix)
+            if head != "INSERT INTO":
+                sql = head + sql[len("INSERT INTO"):]
+            cursor.execute(sql, [v for row in batch for v in row])
+            out.extend(tuple(r) for r in cursor.fetchall())
+    return out
+
+
+def _copy_returning(plan: _Plan, values: list[Sequence[Any]], suffix: str, order: str | None) -> list[tuple[Any, ...]]:
+    # One staging table per target table and column list, for the life of the connection; ON COMMIT
+    # DELETE ROWS empties it at every commit, and the DELETE below empties it at once, so a second
+    # batch in the same transaction starts from nothing.
+    digest = hashlib.sha256(plan.quoted_columns.encode()).hexdigest()[:10]
+    staging = connection.ops.quote_name(f"tl_stage_{plan.table.strip(chr(34))[:40]}_{digest}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608 - model identifiers
+            f"AS SELECT {plan.quoted_columns} FROM {plan.table} WITH NO DATA"
+        )
+    _copy(plan, values, into=staging)
+    sql = (
+        f"WITH staged AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608 - model identifiers, no values
+        f"INSERT INTO {plan.table} ({plan.quoted_columns}) SELECT {plan.quoted_columns} FROM staged"
+        f"{f' ORDER BY {order}' if order else ''}{suffix}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def _copy(plan: _Plan, values: list[Sequence[Any]], into: str | None = None) -> None:
+    sql = f"COPY {into or plan.table} ({plan.quoted_columns}) FROM STDIN"
+    started = time.monotonic()
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in values:
+            copy.write_row(row)
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(values)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
+
+
+def model_defaults(model: type[Model], exclude: Sequence[str]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The columns of ``model`` not in ``exclude`` and their default values, for rows that set only a few columns.
+
+    A default that is a callable (``dict``, ``list``) is called once here: the
+    value is only read and sent, so rows can share it. A column without a
+    default gets what a new model instance would hold (``""`` or ``None``).
+    """
+    names: list[str] = []
+    values: list[Any] = []
+    for field in model._meta.concrete_fields:
+        if field.attname in exclude:
+            continue
+        names.append(field.attname)
+        values.append(field.get_default())
+    return tuple(names), tuple(values)
+

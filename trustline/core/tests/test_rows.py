@@ -1,0 +1,109 @@
+"""``insert_rows`` stores exactly what ``bulk_create`` stores, on every path it takes.
+
+The helpers choose a path by size and backend (one multi-row INSERT, SQLite's
+executemany, PostgreSQL's COPY, a staging table for INSERT ... RETURNING), so
+each test runs at sizes on both sides of ``COPY_MIN_ROWS``. Rows are compared
+as read back through the ORM: the same values, types and time zones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from trustline.audit.models import AuditEntry
+from trustline.cases.models import Case
+from trustline.core.ids import uuid7
+from trustline.core.rows import COPY_MIN_ROWS, insert_rows, insert_rows_returning, model_defaults
+
+T0 = dt.datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=dt.UTC)
+SIZES = [1, 3, COPY_MIN_ROWS + 6]
+GIVEN = ("id", "key_hash", "canonical_key", "canonical_url", "item_kind", "opened_at", "last_reported_at",
+         "item_count", "partner_count", "country", "category_code", "imminent_harm", "priority_components",
+         "language_confidence")
+
+
+def case_values(n: int, prefix: str) -> dict[str, Any]:
+    return {
+        "id": uuid7(), "key_hash": f"{prefix}{n:060d}", "canonical_key": f"url:https://x.example/{prefix}/{n}",
+        "canonical_url": f"https://x.example/{prefix}/{n}?q=«é»", "item_kind": "post",
+        "opened_at": T0 + dt.timedelta(seconds=n), "last_reported_at": T0, "item_count": n + 1,
+        "partner_count": 1, "country": "SD", "category_code": "hateful_conduct", "imminent_harm": n % 2 == 0,
+        "priority_components": {"n": n, "nested": {"list": [1, "two", None]}, "text": "عربي"},
+        "language_confidence": 0.25 if n % 2 else None,
+    }
+
+
+def stored(prefix: str) -> list[dict[str, Any]]:
+    rows = Case.objects.filter(key_hash__startswith=prefix).order_by("key_hash").values()
+    return [{k: v for k, v in r.items() if k not in ("id", "key_hash", "canonical_key", "canonical_url")}
+            for r in rows]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", SIZES)
+def test_it_stores_the_same_rows_as_bulk_create(size: int):
+    Case.objects.bulk_create([Case(**case_values(n, "a")) for n in range(size)])
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    rows = [(*case_values(n, "b").values(), *defaults) for n in range(size)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        insert_rows(Case, GIVEN + names, rows)
+
+    assert len(queries) == 1  # logged like any statement, COPY included
+    assert stored("b") == stored("a") and len(stored("b")) == size
+    ours = Case.objects.get(key_hash=f"b{0:060d}")
+    assert isinstance(ours.id, uuid.UUID) and ours.opened_at == T0 and ours.priority_components["text"] == "عربي"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", SIZES)
+def test_it_returns_only_the_rows_it_inserted_when_conflicts_are_ignored(size: int):
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    taken = case_values(0, "c")
+    Case.objects.create(**taken)  # an open case for the first key: the partial unique index refuses a second
+    rows = [(*case_values(n, "c").values(), *defaults) for n in range(size)]
+    with transaction.atomic():
+        inserted = insert_rows_returning(Case, GIVEN + names, rows, returning=("key_hash", "id"),
+                                         ignore_conflicts=True, order_by="key_hash")
+        # A second batch in the same transaction: the staging table (PostgreSQL) starts empty again.
+        again = insert_rows_returning(Case, GIVEN + names, [(*case_values(n, "d").values(), *defaults)
+                                                            for n in range(size)],
+                                      returning=("key_hash",), ignore_conflicts=True, order_by="key_hash")
+
+    assert sorted(h for h, _ in inserted) == [f"c{n:060d}" for n in range(1, size)]
+    assert {uuid.UUID(str(i)) for _, i in inserted} == set(
+        Case.objects.filter(key_hash__startswith="c").exclude(pk=taken["id"]).values_list("id", flat=True))
+    assert sorted(h for (h,) in again) == [f"d{n:060d}" for n in range(size)]
+    assert Case.objects.filter(key_hash__startswith="c").count() == size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_transaction_leaves_nothing_behind():
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    rows = [(*case_values(n, "e").values(), *defaults) for n in range(COPY_MIN_ROWS + 1)]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        insert_rows(Case, GIVEN + names, rows)
+        insert_rows_returning(Case, GIVEN + names, [(*case_values(1, "f").values(), *defaults)],
+                              returning=("id",))
+        raise RuntimeError("the service fails after writing")
+
+    assert not Case.objects.filter(key_hash__regex=r"^[ef]").exists()
+
+
+@pytest.mark.django_db
+def test_model_defaults_are_what_a_new_instance_holds():
+    names, values = model_defaults(AuditEntry, exclude=("id", "at", "actor", "action", "target_type", "target_id"))
+    fresh = AuditEntry()
+
+    assert dict(zip(names, values, strict=True)) == {n: getattr(fresh, n) for n in names}
+    assert "seq" in names and "data" in names
+
+
+def test_it_refuses_a_column_the_model_does_not_have():
+    with pytest.raises(ValueError, match="no column"):
+        insert_rows(AuditEntry, ("at", "no_such_column"), [(T0, 1)])
