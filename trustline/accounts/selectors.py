@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import functools
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Model, QuerySet
 
-from trustline.accounts.models import ApiKey, Membership, User
+from trustline.accounts.models import ApiKey, Membership, Organisation, User
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
 from trustline.core.conf import limit
@@ -22,11 +26,7 @@ def actor_for_api_key(raw_key: str) -> Actor:
     ``last_used_at`` is refreshed at most once a minute per key so busy
     integrations do not turn every read into a write.
     """
-    key = (
-        ApiKey.objects.select_related("organisation", "organisation__accreditation")
-        .filter(hashed_key=hash_api_key(raw_key))
-        .first()
-    )
+    key = _api_key_with_organisation(hash_api_key(raw_key))
     if key is None:
         raise AuthenticationFailed("The API key is not valid.", code="api_key_invalid")
     if key.revoked_at is not None:
@@ -43,6 +43,95 @@ def actor_for_api_key(raw_key: str) -> Actor:
     if key.last_used_at is None or key.last_used_at < touch_after:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return Actor(kind="api_key", organisation=key.organisation, roles=frozenset({key.role}), api_key=key)
+
+
+def _api_key_with_organisation(hashed_key: str) -> ApiKey | None:
+    """The key, its organisation and the organisation's accreditation, in one statement.
+
+    The same as ``ApiKey.objects.select_related("organisation",
+    "organisation__accreditation").filter(hashed_key=...)``, with the SQL
+    written once per process instead of compiled per request: this runs for
+    every partner API call, and compiling the ORM query cost more CPU than
+    the rest of authentication (docs/performance.md, 7 December 2026). The
+    instances are built the way the ORM builds them (``from_db``, the
+    backend's converters, the related objects cached on each other).
+    """
+    lookup = _key_lookup()
+    with connection.cursor() as cursor:
+        cursor.execute(lookup.sql, [hashed_key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [value if value is None or not convert else _converted(value, convert) for value, convert in
+              zip(row, lookup.converters, strict=True)]
+    key = ApiKey.from_db(connection.alias, lookup.names[0], values[:lookup.split[0]])
+    organisation = Organisation.from_db(connection.alias, lookup.names[1], values[lookup.split[0]:lookup.split[1]])
+    accreditation_values = values[lookup.split[1]:]
+    accreditation = None
+    if accreditation_values[0] is not None:  # the LEFT JOIN found one (its id is never null)
+        accreditation = lookup.accreditation_model.from_db(connection.alias, lookup.names[2], accreditation_values)
+        lookup.accreditation_organisation.set_cached_value(accreditation, organisation)
+    ApiKey._meta.get_field("organisation").set_cached_value(key, organisation)  # type: ignore[union-attr]
+    lookup.organisation_accreditation.set_cached_value(organisation, accreditation)  # None: "has none", as the ORM
+    return key
+
+
+@dataclass(frozen=True)
+class _KeyLookup:
+    sql: str
+    names: tuple[list[str], list[str], list[str]]
+    split: tuple[int, int]
+    converters: tuple[tuple[Any, ...], ...]
+    accreditation_model: type[Model]
+    accreditation_organisation: Any  # the accreditation's forward one-to-one field
+    organisation_accreditation: Any  # its reverse relation on the organisation
+
+
+def _converted(value: Any, convert: tuple[Any, ...]) -> Any:
+    expression, functions = convert
+    for function in functions:
+        value = function(value, expression, connection)
+    return value
+
+
+@functools.cache
+def _key_lookup() -> _KeyLookup:
+    from trustline.partners.models import Accreditation  # partners builds on accounts
+
+    quote = connection.ops.quote_name
+    models: tuple[type[Model], ...] = (ApiKey, Organisation, Accreditation)
+    aliases = ("k", "o", "a")
+    names: list[list[str]] = []
+    columns: list[str] = []
+    converters: list[tuple[Any, ...]] = []
+    for model, alias in zip(models, aliases, strict=True):
+        fields = list(model._meta.concrete_fields)
+        names.append([f.attname for f in fields])
+        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+        for f in fields:
+            col = f.get_col(alias)
+            functions = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+            converters.append((col, tuple(functions)) if functions else ())
+    table = {m: quote(m._meta.db_table) for m in models}
+    link = Accreditation._meta.get_field("organisation")
+    org_id = quote(Organisation._meta.pk.column)  # type: ignore[union-attr]  # every model has a primary key
+    key_org = quote(ApiKey._meta.get_field("organisation").column)  # type: ignore[union-attr]
+    key_hash = quote(ApiKey._meta.get_field("hashed_key").column)  # type: ignore[union-attr]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table[ApiKey]} k "  # noqa: S608 - model identifiers; the key is a parameter
+        f"INNER JOIN {table[Organisation]} o ON o.{org_id} = k.{key_org} "
+        f"LEFT OUTER JOIN {table[Accreditation]} a ON a.{quote(link.column)} = o.{org_id} "  # type: ignore[union-attr]
+        f"WHERE k.{key_hash} = %s"
+    )
+    return _KeyLookup(
+        sql=sql,
+        names=(names[0], names[1], names[2]),
+        split=(len(names[0]), len(names[0]) + len(names[1])),
+        converters=tuple(converters),
+        accreditation_model=Accreditation,
+        accreditation_organisation=link,
+        organisation_accreditation=link.remote_field,
+    )
 
 
 def actor_for_user(user: User) -> Actor | None:

@@ -121,3 +121,41 @@ def test_the_openapi_document_describes_the_report_endpoints(api: ApiClient):
     assert {"/api/v1/reports", "/api/v1/reports/{report_id}", "/api/v1/reports/bulk", "/api/v1/taxonomy"} <= set(
         paths
     )
+
+
+def test_the_actor_of_a_key_holds_what_the_orm_would_load(sudan_key: str, sudan_partner: Organisation):
+    # actor_for_api_key reads key, organisation and accreditation with its own SQL (one statement per request).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trustline.accounts.selectors import actor_for_api_key
+    from trustline.partners.models import Accreditation
+
+    actor_for_api_key(sudan_key)  # the first use records last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        actor = actor_for_api_key(sudan_key)
+        accreditation = actor.organisation.accreditation  # loaded with it: no query
+    expected = ApiKey.objects.select_related("organisation").get(hashed_key=hash_api_key(sudan_key))
+
+    def fields(obj: Any) -> dict[str, Any]:
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    assert len(queries) == 1
+    assert fields(actor.api_key) == fields(expected) and actor.api_key.last_used_at.tzinfo is not None
+    assert fields(actor.organisation) == fields(expected.organisation)
+    assert fields(accreditation) == fields(Accreditation.objects.get(organisation=sudan_partner))
+    assert accreditation.organisation is actor.organisation and isinstance(accreditation.countries, list)
+    assert actor.api_key.organisation is actor.organisation and not actor.api_key._state.adding
+
+
+def test_a_partner_without_accreditation_is_refused(
+    sudan_api: ApiClient, sudan_partner: Organisation, report_payload: Payload
+):
+    from trustline.partners.models import Accreditation
+
+    Accreditation.objects.filter(organisation=sudan_partner).delete()  # data that predates accreditation
+
+    body = assert_error(sudan_api.submit(report_payload()), 401, "organisation_inactive")
+
+    assert "no accreditation" in body["message"]
+    assert Report.objects.count() == 0
