@@ -6,8 +6,8 @@ statement costs about 1 ms of Python (building, compiling, adapting) against
 ORM alone would take most of the 20 ms budget. These statements are short,
 run unchanged on PostgreSQL and SQLite, adapt values with the ORM's own field
 methods, and enforce nothing the ORM code does not state too: the claim's
-condition is ``eligibility.claimable_q`` written out, and the tests run both
-databases through them.
+condition is ``eligibility.claimable_q`` written out (off the emergency
+board included), and the tests run both databases through them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from django.db import DatabaseError, connection
 
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
+from trustline.oncall.choices import ACTIVE_STATES
+from trustline.oncall.models import Emergency
 from trustline.routing.conf import routing_settings
 from trustline.routing.eligibility import CompiledClaim
 from trustline.routing.models import Assignment, ReviewerProfile
@@ -32,6 +34,13 @@ from trustline.routing.models import Assignment, ReviewerProfile
 CASES = Case._meta.db_table
 ASSIGNMENTS = Assignment._meta.db_table
 PROFILES = ReviewerProfile._meta.db_table
+EMERGENCIES = Emergency._meta.db_table  # read only: the claim skips cases on the emergency board
+EMERGENCY_CASE = Emergency._meta.get_field("case").column
+# ``eligibility.off_board_q`` written out (its parameters: ``ACTIVE_STATES``); NULL case ids never match.
+OFF_BOARD = (
+    f"NOT EXISTS (SELECT 1 FROM {EMERGENCIES} e WHERE e.{EMERGENCY_CASE} = {CASES}.id "  # noqa: S608
+    f"AND e.state IN ({', '.join(['%s'] * len(ACTIVE_STATES))}))"
+)
 QUEUE_ORDER_SQL = "priority DESC, decide_due_at ASC, opened_at ASC, id ASC"  # cases.models.QUEUE_ORDER
 
 
@@ -97,10 +106,14 @@ def take(case_id: uuid.UUID, *, user_id: int, now: dt.datetime, until: dt.dateti
          acknowledged_at: dt.datetime, only_if_claimable: bool) -> int:
     """The claim's conditional UPDATE: only while the case is still claimable (``eligibility.claimable_q``).
 
-    Reassignment (``only_if_claimable=False``) runs under the row lock and takes the case whoever holds it.
+    That includes "off the emergency board": an emergency opened after the
+    claim query read the case (a rescore made it imminent) is seen here, by
+    this newer statement, and the claim looks again. Reassignment
+    (``only_if_claimable=False``) runs under the row lock and takes the case whoever holds it.
     """
-    condition = "AND is_open = %s AND (status = %s OR (status = %s AND lease_expires_at <= %s))"
-    extra = [True, CaseStatus.TRIAGED.value, CaseStatus.IN_REVIEW.value, db_time(now)]
+    condition = f"AND is_open = %s AND (status = %s OR (status = %s AND lease_expires_at <= %s)) AND {OFF_BOARD}"
+    extra = [True, CaseStatus.TRIAGED.value, CaseStatus.IN_REVIEW.value, db_time(now),
+             *(state.value for state in ACTIVE_STATES)]
     return _run(
         f"UPDATE {CASES} SET status = %s, assigned_to_id = %s, claimed_at = %s, "  # noqa: S608
         "lease_expires_at = %s, acknowledged_at = %s, routing_pool = %s, routing_reason = %s, held_at = NULL, "

@@ -10,7 +10,9 @@
    double-clicked claim never takes a second case.
 3. Otherwise, in one transaction: select the first case in queue order
    (priority desc, decide-by time, opening time) that is claimable (queued,
-   or in review under an expired lease) and that the reviewer may take now
+   or in review under an expired lease; never on the emergency board: an
+   open or acknowledged emergency belongs to its escalation owner until
+   resolved or downgraded) and that the reviewer may take now
    (``eligibility.eligible_q``), among the few candidates per routing key
    (``eligibility.candidate_sql``), with ``FOR UPDATE SKIP LOCKED`` on
    PostgreSQL, so concurrent claimers pass over each other's rows instead

@@ -3,11 +3,15 @@
 The rule is written twice, as SQL (``eligible_q`` and the candidate branches
 the claim query uses) and as Python (``pool_for``). These tests generate
 queues of cases with random languages, places, categories, priorities,
-waiting times and holders, and reviewers with random skills, and check that:
+waiting times, holders and emergencies, and reviewers with random skills, and
+check that:
 
 * the claimed case is exactly the first case in queue order that the Python
   rule allows (so the SQL never offers a case to an unqualified reviewer and
-  never skips a better one), and the pool recorded is the Python rule's;
+  never skips a better one), and the pool recorded is the Python rule's; the
+  ORM's claim query and the compiled one claim-next runs (prepared on
+  PostgreSQL, or not) agree on it, and neither offers a case on the
+  emergency board;
 * a restricted category is never handed to a reviewer without its clearance;
 * waiting only widens: whoever may take a case at one moment may take it at
   any later moment (in SQL and in Python).
@@ -31,7 +35,10 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.core import clock
-from trustline.routing.eligibility import Skills, claimable_q, eligible_q, pool_for, routing_values
+from trustline.oncall.choices import ACTIVE_STATES, EmergencySource
+from trustline.oncall.models import Emergency
+from trustline.routing.conf import routing_settings
+from trustline.routing.eligibility import Skills, claim_queryset, claimable_q, eligible_q, pool_for, routing_values
 from trustline.routing.language import CaseLanguage
 from trustline.routing.reviewers import reviewer_skills_set
 from trustline.routing.selectors import reviewer_profile_for, skills_of
@@ -45,6 +52,7 @@ CATEGORIES = ["incitement_violence", "misinformation", "hateful_conduct", "child
 REGIONS = ["MENA", "East Africa", "South Asia", "Latin America", "Europe"]
 AREAS = ["Violence and incitement", "Misinformation", "Hateful conduct", "Child safety"]
 STATES = ["queued", "queued", "queued", "held_live", "held_expired", "on_hold"]
+EMERGENCIES = [None, None, None, "open", "acknowledged", "resolved", "downgraded"]  # mostly none
 
 case_specs = st.fixed_dictionaries({
     "language": st.sampled_from(LANGUAGES),
@@ -55,6 +63,7 @@ case_specs = st.fixed_dictionaries({
     "due_in": st.integers(0, 48 * 60),
     "imminent": st.booleans(),
     "state": st.sampled_from(STATES),
+    "emergency": st.sampled_from(EMERGENCIES),
 })
 skill_specs = st.fixed_dictionaries({
     "languages": st.lists(st.sampled_from([t for t in LANGUAGES if t]), max_size=3, unique=True),
@@ -77,8 +86,15 @@ def rolled_back() -> Iterator[None]:
         transaction.set_rollback(True)
 
 
-def make_queue(specs: list[dict[str, Any]], holder: User) -> list[Case]:
+def make_queue(specs: list[dict[str, Any]], holder: User) -> tuple[list[Case], set[Any]]:
+    """The cases, and the ids of those on the emergency board (an open or acknowledged emergency).
+
+    Emergencies are written as rows, like the cases (``queued_case``): the
+    rule reads only their state; opening and closing them through the
+    on-call services is what ``test_emergency_board`` does.
+    """
     cases = []
+    board: set[Any] = set()
     for spec in specs:
         triaged_at = NOW - dt.timedelta(minutes=spec["waited"])
         extra: dict[str, Any] = {}
@@ -93,11 +109,16 @@ def make_queue(specs: list[dict[str, Any]], holder: User) -> list[Case]:
             priority=spec["priority"], triaged_at=triaged_at, imminent=spec["imminent"],
             decide_due_at=triaged_at + dt.timedelta(minutes=spec["due_in"]), **extra,
         ))
-    return cases
+        if spec["emergency"]:
+            Emergency.objects.create(case=cases[-1], state=spec["emergency"], source=EmergencySource.PARTNER,
+                                     opened_at=triaged_at)
+            if spec["emergency"] in ACTIVE_STATES:
+                board.add(cases[-1].pk)
+    return cases, board
 
 
-def claimable(case: Case, now: dt.datetime) -> bool:
-    if not case.is_open:
+def claimable(case: Case, now: dt.datetime, board: set[Any]) -> bool:
+    if not case.is_open or case.pk in board:
         return False
     if case.status == CaseStatus.TRIAGED:
         return True
@@ -113,6 +134,13 @@ def people(reviewer: Callable[..., User]) -> tuple[User, User]:
     return reviewer("prop_reviewer", languages=["en"]), reviewer("prop_holder", languages=["en"])
 
 
+@pytest.fixture(params=[True, False], ids=["prepared", "unprepared"])
+def claim_query(request: Any, settings: Any) -> None:
+    """Claim-next's compiled query as PostgreSQL runs it by default (prepared) and as it runs unprepared."""
+    settings.ROUTING = {**settings.ROUTING, "PREPARE_CLAIM_QUERY": request.param}
+
+
+@pytest.mark.usefixtures("claim_query")
 @HYPOTHESIS
 @given(specs=st.lists(case_specs, min_size=1, max_size=10), skills=skill_specs)
 def test_the_claim_is_the_first_case_in_queue_order_that_the_rule_allows(
@@ -122,18 +150,21 @@ def test_the_claim_is_the_first_case_in_queue_order_that_the_rule_allows(
     with rolled_back():
         reviewer_skills_set(actor=SYSTEM, user_id=me.pk, **skills)
         mine = skills_of(reviewer_profile_for(me), me.pk)
-        cases = make_queue(specs, holder)
-        allowed = sorted((c for c in cases if claimable(c, NOW) and pool_for(c, mine, NOW)), key=queue_key)
+        cases, board = make_queue(specs, holder)
+        allowed = sorted((c for c in cases if claimable(c, NOW, board) and pool_for(c, mine, NOW)), key=queue_key)
 
         in_sql = set(Case.objects.filter(claimable_q(NOW), eligible_q(mine, NOW)).values_list("pk", flat=True))
         assert in_sql == {c.pk for c in allowed}
+        orm_first = claim_queryset(mine, NOW, routing_settings().candidates_per_key).first()
         with clock.frozen_at(NOW):
             claimed = case_claim_next(actor=actor_of(me))
 
         if not allowed:
-            assert claimed is None
+            assert claimed is None and orm_first is None
             return
+        assert orm_first is not None and orm_first.pk == allowed[0].pk
         assert claimed is not None and claimed.pk == allowed[0].pk
+        assert claimed.pk not in board
         assert claimed.routing_pool == pool_for(allowed[0], mine, NOW)
         assert claimed.assigned_to_id == me.pk
         if claimed.routing_clearance:
