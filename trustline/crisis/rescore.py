@@ -36,13 +36,16 @@ def cases_rescore(*, case_ids: Sequence[uuid.UUID], actor: Actor, now: dt.dateti
                   batch_size: int = RESCORE_BATCH) -> dict[uuid.UUID, dict[str, int]]:
     """Recompute priority (and tighten deadlines) of these open, triaged cases; returns their components.
 
-    In batches, one transaction each, under row locks: score each case with
-    triage's ``case_score`` (keeping its tier); write priority and
+    In batches, one transaction each, under row locks: read the active
+    crises and the protections covering the batch once
+    (``triage.selectors.scoring_context``), score each case with triage's
+    ``case_score`` (keeping its tier); write priority and
     components; move acknowledge/decide deadlines *earlier* only (triage's
     rule: a deadline never moves later on its own), with the tighter
     policy's snapshot. Audit ``case.reprioritised`` (with ``why``) for each
     case whose score or deadlines changed.
     """
+    from trustline.triage.selectors import scoring_context
     from trustline.triage.services import case_score
 
     components: dict[uuid.UUID, dict[str, int]] = {}
@@ -51,10 +54,11 @@ def cases_rescore(*, case_ids: Sequence[uuid.UUID], actor: Actor, now: dt.dateti
         chunk = ids[start:start + batch_size]
         with transaction.atomic():
             events: list[AuditEvent] = []
-            locked = (Case.objects.select_for_update()
-                      .filter(pk__in=chunk, is_open=True, triaged_at__isnull=False).order_by("pk"))
+            locked = list(Case.objects.select_for_update()
+                          .filter(pk__in=chunk, is_open=True, triaged_at__isnull=False).order_by("pk"))
+            context = scoring_context(locked, now)  # crises and protections, read once per batch
             for case in locked:
-                scored = case_score(case=case, now=now, tier=case.tier or None)
+                scored = case_score(case=case, now=now, tier=case.tier or None, context=context)
                 changes: dict[str, Any] = {"priority": scored.priority.score,
                                            "priority_components": scored.priority.components,
                                            "priority_computed_at": now}

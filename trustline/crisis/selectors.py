@@ -2,9 +2,12 @@
 
 Two ways to ask "does this crisis cover this case", kept equivalent by the tests:
 
-* :func:`crises_matching` in Python, for one case at a time (triage calls
-  :func:`crisis_boost_for` and :func:`crisis_sla_variant` while scoring). It
-  costs one query when no crisis is active (the usual day) and two otherwise.
+* :meth:`ActiveCrises.matching` in Python, over facts triage has already read
+  of the case. Triage loads the active crises once per batch
+  (:func:`active_crises`: one query, two when any is active) and matches
+  each case in memory, then asks :func:`crisis_boost` and
+  :func:`crisis_sla_variant` with the result; :func:`crises_matching` does
+  the same for one case on its own (the console's banner).
 * :func:`crisis_case_q`, a ``Q`` over ``cases.Case``, for the re-score job and
   the crisis view, which work on many cases at once in the database.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -77,7 +80,7 @@ def active_q(now: dt.datetime) -> Q:
 
 
 # --------------------------------------------------------------------------------------------
-# Matching one case (triage hooks)
+# Matching cases in memory (triage)
 # --------------------------------------------------------------------------------------------
 
 
@@ -91,20 +94,34 @@ class CaseCrisisFacts:
     organisation_ids: frozenset[int]
 
 
-def case_crisis_facts(case: Case) -> CaseCrisisFacts:
-    """One query over the case's reports (triage may score a case before routing has set its language)."""
-    rows = list(
-        Report.objects.filter(items__case_id=case.pk)
-        .values_list("organisation_id", "language", "category__code").distinct()
-    )
-    languages = {lang for _, lang, _ in rows if lang} | ({case.language} if case.language else set())
-    categories = {code for _, _, code in rows if code} | ({case.category_code} if case.category_code else set())
+def crisis_facts_from(
+    case: Case, *, report_languages: Iterable[str], report_categories: Iterable[str], organisation_ids: Iterable[int]
+) -> CaseCrisisFacts:
+    """The facts of ``case`` from what its reports say (triage reads those anyway: ``triage.selectors.case_facts``).
+
+    The case's own language and category count too: triage may score a case
+    before routing has set its language, and a case keeps the category it was
+    opened with.
+    """
+    languages = {lang for lang in report_languages if lang} | ({case.language} if case.language else set())
+    categories = {code for code in report_categories if code} | ({case.category_code} if case.category_code else set())
     return CaseCrisisFacts(
         country=(case.country or "").upper(),
         languages=frozenset(languages),
         categories=frozenset(categories),
-        organisation_ids=frozenset(org for org, _, _ in rows),
+        organisation_ids=frozenset(organisation_ids),
     )
+
+
+def case_crisis_facts(case: Case) -> CaseCrisisFacts:
+    """One query over the case's reports, for a case on its own (triage builds them from its own facts)."""
+    rows = list(
+        Report.objects.filter(items__case_id=case.pk)
+        .values_list("organisation_id", "language", "category__code").distinct()
+    )
+    return crisis_facts_from(case, report_languages=[lang for _, lang, _ in rows],
+                             report_categories=[code for _, _, code in rows],
+                             organisation_ids=[org for org, _, _ in rows])
 
 
 def crisis_countries(crisis: Crisis) -> frozenset[str]:
@@ -136,49 +153,59 @@ def crisis_matches(crisis: Crisis, facts: CaseCrisisFacts, partner_ids: Sequence
     return not (partner_ids and not (set(partner_ids) & facts.organisation_ids))
 
 
-_MEMO_ATTR = "_crisis_matching_memo"
-_MEMO_FOR = dt.timedelta(seconds=2)
+@dataclasses.dataclass(frozen=True)
+class ActiveCrises:
+    """The crises active at one moment, most severe first, each with its partners: read once, matched in memory.
+
+    Triage scores a batch of cases against the same crises, so it reads them
+    once per batch (:func:`active_crises`) instead of once per case.
+    """
+
+    crises: tuple[tuple[Crisis, tuple[int, ...]], ...]  # (crisis, its partner organisation ids)
+
+    def matching(self, facts: CaseCrisisFacts) -> list[Crisis]:
+        """The crises that cover a case with these facts, most severe first (none for a case without a country)."""
+        if not facts.country:
+            return []
+        return [crisis for crisis, partner_ids in self.crises if crisis_matches(crisis, facts, partner_ids)]
+
+
+def active_crises(now: dt.datetime) -> ActiveCrises:
+    """The crises active at ``now``: one query when none is (the usual day), two otherwise (their partners)."""
+    active = Crisis.objects.filter(active_q(now)).prefetch_related("partners").order_by("-level", "starts_at")
+    return ActiveCrises(crises=tuple((c, tuple(p.pk for p in c.partners.all())) for c in active))
 
 
 def crises_matching(case: Case, *, now: dt.datetime | None = None) -> list[Crisis]:
     """The active crises that cover ``case``, most severe first (one query when none is active).
 
-    Triage asks twice while scoring one case (SLA variant, then boost): the
-    answer is remembered on that case object for two seconds, so the second
-    question costs nothing. A case loaded afresh (every re-score loads its
-    cases) always asks the database.
+    For one case on its own (the console's banner); triage matches a whole
+    batch against one :func:`active_crises`.
     """
-    now = now or clock.now()
-    memo: tuple[dt.datetime, list[Crisis]] | None = getattr(case, _MEMO_ATTR, None)
-    if memo is not None and abs(now - memo[0]) < _MEMO_FOR:
-        return memo[1]
-    active = list(Crisis.objects.filter(active_q(now)).prefetch_related("partners").order_by("-level", "starts_at"))
-    matching: list[Crisis] = []
-    if active and case.country:
-        facts = case_crisis_facts(case)
-        matching = [c for c in active if crisis_matches(c, facts, [p.pk for p in c.partners.all()])]
-    setattr(case, _MEMO_ATTR, (now, matching))
-    return matching
+    active = active_crises(now or clock.now())
+    if not active.crises or not case.country:
+        return []
+    return active.matching(case_crisis_facts(case))
 
 
-def crisis_boost_for(case: Case) -> int:
-    """Priority points for ``case`` from the most severe active crisis covering it (0 when none does).
+def crisis_boost(matching: Sequence[Crisis]) -> int:
+    """Priority points from the most severe of the crises covering a case (0 when none does).
 
-    The triage formula clamps the result to ``CRISIS_MAX``; crises do not add
-    up, because two overlapping designations of one emergency are still one.
+    ``matching`` comes from :meth:`ActiveCrises.matching`. The triage formula
+    clamps the result to ``CRISIS_MAX``; crises do not add up, because two
+    overlapping designations of one emergency are still one.
     """
-    matching = crises_matching(case)
     return max((LEVEL_BOOST.get(c.level, 0) for c in matching), default=0)
 
 
-def crisis_sla_variant(*, case: Case, targets: SlaTargets) -> SlaTargets:
-    """The tighter SLA variant while a crisis covers ``case``: the targets scaled by the level's factor.
+def crisis_sla_variant(*, targets: SlaTargets, matching: Sequence[Crisis]) -> SlaTargets:
+    """The tighter SLA variant while a crisis covers a case: the targets scaled by the level's factor.
 
-    The most severe matching crisis decides; no target drops below
-    ``MIN_SLA_MINUTES``, and none ever gets longer. The snapshot's name says
-    which crisis tightened it, so the case shows why its deadline is short.
+    The most severe matching crisis (``matching[0]``) decides; no target
+    drops below ``MIN_SLA_MINUTES``, and none ever gets longer. The
+    snapshot's name says which crisis tightened it, so the case shows why its
+    deadline is short.
     """
-    matching = crises_matching(case)
     if not matching:
         return targets
     crisis = matching[0]

@@ -6,9 +6,10 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -23,6 +24,10 @@ from trustline.taxonomy.models import Category
 from trustline.triage.choices import PROTECTED_TARGETS, SlaTier
 from trustline.triage.models import SlaPolicy
 from trustline.triage.priority import PrecisionRecord, PriorityInputs
+
+if TYPE_CHECKING:  # crisis imports this module (SlaTargets): only the types here
+    from trustline.crisis.models import Crisis
+    from trustline.crisis.selectors import ActiveCrises
 
 LEAST_SEVERE_TIER = 3
 
@@ -130,15 +135,18 @@ class CaseFacts:
     category_code: str  # the category that gives that tier (the case's own when it ties)
     protected_target: bool
     organisation_ids: tuple[int, ...]
+    # For crisis matching (``crisis.selectors.crisis_facts_from``), so scoring asks the reports only once:
+    report_languages: frozenset[str] = frozenset()
+    report_categories: frozenset[str] = frozenset()
 
 
 def case_facts(case: Case) -> CaseFacts:
     rows = list(
         Report.objects.filter(items__case_id=case.pk)
-        .values_list("organisation_id", "category_id", "targets")
+        .values_list("organisation_id", "category_id", "targets", "language")
         .distinct()
     )
-    category_ids = {category_id for _, category_id, _ in rows}
+    category_ids = {category_id for _, category_id, _, _ in rows}
     categories = list(Category.objects.filter(pk__in=category_ids).order_by("severity_tier", "sort_order", "pk"))
     own = next((c for c in categories if c.code == case.category_code), None)
     if own is None and case.category_code:
@@ -150,11 +158,13 @@ def case_facts(case: Case) -> CaseFacts:
     else:
         category_code = next((c.code for c in categories if c.severity_tier == tier), case.category_code)
     protected = any(
-        isinstance(targets, list) and any(str(t) in PROTECTED_TARGETS for t in targets) for _, _, targets in rows
+        isinstance(targets, list) and any(str(t) in PROTECTED_TARGETS for t in targets) for _, _, targets, _ in rows
     )
-    organisation_ids = tuple(sorted({org_id for org_id, _, _ in rows}))
+    organisation_ids = tuple(sorted({org_id for org_id, _, _, _ in rows}))
     return CaseFacts(tier=tier, category_code=category_code, protected_target=protected,
-                     organisation_ids=organisation_ids)
+                     organisation_ids=organisation_ids,
+                     report_languages=frozenset(language for _, _, _, language in rows if language),
+                     report_categories=frozenset(c.code for c in categories))
 
 
 def partner_precision_records(*, organisation_ids: tuple[int, ...], category_code: str) -> list[PrecisionRecord]:
@@ -167,32 +177,61 @@ def partner_precision_records(*, organisation_ids: tuple[int, ...], category_cod
     return partner_precision_records_for(organisation_ids=organisation_ids, category_code=category_code)
 
 
-def crisis_boost_for(case: Case) -> int:
-    """Extra points while a declared crisis covers this case (``trustline.crisis``)."""
-    from trustline.crisis.selectors import crisis_boost_for as boost  # crisis reads triage's types
+@dataclasses.dataclass(frozen=True)
+class ScoringContext:
+    """What scoring reads once for a batch of cases instead of once per case.
 
-    return boost(case)
+    The active crises (``trustline.crisis``) and which of the batch's cases
+    an active protection covers (``trustline.protection``): two or three
+    queries for the whole batch, where asking per case cost three or four
+    queries each. Build it with :func:`scoring_context` for the cases about
+    to be scored, at the moment they are scored.
+    """
+
+    crises: ActiveCrises
+    protected_case_ids: frozenset[uuid.UUID]
+
+    def crises_covering(self, case: Case, facts: CaseFacts) -> list[Crisis]:
+        """The active crises covering ``case``, most severe first, matched in memory from its facts."""
+        if not self.crises.crises:
+            return []
+        from trustline.crisis.selectors import crisis_facts_from  # crisis reads triage's types
+
+        return self.crises.matching(crisis_facts_from(
+            case, report_languages=facts.report_languages, report_categories=facts.report_categories,
+            organisation_ids=facts.organisation_ids,
+        ))
 
 
-def protected_account_in_case(case: Case) -> bool:
-    """Whether the reported content is a protected account or posted under one (``trustline.protection``)."""
-    from trustline.protection.selectors import case_protected_account  # protection reads cases
+def scoring_context(cases: Sequence[Case], now: dt.datetime) -> ScoringContext:
+    """Read the crises active at ``now`` and the protections covering ``cases``, once for all of them."""
+    from trustline.crisis.selectors import ActiveCrises, active_crises  # crisis reads triage's types
+    from trustline.protection.selectors import cases_under_protection  # protection reads cases
 
-    return case_protected_account(case) is not None
+    if not cases:  # an empty batch (nothing to rescore) reads nothing
+        return ScoringContext(crises=ActiveCrises(crises=()), protected_case_ids=frozenset())
+    return ScoringContext(crises=active_crises(now), protected_case_ids=frozenset(cases_under_protection(cases)))
 
 
 def priority_inputs_for(
     *, case: Case, facts: CaseFacts, tier: int, now: dt.datetime,
-    ack_breached: bool | None = None, decide_breached: bool | None = None,
+    ack_breached: bool | None = None, decide_breached: bool | None = None, context: ScoringContext | None = None,
 ) -> PriorityInputs:
-    """Gather the inputs of :func:`trustline.triage.priority.compute_priority` for one case at ``now``."""
+    """Gather the inputs of :func:`trustline.triage.priority.compute_priority` for one case at ``now``.
+
+    ``context`` is what the caller read once for its whole batch; without
+    one, it is read for this case alone.
+    """
+    from trustline.crisis.selectors import crisis_boost  # crisis reads triage's types
+
+    context = context if context is not None else scoring_context([case], now)
     return PriorityInputs(
         tier=tier,
         imminent=case.imminent_harm,
         reach=case.reach,
         reporters=max(1, case.partner_count),
-        protected_target=facts.protected_target or protected_account_in_case(case),
-        crisis_boost=crisis_boost_for(case),
+        protected_target=facts.protected_target or case.pk in context.protected_case_ids,
+        crisis_boost=crisis_boost(context.crises_covering(case, facts)),
         partner_records=tuple(
             partner_precision_records(organisation_ids=facts.organisation_ids, category_code=facts.category_code)
         ),

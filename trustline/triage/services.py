@@ -7,9 +7,13 @@
    UPDATE SKIP LOCKED`` on PostgreSQL, so parallel workers take different
    cases and never wait on a case intake is still writing; on SQLite the
    IMMEDIATE transaction already serialises writers.
-2. For each case, read what its reports say (``selectors.case_facts``): the
-   most severe tier among the reported categories, protected targets, the
-   reporting partners. Note ``item_count`` *before* that read.
+2. Read once for the batch what does not depend on one case
+   (``selectors.scoring_context``): the active crises and which of the
+   cases an active protection covers. For each case, read what its reports
+   say (``selectors.case_facts``): the most severe tier among the reported
+   categories, protected targets, the reporting partners, languages and
+   categories (crises match on these in memory). Note ``item_count``
+   *before* that read.
 3. Pick the SLA policy (``selectors.sla_targets_for``; imminent harm has its
    own) and compute the deadlines from the moment the case was opened: the
    partner's clock started when they reported, not when we looked.
@@ -63,9 +67,11 @@ from trustline.triage.choices import SlaTier
 from trustline.triage.priority import Priority, compute_priority
 from trustline.triage.selectors import (
     CaseFacts,
+    ScoringContext,
     SlaTargets,
     case_facts,
     priority_inputs_for,
+    scoring_context,
     sla_targets_for,
     triage_case_get,
 )
@@ -96,17 +102,25 @@ class Scored:
     item_count: int  # read before the facts: anything newer triggers a rescore
 
 
-def case_score(*, case: Case, now: dt.datetime, tier: int | None = None) -> Scored:
-    """Compute tier (the facts' unless given), policy, deadlines and priority of ``case`` at ``now``."""
+def case_score(*, case: Case, now: dt.datetime, tier: int | None = None,
+               context: ScoringContext | None = None) -> Scored:
+    """Compute tier (the facts' unless given), policy, deadlines and priority of ``case`` at ``now``.
+
+    ``context`` (``selectors.scoring_context``) holds what a batch reads once:
+    the active crises and the protections covering its cases. Without one, it
+    is read for this case alone.
+    """
+    context = context if context is not None else scoring_context([case], now)
     item_count = case.item_count
     facts = case_facts(case)
     chosen = facts.tier if tier is None else tier
     targets = sla_targets_for(
         tier=chosen, imminent=case.imminent_harm, category_code=facts.category_code, country=case.country
     )
-    targets = crisis_sla_variant(case=case, targets=targets)  # tighter while a crisis covers the case
+    # Tighter while a crisis covers the case.
+    targets = crisis_sla_variant(targets=targets, matching=context.crises_covering(case, facts))
     ack_due_at, decide_due_at = targets.due_times(case.opened_at)
-    priority = compute_priority(priority_inputs_for(case=case, facts=facts, tier=chosen, now=now))
+    priority = compute_priority(priority_inputs_for(case=case, facts=facts, tier=chosen, now=now, context=context))
     return Scored(facts, chosen, priority, targets, ack_due_at, decide_due_at, item_count)
 
 
@@ -156,10 +170,11 @@ def _triage_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> lis
     done: dict[uuid.UUID, Scored] = {}
     events: list[AuditEvent] = []
     rule_hits = imminent_rules_match(cases)  # trustline.oncall: imminent-harm rules (category, keywords, targets)
+    context = scoring_context(cases, now)  # crises and protections, read once for the batch
     for case in cases:
         if case.pk in rule_hits:
             case.imminent_harm = True  # top SLA tier and the emergency lane, as if the partner had said so
-        scored = case_score(case=case, now=now)
+        scored = case_score(case=case, now=now, context=context)
         changed = Case.objects.filter(pk=case.pk, triaged_at__isnull=True, is_open=True).update(
             **({"imminent_harm": True} if case.pk in rule_hits else {}),
             tier=scored.tier,
@@ -258,9 +273,10 @@ def _rescore_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> in
     """Rescore claimed cases that gained items: priority, tighter deadlines for imminent harm, timeline."""
     events: list[AuditEvent] = []
     new_items: dict[uuid.UUID, dict[str, Any]] = {}
+    context = scoring_context(cases, now)  # crises and protections, read once for the batch
     for case in cases:
         tier = case.tier or None
-        scored = case_score(case=case, now=now, tier=tier)
+        scored = case_score(case=case, now=now, tier=tier, context=context)
         changes: dict[str, Any] = {
             "priority": scored.priority.score,
             "priority_components": scored.priority.components,
