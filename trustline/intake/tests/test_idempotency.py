@@ -91,3 +91,19 @@ def test_a_session_and_a_key_of_the_same_partner_share_keys(
 
     assert retry.status_code == 200, retry.content
     assert retry.json()["id"] == first.json()["id"]
+
+
+def test_the_fingerprint_of_a_body_is_stable_across_releases():
+    # Stored keys are compared with the fingerprint of a retry, which may reach a newer release: the
+    # canonical form of a body (field order, defaults, stripped text) must not change with the schema's
+    # implementation (it moved from ninja.Schema to a plain pydantic model on 7 December 2026).
+    from trustline.intake.schemas import ReportIn
+    from trustline.intake.services import request_fingerprint
+
+    body = ReportIn(
+        items=[{"url": " https://x.example/a ", "kind": "post", "excerpt": "é"}],  # type: ignore[list-item]
+        category="hateful_conduct", explanation="x", country="FR",
+        targets=["religious_or_ethnic_minority"], bona_fide=True,  # type: ignore[list-item]
+    )
+
+    assert request_fingerprint(body) == "11dfdec98c42d7762bd4e2d42322c9635edcf1a21e30bbe7f52ca428a8c57141"
