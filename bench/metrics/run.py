@@ -97,6 +97,15 @@ def main() -> None:
 
     last: dict[str, Any] = {}
 
+    def facts_only(read: Callable[[], Any]) -> Any:
+        from unittest import mock
+
+        from trustline.metrics import selectors, series
+
+        with mock.patch.object(selectors, "cube_scope", lambda **_: None), \
+                mock.patch.object(series, "cube_scope", lambda **_: None):
+            return read()
+
     def quarter_total() -> Any:
         last["table"] = metrics_table(actor=SYSTEM, period=quarter)
         return last["table"]
@@ -114,6 +123,10 @@ def main() -> None:
         "dashboard: backlog by crisis": lambda: backlog_breakdown(actor=SYSTEM, dimension="crisis"),
         "scorecard: one partner (quarter)": lambda: partner_scorecard(actor=SYSTEM, organisation_slug=slug,
                                                                       period=quarter),
+        # The same reads without the hourly counts (metrics.cube), side by side in this run.
+        "table: quarter total, facts only": lambda: facts_only(quarter_total),
+        "dashboard: SLA series per day, facts only": lambda: facts_only(
+            lambda: sla_series(actor=SYSTEM, period=quarter, bucket="day")),
     }
     results: dict[str, Any] = {"items": items, "items_in_quarter": in_quarter, "reads": {}}
     with clock.frozen_at(gen.END):

@@ -24,6 +24,7 @@ from trustline.appeals.models import Appeal
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.intake.models import ReportItem
+from trustline.metrics.cube import cube_add, cube_rebuild, cube_subtract
 from trustline.metrics.models import FactsState, ItemFact
 from trustline.metrics.sql import EpochSeconds
 from trustline.review.choices import FINAL_OUTCOMES, DecisionStatus, ReferralKind
@@ -183,6 +184,7 @@ def _rebuild_all(now: dt.datetime) -> None:
         ItemFact.objects.all().delete()
         _insert_facts(None, now)
         _derive_pauses(ItemFact.objects.all(), now)
+        cube_rebuild()
         return
     indexes = list(ItemFact._meta.indexes)
     with connection.schema_editor(atomic=False) as editor:
@@ -195,6 +197,7 @@ def _rebuild_all(now: dt.datetime) -> None:
         for index in indexes:
             editor.add_index(ItemFact, index)
     _derive_pauses(ItemFact.objects.all(), now)
+    cube_rebuild()
 
 
 def changed_cases(since: dt.datetime) -> set[uuid.UUID]:
@@ -230,6 +233,8 @@ def facts_refresh(*, full: bool = False) -> RefreshResult:
        and, in chunks, delete their fact rows and insert them again from the
        source tables (one ``INSERT ... SELECT`` per chunk), then derive the
        paused time with ``UPDATE``s of the rows whose case was ever paused.
+       The hourly counts (:mod:`.cube`) lose the old rows' counts before
+       the delete and gain the new ones after, in the same transaction.
     3. Move the watermark to the moment the refresh started.
     """
     started = clock.now()
@@ -246,9 +251,11 @@ def facts_refresh(*, full: bool = False) -> RefreshResult:
             cases = sorted(changed_cases(state.refreshed_through - SAFETY_MARGIN))
             for i in range(0, len(cases), CHUNK_CASES):
                 chunk = cases[i:i + CHUNK_CASES]
+                cube_subtract(chunk)
                 ItemFact.objects.filter(case_id__in=chunk).delete()
                 _insert_facts(chunk, started)
                 _derive_pauses(ItemFact.objects.filter(case_id__in=chunk), started)
+                cube_add(chunk)
             touched = len(cases)
         FactsState.objects.filter(name=STATE).update(refreshed_through=started, last_run_at=clock.now(),
                                                      last_cases=touched)

@@ -70,11 +70,20 @@ class ItemFact(models.Model):
             # dashboard's columns so PostgreSQL answers from the index alone (``include`` is PostgreSQL-only).
             models.Index(
                 fields=["received_at"], condition=Q(decided_at__isnull=True, closed_at__isnull=True),
-                include=["tier", "country", "language", "crisis", "category_code", "organisation_id",
+                include=["item_id", "tier", "country", "language", "crisis", "category_code", "organisation_id",
                          "imminent_harm", "case_id", "decide_due_at", "clock_paused"],
-                name="itemfact_backlog_cover_idx",
+                name="itemfact_backlog_items_idx",
             ),
             models.Index(fields=["closed_at"], condition=Q(decided_at__isnull=True), name="itemfact_closed_idx"),
+            # Items not decided yet, by receipt: what the hourly counts leave to be counted at read time
+            # (covering, so PostgreSQL reads the index alone).
+            models.Index(
+                fields=["received_at"], condition=Q(decided_at__isnull=True),
+                include=["item_id", "ack_due_at", "first_action_at", "decide_due_at", "clock_paused",
+                         "paused_seconds", "organisation_id", "country", "language", "category_code", "tier",
+                         "crisis", "imminent_harm"],
+                name="itemfact_undecided_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,3 +105,87 @@ class FactsState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HourCount(models.Model):
+    """Counts of the item facts received in one UTC hour, in total or for one value of one dimension.
+
+    A second roll-up, over :class:`ItemFact`, maintained in the same
+    transaction as the facts (:mod:`trustline.metrics.cube`): a quarter is
+    ~2,200 hours, so the figures of a whole period are sums over a few
+    thousand rows instead of conditional counts over millions of items.
+
+    Only what does not depend on the moment of reading is counted here
+    (items, cases, outcomes, and the targets of items already acted on or
+    decided). What the passing of time settles for items still undecided
+    (acknowledge-by or decide-by passing, the 5 days running out) is counted
+    at read time from those items (an indexed, small part of the facts).
+
+    ``dimension`` is ``""`` for the total (``key`` ``""``), otherwise a name
+    of :data:`trustline.metrics.selectors.DIMENSIONS` and the value as text
+    (see :func:`trustline.metrics.cube.decode_key`). Rows whose counts fall
+    to zero (facts deleted) stay, and are ignored by readers.
+    """
+
+    hour = models.DateTimeField()
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=64)
+    items_received = models.IntegerField(default=0)
+    cases_received = models.IntegerField(default=0)
+    ack_on_time = models.IntegerField(default=0)
+    ack_measured = models.IntegerField(default=0, help_text="only items already acted on")
+    decided_on_time = models.IntegerField(default=0)
+    decided_measured = models.IntegerField(default=0, help_text="only items already decided")
+    resolved_5d = models.IntegerField(default=0)
+    resolved_measured = models.IntegerField(default=0, help_text="only items already decided")
+    referred_policy = models.IntegerField(default=0)
+    reversed_on_contest = models.IntegerField(default=0)
+    # One column per review.choices.Outcome and platforms.choices.ActionType value (a test checks they match).
+    outcome_violating = models.IntegerField(default=0)
+    outcome_not_violating = models.IntegerField(default=0)
+    outcome_needs_more_information = models.IntegerField(default=0)
+    outcome_out_of_scope = models.IntegerField(default=0)
+    outcome_referred_to_policy_review = models.IntegerField(default=0)
+    outcome_referred_to_law_enforcement = models.IntegerField(default=0)
+    action_remove = models.IntegerField(default=0)
+    action_restrict_visibility = models.IntegerField(default=0)
+    action_geo_restrict = models.IntegerField(default=0)
+    action_label = models.IntegerField(default=0)
+    action_age_restrict = models.IntegerField(default=0)
+    action_restrict_account = models.IntegerField(default=0)
+    action_suspend_account = models.IntegerField(default=0)
+    action_no_action = models.IntegerField(default=0)
+    action_reinstate = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "key", "hour"], name="metrics_hourcount_slot_unique"),
+        ]
+        indexes = [models.Index(fields=["dimension", "hour"], name="metrics_hourcount_dim_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.dimension or 'all'}={self.key}"
+
+
+class DayHistogram(models.Model):
+    """How many items received on one UTC day have a turnaround (or first-action time) in each duration bin.
+
+    The percentiles of a period add these rows up for its whole UTC days and
+    read the facts only for the hours at its edges, instead of binning every
+    item of the period (:mod:`trustline.metrics.cube`). Bins are those of
+    :func:`trustline.metrics.sql.bin_sql`. Kept for the total only (a slice
+    reads the facts).
+    """
+
+    day = models.DateTimeField(help_text="00:00 UTC of the day the items were received")
+    measure = models.CharField(max_length=16, help_text="turnaround or first_action")
+    bin = models.BigIntegerField(help_text="seconds")
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "day", "bin"], name="metrics_dayhistogram_bin_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.measure} {self.bin}s: {self.n}"

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Value, When
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet, Sum, Value, When
 from django.db.models import Case as Switch
 
 from trustline.accounts.models import Organisation
@@ -34,14 +34,23 @@ from trustline.appeals.choices import ACTIVE_STATUSES, AppealOutcome
 from trustline.appeals.models import Appeal
 from trustline.core import clock
 from trustline.core.exceptions import PermissionDenied, ValidationFailed
+from trustline.metrics.cube import COUNT_COLUMNS as COUNT_COLUMNS_CUBE
+from trustline.metrics.cube import (
+    RESOLVE_SECONDS,
+    CubeScope,
+    cube_scope,
+    decode_key,
+    histogram_percentiles,
+    whole_hours,
+)
 from trustline.metrics.facts import facts_as_of
-from trustline.metrics.models import ItemFact
+from trustline.metrics.models import HourCount, ItemFact
 from trustline.metrics.periods import Period
 from trustline.metrics.sql import EpochSeconds, grouped_percentiles
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
 
-RESOLVE_SECONDS = 5 * 24 * 3600  # "resolved within 5 days of escalation", paused time excluded
+# RESOLVE_SECONDS (from .cube): "resolved within 5 days of escalation", paused time excluded.
 FRACTIONS = (0.5, 0.9)
 
 # Dimension name -> the ItemFact column it groups and filters by.
@@ -71,6 +80,7 @@ COUNT_FIELDS = (
     "contests_received",
 )
 PCT_FIELDS = ("ack_within_target_pct", "decided_within_target_pct", "resolved_within_5d_pct")
+
 HOUR_FIELDS = (
     "turnaround_p50_hours", "turnaround_p90_hours", "first_action_p50_hours", "first_action_p90_hours",
     "backlog_mean_age_hours", "backlog_oldest_age_hours",
@@ -88,6 +98,11 @@ class MetricsFilter:
     tier: int | None = None
     crisis: bool | None = None
     imminent_harm: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The slices set, by dimension name."""
+        found = {name: getattr(self, "organisation_id" if name == "partner" else name) for name in DIMENSIONS}
+        return {name: value for name, value in found.items() if value is not None}
 
     def fact_q(self) -> Q:
         q = Q()
@@ -179,6 +194,13 @@ def visible_facts(actor: Actor) -> QuerySet[ItemFact]:
     raise PermissionDenied("Your role does not allow this (metrics.view).", code="forbidden")
 
 
+def restricted_to(actor: Actor) -> int | None:
+    """The organisation :func:`visible_facts` limits ``actor`` to, if any."""
+    if actor.has(Perm.METRICS_VIEW) or actor.has(Perm.SCORECARD_VIEW):
+        return None
+    return actor.organisation_id
+
+
 def visible_appeals(actor: Actor) -> QuerySet[Appeal]:
     if actor.has(Perm.METRICS_VIEW) or actor.has(Perm.SCORECARD_VIEW):
         return Appeal.objects.all()
@@ -265,9 +287,63 @@ def _figures_of(row: dict[str, Any]) -> Figures:
     return fig
 
 
+def undecided_aggregates(now: dt.datetime) -> dict[str, Any]:
+    """What the hourly counts leave out: undecided items whose targets the passing of time has settled.
+
+    Over items with ``decided_at`` null (and :func:`with_running_clock`):
+    acknowledge-by passed with no action yet, decide-by passed with the
+    clock running, and 5 days of running clock gone by.
+    """
+    return {
+        "ack_measured": Count("pk", filter=Q(ack_due_at__isnull=False, first_action_at__isnull=True,
+                                              ack_due_at__lt=now)),
+        "decided_measured": Count("pk", filter=Q(decide_due_at__isnull=False, decide_due_at__lt=now,
+                                                  clock_paused=False)),
+        "resolved_measured": Count("pk", filter=Q(clock_paused=False, _elapsed__gte=RESOLVE_SECONDS)),
+    }
+
+
+def _cube_grouped(
+    scope: CubeScope, facts: QuerySet[ItemFact], periods: tuple[Period, Period], column: str | None,
+    now: dt.datetime,
+) -> dict[Any, dict[str, Any]]:
+    """The rows :func:`_grouped` would give over ``_period_aggregates``, from the hourly counts.
+
+    1. Sum the hourly counts of the scope over both periods, by period
+       (and by key when grouping).
+    2. Add the undecided items' time-settled counts, read from the facts
+       (partial index ``itemfact_undecided_idx``), by period and slice.
+    """
+    current, previous = periods
+    rows = HourCount.objects.filter(dimension=scope.dimension, hour__gte=previous.start, hour__lt=current.end)
+    if scope.key is not None:
+        rows = rows.filter(key=scope.key)
+    rows = rows.annotate(_p=Switch(When(hour__gte=current.start, then=Value(0)), default=Value(1)))
+    names = ["_p", *(["key"] if column else [])]
+    out: dict[Any, dict[str, Any]] = {}
+    sums = {c: Sum(c) for c in COUNT_COLUMNS_CUBE}
+    for row in rows.order_by().values(*names).annotate(**sums):
+        key = (row["_p"], decode_key(scope.dimension, row["key"])) if column else (row["_p"],)
+        found = {name: row[name] or 0 for name in COUNT_COLUMNS_CUBE}
+        for outcome in Outcome:
+            found[f"outcome__{outcome.value}"] = found.pop(f"outcome_{outcome.value}")
+        for action in ActionType:
+            found[f"action__{action.value}"] = found.pop(f"action_{action.value}")
+        out[key] = found
+    flag = Switch(When(received_at__gte=current.start, then=Value(0)), default=Value(1))
+    undecided = with_running_clock(facts.filter(
+        decided_at__isnull=True, received_at__gte=previous.start, received_at__lt=current.end), now).annotate(_p=flag)
+    extras = undecided_aggregates(now)
+    for key, extra in _grouped(undecided, ["_p", *([column] if column else [])], extras).items():
+        if key in out:
+            for name in extras:
+                out[key][name] += extra[name] or 0
+    return out
+
+
 def _both_periods_figures(
     facts: QuerySet[ItemFact], appeals: QuerySet[Appeal], periods: tuple[Period, Period], column: str | None,
-    dimension: str | None, now: dt.datetime,
+    dimension: str | None, now: dt.datetime, scope: CubeScope | None = None,
 ) -> tuple[dict[Any, Figures], dict[Any, Figures]]:
     """The figures of a period and the one before it, per value of ``column`` (``None``: one total).
 
@@ -276,9 +352,11 @@ def _both_periods_figures(
     previous) and slice, gives the counts of both.
 
     1. Items received: one grouped aggregate (counts, target attainment,
-       outcomes, actions).
+       outcomes, actions), or with a ``scope`` the sums of the hourly counts
+       (:func:`_cube_grouped`).
     2. Percentiles of turnaround and first action, per period and slice, by
-       the histogram query of :mod:`.sql` (to the minute).
+       the histogram query of :mod:`.sql` (binned durations); for the total,
+       from the day histograms plus the facts of the edge hours.
     3. The backlog at each period's end (or now, if sooner): items received
        before then and neither decided nor closed by then.
     4. Contests received in either period, by outcome, from the contest table.
@@ -289,12 +367,21 @@ def _both_periods_figures(
     both = with_running_clock(
         facts.filter(received_at__gte=previous.start, received_at__lt=current.end), now).annotate(_p=flag)
     result: tuple[dict[Any, Figures], dict[Any, Figures]] = ({}, {})
-    for key, row in _grouped(both, columns, _period_aggregates(now)).items():
+    counted = (_cube_grouped(scope, facts, periods, column, now) if scope is not None
+               else _grouped(both, columns, _period_aggregates(now)))
+    for key, row in counted.items():
         fig = _figures_of(row)
         if fig.items_received:
             result[key[0]][key[1] if column else None] = fig
     for field, prefix in (("turnaround_seconds", "turnaround"), ("first_action_seconds", "first_action")):
-        for key, ps in grouped_percentiles(both, value=F(field), fractions=FRACTIONS, groups=columns).items():
+        if scope is not None and scope.dimension == "" and column is None:  # the total: day histograms
+            by_index = histogram_percentiles(facts, bounds=[previous.start, current.start, current.end],
+                                             measure=prefix, fractions=FRACTIONS)
+            found_ps: dict[tuple[Any, ...], dict[float, float | None]] = {
+                (1 - key[0],): ps for key, ps in by_index.items()}  # bounds index 0 is the previous
+        else:
+            found_ps = grouped_percentiles(both, value=F(field), fractions=FRACTIONS, groups=columns)
+        for key, ps in found_ps.items():
             found = result[key[0]].get(key[1] if column else None)
             if found is not None:
                 setattr(found, f"{prefix}_p50_hours", hours(ps[0.5]))
@@ -303,9 +390,12 @@ def _both_periods_figures(
                     "mean_received": Avg(EpochSeconds(F("received_at"))), "oldest": Min("received_at")}
     for index, period in enumerate(periods):
         at = min(period.end, now)
-        backlog = facts.filter(received_at__lt=at).filter(
-            Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
-            | Q(decided_at__isnull=True, closed_at__gte=at))
+        if at >= now:  # the facts hold no time after their refresh: the backlog now, by the covering index
+            backlog = facts.filter(decided_at__isnull=True, closed_at__isnull=True)
+        else:
+            backlog = facts.filter(received_at__lt=at).filter(
+                Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
+                | Q(decided_at__isnull=True, closed_at__gte=at))
         for key, row in _grouped(backlog, columns[1:], backlog_aggs).items():
             fig = result[index].setdefault(key[0] if column else None, Figures())
             fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
@@ -383,11 +473,18 @@ def metrics_table(
     previous_period = period.previous()
     column = DIMENSIONS[group_by] if group_by else None
     rows: list[MetricsRow] = []
+    # The hourly counts answer when the periods' bounds are whole UTC hours and one dimension at most is involved.
+    # Before the first refresh after the upgrade that added them (no watermark), the counts are not there yet.
+    as_of = facts_as_of()
+    hourly = as_of is not None and whole_hours(previous_period.start, period.start, period.end)
+    scopes = [cube_scope(restricted_to=restricted_to(actor), filters=filters.as_dict(), group_by=by) if hourly
+              else None for by in (None, group_by)]
     with transaction.atomic(), aggregate_settings():
-        totals_now, totals_before = _both_periods_figures(facts, appeals, (period, previous_period), None, None, now)
+        totals_now, totals_before = _both_periods_figures(facts, appeals, (period, previous_period), None, None, now,
+                                                          scopes[0])
         if column is not None:
             current, before = _both_periods_figures(facts, appeals, (period, previous_period), column, group_by,
-                                                    now)
+                                                    now, scopes[1])
     total_now, total_before = totals_now.get(None, Figures()), totals_before.get(None, Figures())
     rows.append(MetricsRow(key=None, label="All", current=total_now, previous=total_before,
                            change=_change(total_now, total_before)))
@@ -398,4 +495,4 @@ def metrics_table(
             a, b = current.get(key, Figures()), before.get(key, Figures())
             rows.append(MetricsRow(key=key, label=labels[key], current=a, previous=b, change=_change(a, b)))
     return MetricsTable(period=period, previous_period=previous_period, group_by=group_by, rows=rows,
-                        facts_as_of=facts_as_of(), computed_at=now)
+                        facts_as_of=as_of, computed_at=now)

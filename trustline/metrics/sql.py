@@ -7,7 +7,7 @@ both and compare against hand-computed values).
 Percentiles use the **nearest-rank** definition on both databases: the p-th
 percentile of n values sorted ascending is the value at rank ``ceil(p * n)``
 (1-based), computed by one portable query over a histogram of the values
-rounded to the minute (:func:`grouped_percentiles`). PostgreSQL's
+rounded to their bin (:func:`bin_sql`; :func:`grouped_percentiles`). PostgreSQL's
 ``percentile_disc`` is the same definition but sorts every value in one process; ``percentile_cont``
 (linear interpolation) was not used because SQLite could not reproduce it
 and because a reported median should be a turnaround that actually happened.
@@ -46,63 +46,109 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def grouped_percentiles(
-    qs: QuerySet[Any], *, value: Expression | Combinable, fractions: Sequence[float], groups: Sequence[str] = (),
-    resolution: float = 60.0,
+# Duration bins of the percentiles (seconds): (below this, bin width). Beyond the last bound: the hour.
+BINS: tuple[tuple[int, int], ...] = ((3600, 60), (48 * 3600, 300))
+LAST_BIN = 3600
+
+
+def bin_sql(value: str) -> str:
+    """SQL rounding a duration in seconds to its bin: the minute below 1 h, 5 minutes below 48 h, then the hour.
+
+    Rounding keeps the order of values, so a nearest-rank percentile of the
+    binned values is the binned nearest-rank percentile of the values; the
+    bin is at most 0.5 minutes off below an hour, 2.5 minutes below two days
+    (0.1 % at 48 h), and 30 minutes above (1 % at 48 h). Bins this coarse let
+    a day's values fit in a few hundred histogram rows
+    (:class:`~trustline.metrics.models.DayHistogram`); the facts use the
+    same bins, so both give the same percentile.
+    """
+    parts = [f"WHEN {value} < {bound} THEN ROUND({value} / {width}.0) * {width}" for bound, width in BINS]
+    return f"(CASE {' '.join(parts)} ELSE ROUND({value} / {LAST_BIN}.0) * {LAST_BIN} END)"
+
+
+def binned_value(seconds: float) -> float:
+    """The bin of one duration, as :func:`bin_sql` computes it (half-way values aside)."""
+    for bound, width in BINS:
+        if seconds < bound:
+            return round(seconds / width) * width
+    return round(seconds / LAST_BIN) * LAST_BIN
+
+
+def percentiles_of_histogram(
+    histogram_sql: str, params: Sequence[Any], *, fractions: Sequence[float], groups: int,
 ) -> dict[tuple[Any, ...], dict[float, float | None]]:
-    """Nearest-rank percentiles of ``value`` over ``qs``, per combination of ``groups``, by a histogram.
+    """Nearest-rank percentiles over a histogram query with columns ``g0..g{groups-1}, m, c``.
 
-    Returns ``{(group values...): {fraction: percentile}}`` (the key is
-    ``()`` without groups); null values are ignored, and a group with no
-    values is absent. Values are rounded to ``resolution`` (a minute for
-    durations in seconds) first; rounding keeps the order, so the result is
-    the exact nearest-rank percentile of the values, rounded to a minute.
+    ``m`` is a (binned) value, ``c`` how many values it stands for; a group
+    value may appear with the same ``m`` on several rows (they are added).
 
-    Why a histogram: an ordered-set aggregate (``percentile_disc``) sorts
-    every value and cannot run in parallel; counting values per minute is a
-    hash aggregate that can, and the cumulative count over the (small)
-    histogram is cheap. The same SQL runs on SQLite and PostgreSQL.
-
-    1. Annotate the value (``_v``) and drop nulls; count rows per group and
-       rounded value (``GROUP BY``).
-    2. Over the histogram, a running total per group (window ``SUM`` in
-       value order) and the group's total ``n``.
+    1. Add the rows of each group and value (``GROUP BY``).
+    2. A running total per group (window ``SUM`` in value order) and the
+       group's total ``n``.
     3. Per group and fraction, the smallest value whose running total
        reaches the rank ``ceil(p * n)`` (at least 1).
     """
-    annotated = qs.annotate(_v=value).filter(_v__isnull=False).order_by()
-    names = [*groups, "_v"]
-    inner_sql, params = annotated.values(*names).query.sql_with_params()
-    gcols = [f"g{i}" for i in range(len(groups))]
-    g_select = "".join(f"{_quote(name)} AS g{i}, " for i, name in enumerate(groups))
+    gcols = [f"g{i}" for i in range(groups)]
     part = f"PARTITION BY {', '.join(gcols)} " if gcols else ""
-    group_by = ", ".join([*gcols, "m"])
     picks = []
     for i, p in enumerate(fractions):
         raw = f"CAST({p!r} * n AS INTEGER) + (CASE WHEN CAST({p!r} * n AS INTEGER) < {p!r} * n THEN 1 ELSE 0 END)"
         rank = f"(CASE WHEN {raw} < 1 THEN 1 ELSE {raw} END)"
         picks.append(f"MIN(CASE WHEN cum >= {rank} THEN m END) AS p{i}")
     outer_group = f" GROUP BY {', '.join(gcols)}" if gcols else ""
+    lead = "".join(c + ", " for c in gcols)
     sql = (
-        f"SELECT {''.join(c + ', ' for c in gcols)}{', '.join(picks)} FROM ("  # noqa: S608 - quoted names only
-        f"SELECT {''.join(c + ', ' for c in gcols)}m, "
+        f"SELECT {lead}{', '.join(picks)} FROM ("  # noqa: S608 - constants and our own SQL only
+        f"SELECT {lead}m, "
         f"SUM(c) OVER ({part}ORDER BY m ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum, "
         f"SUM(c) OVER ({part.strip()}) AS n FROM ("
-        f"SELECT {''.join(c + ', ' for c in gcols)}m, COUNT(*) AS c FROM ("
-        f"SELECT {g_select}ROUND({_quote('_v')} / {resolution!r}) AS m FROM ({inner_sql}) AS inner_q"
-        f") AS valued GROUP BY {group_by}) AS histogram) AS running{outer_group}"
+        f"SELECT {lead}m, SUM(c) AS c FROM ({histogram_sql}) AS rows_in GROUP BY {', '.join([*gcols, 'm'])}"
+        f") AS histogram) AS running{outer_group}"
     )
     out: dict[tuple[Any, ...], dict[float, float | None]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, list(params))
         for row in cursor.fetchall():
-            key = tuple(row[: len(gcols)])
-            values = row[len(gcols):]
+            key = tuple(row[:groups])
+            values = row[groups:]
             if all(v is None for v in values):
                 continue
-            out[key] = {p: (float(values[i]) * resolution if values[i] is not None else None)
-                        for i, p in enumerate(fractions)}
+            out[key] = {p: (float(values[i]) if values[i] is not None else None) for i, p in enumerate(fractions)}
     return out
+
+
+def facts_histogram_sql(
+    qs: QuerySet[Any], *, value: Expression | Combinable, groups: Sequence[str] = (),
+) -> tuple[str, list[Any]]:
+    """The histogram rows (``g0.., m, c``) of ``value`` over ``qs``, binned by :func:`bin_sql`, nulls left out."""
+    annotated = qs.annotate(_v=value).filter(_v__isnull=False).order_by()
+    inner_sql, params = annotated.values(*groups, "_v").query.sql_with_params()
+    g_select = "".join(f"{_quote(name)} AS g{i}, " for i, name in enumerate(groups))
+    gcols = [f"g{i}" for i in range(len(groups))]
+    sql = (
+        f"SELECT {''.join(c + ', ' for c in gcols)}m, COUNT(*) AS c FROM ("  # noqa: S608 - quoted names only
+        f"SELECT {g_select}{bin_sql(_quote('_v'))} AS m FROM ({inner_sql}) AS inner_q"
+        f") AS valued GROUP BY {', '.join([*gcols, 'm'])}"
+    )
+    return sql, list(params)
+
+
+def grouped_percentiles(
+    qs: QuerySet[Any], *, value: Expression | Combinable, fractions: Sequence[float], groups: Sequence[str] = (),
+) -> dict[tuple[Any, ...], dict[float, float | None]]:
+    """Nearest-rank percentiles of ``value`` over ``qs``, per combination of ``groups``, in seconds.
+
+    Returns ``{(group values...): {fraction: percentile}}`` (the key is
+    ``()`` without groups); null values are ignored, and a group with no
+    values is absent. Values are binned first (:func:`bin_sql`).
+
+    Why a histogram: an ordered-set aggregate (``percentile_disc``) sorts
+    every value and cannot run in parallel; counting values per bin is a
+    hash aggregate that can, and the cumulative count over the (small)
+    histogram is cheap. The same SQL runs on SQLite and PostgreSQL.
+    """
+    sql, params = facts_histogram_sql(qs, value=value, groups=groups)
+    return percentiles_of_histogram(sql, params, fractions=fractions, groups=len(groups))
 
 
 def nearest_rank(values: Sequence[float], fraction: float) -> float | None:
