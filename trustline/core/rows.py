@@ -27,24 +27,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
     AutoField,
     BigAutoField,
     BigIntegerField,
     BooleanField,
     CharField,
-    DateTimeField,
     Field,
     FloatField,
     IntegerField,
+    JSONField,
     Model,
     SmallAutoField,
     TextField,
+    UUIDField,
 )
 from django.db.models.constants import OnConflict
 
@@ -63,8 +65,8 @@ class _Plan:
     table: str
     quoted_columns: str
     width: int
-    # (index, field, memoise) for the columns whose values need the field's adaptation
-    adapt: tuple[tuple[int, Field[Any, Any], bool], ...]
+    # (index, adapt(value, connection)) for the columns whose values need adapting to the database
+    adapt: tuple[tuple[int, Callable[[Any, Any], Any]], ...]
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,9 +79,12 @@ def _plan(model: type[Model], columns: tuple[str, ...], vendor: str) -> _Plan:
     for index, name in enumerate(columns):
         field = by_attname[name]
         target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]  # FK: its target
-        if not isinstance(target, _AS_IS):
-            # Datetimes repeat within a batch (one "now"): adapt each distinct value once.
-            adapt.append((index, field, isinstance(target, DateTimeField)))
+        if isinstance(target, UUIDField):
+            adapt.append((index, functools.partial(_uuid_adapter, field)))
+        elif isinstance(target, JSONField):
+            adapt.append((index, functools.partial(_json_adapter, field)))
+        elif not isinstance(target, _AS_IS):
+            adapt.append((index, functools.partial(_field_adapter, field)))
     quote = connection.ops.quote_name
     return _Plan(
         table=quote(model._meta.db_table),
@@ -89,26 +94,47 @@ def _plan(model: type[Model], columns: tuple[str, ...], vendor: str) -> _Plan:
     )
 
 
+def _field_adapter(field: Field[Any, Any], value: Any, conn: Any) -> Any:
+    return field.get_db_prep_save(value, conn)
+
+
+def _uuid_adapter(field: Field[Any, Any], value: Any, conn: Any) -> Any:
+    """What ``UUIDField.get_db_prep_value`` does with a UUID (itself, or its hex on SQLite), without the calls."""
+    if isinstance(value, uuid.UUID):
+        return value if conn.features.has_native_uuid_field else value.hex
+    return field.get_db_prep_save(value, conn)
+
+
+def _json_adapter(field: Field[Any, Any], value: Any, conn: Any) -> Any:
+    """What ``JSONField.get_db_prep_save`` does with plain JSON data: the backend's adaptation, directly."""
+    if isinstance(value, (dict, list, str, int, float, bool)):
+        return conn.ops.adapt_json_value(value, field.encoder)  # type: ignore[attr-defined]  # a JSONField
+    return field.get_db_prep_save(value, conn)
+
+
 def _adapted(plan: _Plan, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
     if not plan.adapt:
         return list(rows)
-    memo: dict[tuple[int, Any], Any] = {}
+    # A column often holds the same object in every row (one "now", a default): adapt it once.
+    last: list[tuple[Any, Any]] = [(_NOTHING, None)] * plan.width
+    conn = connections[DEFAULT_DB_ALIAS]  # the proxy ``connection`` costs a context-local lookup per use
     out: list[Sequence[Any]] = []
     for row in rows:
         values = list(row)
-        for index, field, memoise in plan.adapt:
+        for index, adapt in plan.adapt:
             value = values[index]
             if value is None:
                 continue
-            if memoise:
-                key = (index, value)
-                if key not in memo:
-                    memo[key] = field.get_db_prep_save(value, connection)
-                values[index] = memo[key]
-            else:
-                values[index] = field.get_db_prep_save(value, connection)
+            previous, adapted = last[index]
+            if value is not previous:
+                adapted = adapt(value, conn)
+                last[index] = (value, adapted)
+            values[index] = adapted
         out.append(values)
     return out
+
+
+_NOTHING = object()
 
 
 @functools.lru_cache(maxsize=256)
