@@ -62,6 +62,7 @@ class Perm(enum.StrEnum):
     EMERGENCY_RESPOND = "emergency.respond"  # acknowledge, resolve and hand over an emergency
     EMERGENCY_DOWNGRADE = "emergency.downgrade"  # not imminent after all: back to the ordinary queue
     ONCALL_MANAGE = "oncall.manage"  # schedules, overrides, chains, contact methods, imminent-harm rules
+    EMERGENCY_LE_VIEW = "emergency.le_view"  # law-enforcement requests' emergencies on the board (minimal facts)
     # --- end oncall ---
     # --- crisis: permissions (trustline.crisis) ---
     CRISIS_VIEW = "crisis.view"  # read crises and the crisis view (staff)
@@ -174,9 +175,12 @@ ROLE_PERMS[Role.LEGAL_REVIEWER] = frozenset(_STAFF_READ)
 # --- oncall: role grants ---
 # Reviewers and leads are paged and respond; leads also downgrade and run the rotas; auditors and
 # programme managers read the board. Partners see only the timeline of their own reports.
+# Emergencies of law-enforcement requests are on the board for leads (and whoever they paged) only.
 _ONCALL_PERMS: dict[str, set[Perm]] = {
     Role.REVIEWER: {Perm.ONCALL_VIEW, Perm.EMERGENCY_RESPOND},
-    Role.ESCALATION_LEAD: {Perm.ONCALL_VIEW, Perm.EMERGENCY_RESPOND, Perm.EMERGENCY_DOWNGRADE, Perm.ONCALL_MANAGE},
+    Role.ESCALATION_LEAD: {
+        Perm.ONCALL_VIEW, Perm.EMERGENCY_RESPOND, Perm.EMERGENCY_DOWNGRADE, Perm.ONCALL_MANAGE, Perm.EMERGENCY_LE_VIEW,
+    },
     Role.PROGRAMME_MANAGER: {Perm.ONCALL_VIEW},
     Role.AUDITOR: {Perm.ONCALL_VIEW},
 }

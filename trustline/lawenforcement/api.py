@@ -193,8 +193,9 @@ def list_requests(request: ApiRequest, filters: Query[RequestFilter]) -> Any:
 
 
 @router.post("/requests", response={201: RequestOut}, summary="Record a request as received",
-             description="Emergency requests get an hour deadline and page leads and liaisons; preservation "
-                         "requests hold the identified records for 90 days at once.")
+             description="Emergency requests get an hour deadline and are paged through the emergency lane "
+                         "(`paging` in the answer); preservation requests hold the identified records for 90 days "
+                         "at once.")
 @le_requires(Perm.LE_REQUEST_HANDLE)
 def receive_request(request: ApiRequest, payload: RequestIn) -> Status[dict[str, Any]]:
     data = inbound.RequestData(

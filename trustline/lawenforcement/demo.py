@@ -5,9 +5,13 @@
 2. The directory: agencies in Sudan, Pakistan, the United States, France and
    Kenya, each with two contacts (one a 24/7 line), verified at different
    times so one shows as due for re-verification; all on the public page.
-3. Two inbound requests: an emergency disclosure request from the FBI,
-   verified by call-back, approved and answered within the hour; and a
-   preservation request from France, which holds the account for 90 days.
+3. Inbound requests: an emergency disclosure request from the FBI,
+   verified by call-back, approved and answered within the hour (answering
+   it resolved its emergency in the on-call lane); an MLAT request and a
+   preservation request from France, which holds the account for 90 days;
+   and a fresh emergency request from Kenya, paged through the emergency
+   lane and acknowledged by the person on call, so it is on the emergency
+   board (``/emergency/``) while the liaison verifies it.
 4. One outbound referral of an imminent-harm Sudanese case to Khartoum State
    police, with only the content URL and category, approved by the reviewer.
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from trustline.accounts.choices import Role
-from trustline.accounts.permissions import SYSTEM
+from trustline.accounts.permissions import SYSTEM, Actor, Perm
 from trustline.accounts.selectors import actor_for_user
 from trustline.accounts.services import membership_add, user_create
 from trustline.cases.models import Case
@@ -34,6 +38,8 @@ from trustline.lawenforcement.inbound import (
 )
 from trustline.lawenforcement.models import Agency
 from trustline.lawenforcement.referrals import referral_approve, referral_create, referral_send
+from trustline.oncall.models import Emergency, PageStep
+from trustline.oncall.services import emergency_acknowledge
 
 AGENCIES = [
     ("Khartoum State Police: Cybercrime Unit", "SD", "Khartoum", ("threat_to_life", "cybercrime"),
@@ -117,6 +123,7 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
         ))
     notes = [f"Law enforcement: {len(agencies)} agencies in 5 countries (public guide at /law-enforcement/contact/), "
              "an answered emergency request, an MLAT request and a preservation request (90-day hold)."]
+    notes.append(_fresh_emergency(ctx, liaison, agencies["DCI Cybercrime Unit"]))
     case = (Case.objects.filter(country="SD", imminent_harm=True).order_by("opened_at").first()
             or Case.objects.filter(country="SD").order_by("opened_at").first())
     if case is not None:
@@ -134,3 +141,28 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
             referral_send(actor=liaison, referral_id=referral.pk, channel="phone", sent_to="+249 183 000 999")
         notes.append(f"Law enforcement: case {case.pk} referred to {ksp.name} (minimised package, second approval).")
     return notes
+
+
+def _fresh_emergency(ctx: DemoContext, liaison: Actor, dci: Agency) -> str:
+    """Step 3's last request: paged through the lane 20 minutes ago, acknowledged by the first person paged."""
+    with clock.frozen_at(ctx.now - dt.timedelta(minutes=20)):
+        request = request_receive(actor=liaison, data=RequestData(
+            request_type="emergency_disclosure", agency_name="DCI Cybercrime Unit, Nairobi", country="KE",
+            officer_name="Insp. Wanjiru Kamau", officer_email="w.kamau@dci.go.ke", reference="DCI/CCU/2291",
+            legal_basis="Emergency request: risk to the life of a child",
+            identifiers=[{"kind": "account", "value": "kite-user-31877"}], data_types=["basic_subscriber", "location"],
+            agency_id=str(dci.pk), emergency_reason="A missing 15-year-old; the account arranged to meet her tonight.",
+            deadline_hours=1,
+        ))
+    emergency = Emergency.objects.filter(le_request=request).first()
+    if emergency is None:
+        return "Law enforcement: the Kenyan emergency request opened no emergency."
+    first = PageStep.objects.filter(emergency=emergency, fired_at__isnull=False).order_by("sequence").first()
+    paged = [u for u in (ctx.staff.values()) if first is not None and u.pk in first.paged_user_ids]
+    responder = next((a for a in map(actor_for_user, paged) if a is not None and a.has(Perm.EMERGENCY_RESPOND)), None)
+    if responder is None:
+        return "Law enforcement: the Kenyan emergency request is paging on the emergency board."
+    with clock.frozen_at(ctx.now - dt.timedelta(minutes=17)):
+        emergency_acknowledge(actor=responder, emergency_id=emergency.pk, via="ui")
+    return (f"Law enforcement: an emergency request from Kenya paged {responder.label} through the emergency lane; "
+            "acknowledged, it is on the emergency board until the request is answered.")

@@ -46,7 +46,7 @@ from trustline.lawenforcement.conf import le_int
 from trustline.lawenforcement.directory import fail, parse_uuid, user_of
 from trustline.lawenforcement.holds import hold_place
 from trustline.lawenforcement.models import Agency, AgencyContact, Disclosure, InboundRequest, LegalReview
-from trustline.lawenforcement.notify import LIAISONS, notify, page_emergency, staff_with_roles
+from trustline.lawenforcement.notify import LIAISONS, notify, page_emergency, staff_with_roles, stop_paging
 from trustline.lawenforcement.permissions import le_require
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -117,7 +117,9 @@ def request_receive(*, actor: Actor, data: RequestData) -> InboundRequest:
     2. Compute the deadline: emergencies in whole hours (default
        ``EMERGENCY_DEADLINE_HOURS``), others the given date or a default.
     3. Record the e-mail domain check against the agency's registered domains.
-    4. Emergency: page leads and liaisons through the outbox.
+    4. Emergency: page through the emergency lane (the person on call, then
+       up the escalation chain until someone acknowledges; see
+       :mod:`trustline.oncall.law_enforcement`).
        Preservation: a 90-day hold on each account, case and report
        identifier (preserving discloses nothing, so it does not wait for
        verification); the request's outcome becomes ``preserved``.
@@ -178,15 +180,7 @@ def request_receive(*, actor: Actor, data: RequestData) -> InboundRequest:
             "identifiers": len(request.identifiers),
         })
         if emergency:
-            page_emergency(
-                request_id=str(request.pk),
-                subject=f"EMERGENCY law-enforcement request from {request.agency_name_given}: due {due_at:%H:%M} UTC",
-                body=(f"An emergency disclosure request {request.pk} arrived at {now:%Y-%m-%d %H:%M} UTC from "
-                      f"{request.agency_name_given} ({request.officer_name}). It must be answered by "
-                      f"{due_at:%Y-%m-%d %H:%M} UTC. Verify the requester (call back a directory number) "
-                      "before disclosing anything.\n"),
-                payload={"request_id": str(request.pk), "due_at": due_at.isoformat()},
-            )
+            page_emergency(actor=actor, request_id=request.pk, now=now)
         if request.request_type == RequestType.PRESERVATION:
             for ident in request.identifiers:
                 if ident["kind"] in HOLDABLE:
@@ -360,6 +354,8 @@ def request_review(
         audit_record(actor=actor, action=AuditAction.LE_REQUEST_REVIEWED, target=request, data={
             "review": str(review.pk), "decision": decision, "reasons": list(reasons), "approved": approved,
         })
+        if request.status == RequestStatus.CLOSED and request.emergency:
+            stop_paging(actor=actor, request_id=request.pk, why=f"the request was rejected ({', '.join(reasons)})")
     return review
 
 
@@ -426,6 +422,8 @@ def disclosure_record(
             "fields": disclosure.fields, "files": disclosure.files, "recipient": disclosure.recipient,
             "approved_by": review.reviewer_id,
         })
+        if request.emergency:
+            stop_paging(actor=actor, request_id=request.pk, why=f"the request was answered ({request.outcome})")
     return disclosure
 
 
@@ -453,6 +451,8 @@ def request_close(*, actor: Actor, request_id: str | uuid.UUID, outcome: str, no
         request.save(update_fields=update)
         audit_record(actor=actor, action=AuditAction.LE_REQUEST_CLOSED, target=request,
                      data={"outcome": outcome, "note": note})
+        if request.emergency:
+            stop_paging(actor=actor, request_id=request.pk, why=f"the request was closed ({outcome})")
     return request
 
 

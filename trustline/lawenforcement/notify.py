@@ -1,14 +1,18 @@
 """Who hears about law-enforcement events, and how: always the outbox, inside the caller's transaction.
 
-Emergency requests page the people who can act within the hour. The
-on-call lane (``trustline.oncall``) has no public paging service yet, so
-:func:`page_emergency` e-mails escalation leads and liaisons through the
-outbox with an idempotency key per request and person; when the lane offers
-a paging service, this is the one function to switch over.
+Emergency requests page the people who can act within the hour through the
+emergency lane (``trustline.oncall``): :func:`page_emergency` opens the
+request's emergency, which copies the escalation chain, pages the person on
+call at once and escalates until someone acknowledges (with no chain or
+nobody on call, the escalation leads and the liaisons are paged instead).
+:func:`stop_paging` resolves it when the request is answered or closed.
+Everything else here is plain e-mail to people holding a role.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +20,10 @@ from django.db.models import QuerySet
 
 from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import User
+from trustline.accounts.permissions import Actor
 from trustline.notifications.services import outbox_enqueue
+from trustline.oncall.law_enforcement import emergency_open_for_le_request, emergency_resolve_for_le_request
+from trustline.oncall.models import Emergency
 
 
 def staff_with_roles(roles: Iterable[str]) -> QuerySet[User]:
@@ -54,9 +61,11 @@ def notify(
 LIAISONS = (Role.LAW_ENFORCEMENT_LIAISON,)
 
 
-def page_emergency(*, request_id: str, subject: str, body: str, payload: Mapping[str, Any]) -> int:
-    """Page escalation leads and liaisons about an emergency request (outbox e-mail; see the module docstring)."""
-    return notify(
-        roles=(Role.ESCALATION_LEAD, Role.LAW_ENFORCEMENT_LIAISON), subject=subject, body=body,
-        key=f"le-emergency:{request_id}", event_type="le_request.emergency", payload=payload,
-    )
+def page_emergency(*, actor: Actor, request_id: uuid.UUID, now: dt.datetime) -> Emergency | None:
+    """Page the emergency lane about an emergency request (see the module docstring); None if already paged."""
+    return emergency_open_for_le_request(actor=actor, request_id=request_id, now=now)
+
+
+def stop_paging(*, actor: Actor, request_id: uuid.UUID, why: str) -> Emergency | None:
+    """The request was answered or closed: resolve its emergency, so escalation stops (None if none is active)."""
+    return emergency_resolve_for_le_request(actor=actor, request_id=request_id, reason=why)

@@ -53,6 +53,16 @@ def review_out(r: LegalReview) -> dict[str, Any]:
             "decided_at": r.decided_at}
 
 
+def paging_out(r: InboundRequest) -> dict[str, Any] | None:
+    """Where the emergency lane stands with an emergency request (None for any other request)."""
+    emergency = getattr(r, "oncall_emergency", None) if r.emergency else None  # select_related by the selector
+    if emergency is None:
+        return None
+    return {"emergency_id": emergency.pk, "state": emergency.state, "owner": _name(emergency.owner),
+            "opened_at": emergency.opened_at, "acknowledged_at": emergency.acknowledged_at,
+            "closed_at": emergency.closed_at, "chain": str(emergency.chain_snapshot.get("name", ""))}
+
+
 def request_out(r: InboundRequest, *, reviews: bool = True) -> dict[str, Any]:
     callback = None
     if r.callback_at is not None:
@@ -71,6 +81,7 @@ def request_out(r: InboundRequest, *, reviews: bool = True) -> dict[str, Any]:
         "verification_missing": {} if r.verified_at else verification_problems(r),
         "process_warnings": process_warnings(r.request_type, r.data_types), "responded_at": r.responded_at,
         "reviews": [review_out(v) for v in r.reviews.all()] if reviews else [],  # prefetched by the selector
+        "paging": paging_out(r),
     }
 
 

@@ -207,6 +207,18 @@ class DisclosureOut(Schema):
     sent_at: dt.datetime
 
 
+class PagingOut(Schema):
+    """The emergency lane's record of an emergency request (``trustline.oncall``)."""
+
+    emergency_id: uuid.UUID
+    state: str = Field(description="open (paging), acknowledged, resolved")
+    owner: str | None
+    opened_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    chain: str
+
+
 class RequestOut(Schema):
     id: uuid.UUID
     request_type: str
@@ -237,6 +249,7 @@ class RequestOut(Schema):
     process_warnings: list[str]
     responded_at: dt.datetime | None
     reviews: list[ReviewOut]
+    paging: PagingOut | None = None
 
 
 class RequestFilter(Schema):

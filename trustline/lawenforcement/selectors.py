@@ -63,7 +63,9 @@ def requests_visible(
 ) -> QuerySet[InboundRequest]:
     """Requests, most urgent first (open before answered, then by deadline)."""
     le_require(actor, Perm.LE_REQUEST_VIEW)
-    requests = InboundRequest.objects.select_related("agency", "callback_contact", "callback_by").prefetch_related(
+    requests = InboundRequest.objects.select_related(
+        "agency", "callback_contact", "callback_by", "oncall_emergency__owner",
+    ).prefetch_related(
         Prefetch("reviews", queryset=LegalReview.objects.select_related("reviewer").order_by("decided_at", "id"))
     )
     if status:

@@ -35,6 +35,7 @@ from trustline.lawenforcement.choices import (
     Topic,
 )
 from trustline.lawenforcement.conf import le_setting
+from trustline.lawenforcement.out import paging_out
 from trustline.lawenforcement.permissions import le_require
 
 
@@ -114,6 +115,7 @@ def _request_context(actor: Actor, request_id: str) -> dict[str, Any]:
         "req": req, "reviews": list(req.reviews.all()),
         "disclosures": list(sel.disclosures_visible(actor=actor, request_id=req.pk)),
         "holds": list(req.holds.all()),
+        "paging": paging_out(req),
         "missing": {} if req.verified_at else inbound.verification_problems(req),
         "warnings": inbound.process_warnings(req.request_type, req.data_types),
         "contacts": list(req.agency.contacts.filter(active=True).exclude(phone="")) if req.agency else [],

@@ -5,6 +5,11 @@ every operation, as for something that does not exist; staff whose role
 lacks the permission get 403 (the selectors and services decide, as in
 ``trustline.routing``). The one public operation is acknowledging with the
 one-time link a page carried (``acknowledge-link``): the token is the credential.
+
+An emergency of a law-enforcement request has ``kind`` ``law_enforcement_request``,
+no ``case_id`` and a ``le_request`` with only the agency, its reference, the
+type, the country and the deadline (and the link to the request page, which
+only liaisons, legal reviewers and administrators open).
 """
 
 import datetime as dt
@@ -18,6 +23,7 @@ from trustline.core.types import ApiRequest
 from trustline.oncall import rota
 from trustline.oncall.models import ContactMethod, Emergency, EscalationChain, ImminentRule, Schedule
 from trustline.oncall.models import ScheduleOverride as Override
+from trustline.oncall.pagetext import le_request_brief
 from trustline.oncall.schemas import (
     AckLinkIn,
     ChainIn,
@@ -71,9 +77,12 @@ def _person(user: User | None) -> dict[str, Any] | None:
 
 def emergency_out(e: Emergency, *, steps: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": e.pk, "case_id": e.case_id, "state": e.state, "source": e.source, "reason": e.reason,
-        "rule_name": e.rule_name, "opened_at": e.opened_at, "category": e.case.category_code,
-        "country": e.case.country, "owner": e.owner.username if e.owner else None,
+        "id": e.pk, "kind": "law_enforcement_request" if e.is_law_enforcement else "case", "case_id": e.case_id,
+        "le_request": le_request_brief(e.le_request) if e.le_request is not None else None,
+        "state": e.state, "source": e.source, "reason": e.reason, "rule_name": e.rule_name, "opened_at": e.opened_at,
+        "category": e.case.category_code if e.case is not None else "",
+        "country": e.case.country if e.case is not None else (e.le_request.country if e.le_request else ""),
+        "owner": e.owner.username if e.owner else None,
         "acknowledged_at": e.acknowledged_at,
         "acknowledged_by": e.acknowledged_by.username if e.acknowledged_by else None,
         "acknowledged_via": e.acknowledged_via, "closed_at": e.closed_at,
@@ -121,8 +130,8 @@ def acknowledge(request: ApiRequest, emergency_id: str) -> dict[str, Any]:
                          "or `ack_link_expired`.")
 def acknowledge_link(request: ApiRequest, emergency_id: str, payload: AckLinkIn) -> dict[str, Any]:
     emergency = emergency_acknowledge_by_link(token=payload.token, emergency_id=emergency_id)
-    return emergency_out(Emergency.objects.select_related("case", "owner", "acknowledged_by", "closed_by")
-                         .get(pk=emergency.pk))
+    return emergency_out(Emergency.objects.select_related("case", "le_request__agency", "owner", "acknowledged_by",
+                                                          "closed_by").get(pk=emergency.pk))
 
 
 @router.post("/emergencies/{emergency_id}/resolve", response=EmergencyOut, summary="The danger is dealt with")
@@ -137,7 +146,8 @@ def hand_over(request: ApiRequest, emergency_id: str, payload: HandOverIn) -> di
 
 
 @router.post("/emergencies/{emergency_id}/downgrade", response=EmergencyOut,
-             summary="Not imminent after all (escalation leads): back to the ordinary queue")
+             summary="Not imminent after all (escalation leads): back to the ordinary queue",
+             description="409 `emergency_not_downgradable` for a law-enforcement request's emergency.")
 def downgrade(request: ApiRequest, emergency_id: str, payload: ReasonIn) -> dict[str, Any]:
     return _detail(request, emergency_downgrade(actor=request.auth, emergency_id=emergency_id,
                                                 reason=payload.reason))

@@ -18,6 +18,7 @@ class StepTarget(models.TextChoices):
     USER = "user", "A specific person"
     ESCALATION_LEADS = "escalation_leads", "Every escalation lead"
     EVERYONE = "everyone", "Everyone on the chain"
+    LE_LIAISONS = "le_liaisons", "Every law-enforcement liaison"
 
 
 class ContactKind(models.TextChoices):
@@ -44,3 +45,4 @@ ACTIVE_STATES = (EmergencyState.OPEN, EmergencyState.ACKNOWLEDGED)
 class EmergencySource(models.TextChoices):
     PARTNER = "partner", "The partner flagged imminent harm"
     RULE = "rule", "A triage rule matched"
+    LAW_ENFORCEMENT = "law_enforcement", "An emergency law-enforcement request"

@@ -8,6 +8,9 @@
 * ``ONCALL_SMS_WEBHOOK_TOKEN``: sent as ``Authorization: Bearer`` to the gateway.
 * ``ONCALL_ACK_LINK_MINUTES``: how long an acknowledge link works (default 240).
 * ``ONCALL_STEP_LATE_SECONDS``: the watchdog calls a step late after this (default 60).
+* ``ONCALL_LAW_ENFORCEMENT_CHAIN``: the name of the escalation chain that pages
+  for emergency law-enforcement requests (default empty: the default chain,
+  the same one imminent-harm cases use).
 """
 
 from __future__ import annotations
@@ -44,3 +47,7 @@ def ack_link_minutes() -> int:
 
 def step_late_seconds() -> int:
     return int(_get("ONCALL_STEP_LATE_SECONDS", "60"))
+
+
+def law_enforcement_chain() -> str:
+    return _get("ONCALL_LAW_ENFORCEMENT_CHAIN", "").strip()

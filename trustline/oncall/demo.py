@@ -72,7 +72,7 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
             name="Threat to life (Arabic phrases)", language="ar",
             keywords=["سنقتل", "سنحرق المخيم", "will be killed tonight"]))
 
-    emergencies = list(Emergency.objects.select_related("case").order_by("opened_at", "pk"))
+    emergencies = list(Emergency.objects.filter(case__isnull=False).select_related("case").order_by("opened_at", "pk"))
     if not emergencies:
         for case in Case.objects.filter(imminent_harm=True, is_open=True).order_by("-opened_at")[:3]:
             with clock.frozen_at(max(case.opened_at, ctx.now - dt.timedelta(hours=2))):
@@ -85,7 +85,8 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
     responder = (actor_for_user(primary) if primary is not None else None) or lead
     acknowledged = resolved = 0
     waiting = [e for e in emergencies if e.state == EmergencyState.OPEN]
-    undecided = [e for e in waiting if e.case.is_open and e.case.status not in ("decided", "closed")]
+    undecided = [e for e in waiting if e.case is not None and e.case.is_open
+                 and e.case.status not in ("decided", "closed")]
     keep_paging = {e.pk for e in undecided[-2:]}  # the two newest undecided ones stay on the board, paging
     for emergency in waiting:
         if emergency.pk in keep_paging:

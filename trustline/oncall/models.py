@@ -172,17 +172,29 @@ class ContactMethod(models.Model):
 
 
 class Emergency(models.Model):
-    """The emergency-lane record of an imminent-harm case: one per case, on the board while active.
+    """The emergency-lane record of an imminent-harm case or of an emergency law-enforcement request.
 
-    ``chain_snapshot`` is the escalation chain copied when paging started, so
-    editing the chain later never changes a running escalation.
+    Exactly one of ``case`` (an imminent-harm case, one emergency per case)
+    and ``le_request`` (an emergency disclosure request of
+    ``trustline.lawenforcement``, which has no case) is set: a check
+    constraint holds it. On the board while active. ``chain_snapshot`` is the
+    escalation chain copied when paging started, so editing the chain later
+    never changes a running escalation.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="emergency")
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="emergency")
+    # By name: the law-enforcement app pages through this one, so neither models module imports the other.
+    le_request = models.OneToOneField(
+        "lawenforcement.InboundRequest", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="oncall_emergency",
+    )
     state = models.CharField(max_length=16, choices=EmergencyState.choices, default=EmergencyState.OPEN)
     source = models.CharField(max_length=16, choices=EmergencySource.choices)
-    reason = models.TextField(blank=True, help_text="the partner's imminent-harm reason, or the rule that matched")
+    reason = models.TextField(
+        blank=True,
+        help_text="the partner's imminent-harm reason, or the rule that matched (never a law-enforcement request's)",
+    )
     rule_name = models.CharField(max_length=120, blank=True)
     opened_at = models.DateTimeField()
     chain_snapshot = models.JSONField(default=dict, blank=True)
@@ -200,9 +212,21 @@ class Emergency(models.Model):
     class Meta:
         ordering = ["-opened_at"]
         indexes = [models.Index(fields=["state", "opened_at"], name="oncall_emergency_state_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(case__isnull=False, le_request__isnull=True)
+                           | Q(case__isnull=True, le_request__isnull=False)),
+                name="oncall_emergency_case_or_le_request",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Emergency {self.pk} ({self.state})"
+
+    @property
+    def is_law_enforcement(self) -> bool:
+        """For a law-enforcement request: no case, no partner, no timeline; minimal text on the board."""
+        return self.le_request_id is not None
 
     @property
     def is_active(self) -> bool:

@@ -16,12 +16,16 @@ imminent):
    are delivered right after commit, not at the next sweep.
 5. Tell the partners (timeline ``emergency_opened``) and audit.
 
+Emergency law-enforcement requests open theirs through
+:mod:`trustline.oncall.law_enforcement` (same steps, no partner to tell).
+
 ``paging_sweep(now)`` (every few seconds on the worker) fires the steps whose
 ``due_at`` has passed: each is claimed with a conditional UPDATE
 (``fired_at IS NULL AND cancelled_at IS NULL``) inside its own transaction,
 so concurrent sweepers never fire a step twice, and a step cancelled by an
 acknowledgement in the meantime is not fired (nor is one whose case was
-decided or closed by then). Firing resolves the step's
+decided or closed, or whose law-enforcement request was answered or closed,
+by then). Firing resolves the step's
 target *at that moment* (who is on call now), creates a one-time acknowledge
 link per person and enqueues one outbox message per contact method.
 """
@@ -39,6 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM, Actor
 from trustline.audit.choices import AuditAction
@@ -47,12 +52,14 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.intake.choices import TimelineKind
+from trustline.lawenforcement.choices import OPEN_REQUEST_STATUSES
 from trustline.notifications.choices import Channel
 from trustline.notifications.models import OutboxMessage
 from trustline.notifications.services import outbox_enqueue
 from trustline.oncall import conf
 from trustline.oncall.choices import ContactKind, EmergencySource, EmergencyState, StepTarget
 from trustline.oncall.models import AckToken, ContactMethod, Emergency, EscalationChain, PageStep, Schedule
+from trustline.oncall.pagetext import PageText, page_text
 from trustline.oncall.rotation import oncall_now
 from trustline.review.telling import timeline_add
 from trustline.triage.selectors import escalation_leads
@@ -136,18 +143,23 @@ def emergency_open(
             )
     except IntegrityError:
         return None  # opened by a concurrent transaction
-    PageStep.objects.bulk_create([
-        PageStep(emergency=emergency, sequence=seq, round=round_no, step_index=index, target=step, due_at=due)
-        for seq, (round_no, index, step, due) in enumerate(planned_steps(snapshot, now))
-    ])
     timeline_add(case_id=case.pk, kind=TimelineKind.EMERGENCY_OPENED, data={"opened_at": now.isoformat()}, at=now)
     audit_record(actor=actor, action=AuditAction.EMERGENCY_OPENED, target=emergency, data={
         "case_id": str(case.pk), "source": str(source), "rule": rule_name, "chain": snapshot["name"],
         "steps": len(snapshot["steps"]), "repeat_count": snapshot["repeat_count"],
     })
+    paging_start(emergency=emergency, now=now)
+    return emergency
+
+
+def paging_start(*, emergency: Emergency, now: dt.datetime) -> None:
+    """Steps 3 and 4, in the caller's transaction: write every step of the snapshot, fire those due now."""
+    PageStep.objects.bulk_create([
+        PageStep(emergency=emergency, sequence=seq, round=round_no, step_index=index, target=step, due_at=due)
+        for seq, (round_no, index, step, due) in enumerate(planned_steps(emergency.chain_snapshot, now))
+    ])
     for step in PageStep.objects.filter(emergency=emergency, due_at__lte=now).order_by("sequence"):
         _fire_claimed(step=step, emergency=emergency, now=now)
-    return emergency
 
 
 @dataclass(frozen=True)
@@ -168,8 +180,10 @@ def paging_sweep(*, now: dt.datetime, batch_size: int = SWEEP_BATCH) -> SweepRes
         with transaction.atomic():
             qs = PageStep.objects.filter(pk=step_id, fired_at__isnull=True, cancelled_at__isnull=True)
             if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True)
-            step = qs.select_related("emergency", "emergency__case").first()
+                # The step and its emergency (an acknowledgement holds that lock): not the case or the request,
+                # which are the nullable side of an outer join.
+                qs = qs.select_for_update(skip_locked=True, of=("self", "emergency"))
+            step = qs.select_related("emergency", "emergency__case", "emergency__le_request__agency").first()
             if step is None:
                 continue  # fired, cancelled, or being fired by another sweeper
             if _fire_claimed(step=step, emergency=step.emergency, now=now):
@@ -185,12 +199,12 @@ def _fire_claimed(*, step: PageStep, emergency: Emergency, now: dt.datetime) -> 
         fired_at=now
     ) != 1:
         return False
-    case = Case.objects.filter(pk=emergency.case_id).values_list("is_open", "status").first()
-    if emergency.state != EmergencyState.OPEN or case is None or not case[0] or case[1] in FINISHED_CASE:
-        # Acknowledged meanwhile, or the case was decided or closed by other means: nobody needs waking.
+    if emergency.state != EmergencyState.OPEN or not _subject_open(emergency):
+        # Acknowledged meanwhile, or the case (the request) was decided or closed by other means: nobody needs waking.
         PageStep.objects.filter(pk=step.pk).update(fired_at=None, cancelled_at=now)
         return False
-    users, fallback = step_recipients(step.target, emergency.chain_snapshot, now)
+    users, fallback = step_recipients(step.target, emergency.chain_snapshot, now,
+                                      law_enforcement=emergency.is_law_enforcement)
     messages = 0
     for user in users:
         messages += len(page_person(emergency=emergency, user=user, step=step, now=now))
@@ -201,6 +215,35 @@ def _fire_claimed(*, step: PageStep, emergency: Emergency, now: dt.datetime) -> 
         "due_at": step.due_at.isoformat(), "fired_at": now.isoformat(), "fallback_to_leads": fallback,
     })
     return True
+
+
+def _subject_open(emergency: Emergency) -> bool:
+    """Whether what the emergency is about still needs someone: an open case, an unanswered request."""
+    if emergency.case_id is None:
+        return Emergency.objects.filter(pk=emergency.pk, le_request__status__in=OPEN_REQUEST_STATUSES).exists()
+    case = Case.objects.filter(pk=emergency.case_id).values_list("is_open", "status").first()
+    return case is not None and case[0] and case[1] not in FINISHED_CASE
+
+
+def le_liaisons() -> list[User]:
+    """Active law-enforcement liaisons of the platform with an e-mail address (as ``escalation_leads``)."""
+    return list(
+        User.objects.filter(is_active=True, memberships__role=Role.LAW_ENFORCEMENT_LIAISON,
+                            memberships__organisation__kind=OrganisationKind.PLATFORM)
+        .exclude(email="").distinct().order_by("pk")
+    )
+
+
+def fallback_people(*, law_enforcement: bool) -> list[User]:
+    """Who is paged when a step resolves to nobody: the escalation leads; for a request, its liaisons too.
+
+    For a law-enforcement request these are the people it e-mailed before the
+    lane paged requests, so an empty rota never leaves a request unannounced.
+    """
+    people = list(escalation_leads())
+    if law_enforcement:
+        people += le_liaisons()
+    return list({u.pk: u for u in people}.values())
 
 
 def _schedule_people(schedule_id: int, now: dt.datetime, which: str) -> list[User]:
@@ -215,8 +258,9 @@ def _schedule_people(schedule_id: int, now: dt.datetime, which: str) -> list[Use
     return [person] if person is not None else []
 
 
-def step_recipients(step: dict[str, Any], snapshot: dict[str, Any], now: dt.datetime) -> tuple[list[User], bool]:
-    """Who a step pages at ``now``; falls back to the escalation leads when it resolves to nobody."""
+def step_recipients(step: dict[str, Any], snapshot: dict[str, Any], now: dt.datetime, *,
+                    law_enforcement: bool = False) -> tuple[list[User], bool]:
+    """Who a step pages at ``now``; falls back to :func:`fallback_people` when it resolves to nobody."""
     target = step.get("target")
     people: list[User] = []
     if target == StepTarget.SCHEDULE_PRIMARY and step.get("schedule_id"):
@@ -227,6 +271,8 @@ def step_recipients(step: dict[str, Any], snapshot: dict[str, Any], now: dt.date
         people = list(User.objects.filter(pk=step["user_id"], is_active=True))
     elif target == StepTarget.ESCALATION_LEADS:
         people = list(escalation_leads())
+    elif target == StepTarget.LE_LIAISONS:
+        people = le_liaisons()
     elif target == StepTarget.EVERYONE:
         for other in snapshot.get("steps", []):
             if other.get("target") == StepTarget.EVERYONE:
@@ -239,17 +285,11 @@ def step_recipients(step: dict[str, Any], snapshot: dict[str, Any], now: dt.date
     unique = list({u.pk: u for u in people if u.is_active}.values())
     if unique:
         return unique, False
-    return list(escalation_leads()), True
+    return fallback_people(law_enforcement=law_enforcement), True
 
 
 def ack_url(token: str) -> str:
     return f"{settings.SITE_URL}/emergency/ack/{token}"
-
-
-def _summary(emergency: Emergency) -> str:
-    case = emergency.case
-    return (f"Imminent harm: case {case.pk} ({case.category_code or 'no category'}, "
-            f"{case.country or 'no country'}) needs a person now")
 
 
 def page_person(*, emergency: Emergency, user: User, step: PageStep, now: dt.datetime) -> list[OutboxMessage]:
@@ -260,21 +300,14 @@ def page_person(*, emergency: Emergency, user: User, step: PageStep, now: dt.dat
         expires_at=now + dt.timedelta(minutes=conf.ack_link_minutes()),
     )
     link = ack_url(token)
-    summary = _summary(emergency)
-    details = {
-        "emergency_id": str(emergency.pk), "case_id": str(emergency.case_id), "source": emergency.source,
-        "reason": emergency.reason[:500], "step": step.step_index + 1, "round": step.round + 1,
-        "opened_at": emergency.opened_at.isoformat(), "ack_url": link,
-        "board_url": f"{settings.SITE_URL}/emergency/{emergency.pk}",
-    }
+    text = page_text(emergency=emergency, step=step, link=link)
     contacts = list(ContactMethod.objects.filter(user=user, is_active=True).select_related("endpoint"))
     if not contacts and user.email:
         contacts = [ContactMethod(user=user, kind=ContactKind.EMAIL, address=user.email)]
     messages = []
     for contact in contacts:
         key = f"page:{emergency.pk}:{step.sequence}:{user.pk}:{contact.pk or 'default'}"
-        message = _enqueue_page(contact=contact, key=key, summary=summary, details=details, link=link,
-                                emergency=emergency)
+        message = _enqueue_page(contact=contact, key=key, text=text, link=link, emergency=emergency)
         if message is not None:
             messages.append(message)
     return messages
@@ -296,9 +329,10 @@ def pagerduty_event(*, routing_key: str, action: str, emergency: Emergency, summ
     return event
 
 
-def _enqueue_page(*, contact: ContactMethod, key: str, summary: str, details: dict[str, Any], link: str,
+def _enqueue_page(*, contact: ContactMethod, key: str, text: PageText, link: str,
                   emergency: Emergency) -> OutboxMessage | None:
-    body = (f"{summary}.\n\nReason given: {emergency.reason[:500]}\n\nAcknowledge (one use, expires): {link}\n"
+    summary, details = text.summary, text.details
+    body = (f"{summary}.\n\n{text.body}\n\nAcknowledge (one use, expires): {link}\n"
             f"Board: {details['board_url']}\n")
     if contact.kind == ContactKind.EMAIL:
         return outbox_enqueue(channel=Channel.EMAIL, recipient=contact.address, subject=summary, body=body,

@@ -24,9 +24,24 @@ class PageStepOut(Schema):
     message_count: int
 
 
+class LeRequestBriefOut(Schema):
+    """What the board may say about a law-enforcement request; its details stay in the law-enforcement area."""
+
+    id: uuid.UUID
+    agency: str
+    reference: str
+    request_type: str
+    request_type_label: str
+    country: str
+    due_at: dt.datetime
+    url: str
+
+
 class EmergencyOut(Schema):
     id: uuid.UUID
-    case_id: uuid.UUID
+    kind: str = Field(description="case or law_enforcement_request")
+    case_id: uuid.UUID | None
+    le_request: LeRequestBriefOut | None
     state: str
     source: str
     reason: str
@@ -115,7 +130,8 @@ class OverrideOut(Schema):
 
 class StepIn(Schema):
     model_config = _STRICT
-    target: str = Field(description="schedule_primary, schedule_secondary, user, escalation_leads or everyone")
+    target: str = Field(
+        description="schedule_primary, schedule_secondary, user, escalation_leads, le_liaisons or everyone")
     schedule_id: int | None = None
     user: str | None = Field(None, max_length=150)
     delay_minutes: int = Field(0, ge=0, le=1440, description="after the previous step (step 1: after paging starts)")

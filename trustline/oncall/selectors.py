@@ -3,6 +3,13 @@
 Partners (and anyone else outside the platform's team) get NotFound from
 every function here, as for something that does not exist: the board, the
 rotas and the chains are internal. Staff without ``oncall.view`` get 403.
+
+An emergency for a law-enforcement request is on the board only for staff
+with ``emergency.le_view`` (escalation leads, administrators) and for the
+people it paged (their page already told them as much); for everyone else it
+does not exist. The board shows only the agency, its reference, the type of
+request and the deadline: the request itself stays in the law-enforcement
+area (liaisons, legal reviewers, administrators).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import User
@@ -18,6 +25,7 @@ from trustline.accounts.permissions import Actor, Perm, require
 from trustline.core.exceptions import NotFound
 from trustline.oncall.choices import ACTIVE_STATES
 from trustline.oncall.models import (
+    AckToken,
     ContactMethod,
     Emergency,
     EscalationChain,
@@ -42,21 +50,37 @@ def _uuid(raw: str | uuid.UUID, what: str) -> uuid.UUID:
         raise NotFound(f"{what} not found.") from exc
 
 
+_RELATED = ("case", "le_request__agency", "owner", "acknowledged_by", "closed_by")
+
+
+def emergencies_visible(actor: Actor) -> QuerySet[Emergency]:
+    """Every emergency ``actor`` may see (see the module docstring for law-enforcement requests)."""
+    staff_required(actor)
+    qs = Emergency.objects.select_related(*_RELATED)
+    if actor.has(Perm.EMERGENCY_LE_VIEW):
+        return qs
+    if actor.user is None:
+        return qs.filter(le_request__isnull=True)
+    paged = AckToken.objects.filter(emergency_id=OuterRef("pk"), user_id=actor.user.pk)
+    return qs.filter(Q(le_request__isnull=True) | Q(Exists(paged)))
+
+
+def emergency_visible_to(*, actor: Actor, emergency_id: uuid.UUID) -> bool:
+    """Whether ``actor`` sees this emergency (hand-over checks its target with this)."""
+    return actor.is_staff_side and actor.has(Perm.ONCALL_VIEW) and emergencies_visible(actor).filter(
+        pk=emergency_id).exists()
+
+
 def emergency_list(*, actor: Actor, active_only: bool = True) -> QuerySet[Emergency]:
     """The board: active emergencies, oldest first (the longest wait on top); or all, newest first."""
-    staff_required(actor)
-    qs = Emergency.objects.select_related("case", "owner", "acknowledged_by", "closed_by")
+    qs = emergencies_visible(actor)
     if active_only:
         return qs.filter(state__in=ACTIVE_STATES).order_by("opened_at", "pk")
     return qs.order_by("-opened_at", "-pk")
 
 
 def emergency_get(*, actor: Actor, emergency_id: str | uuid.UUID) -> Emergency:
-    staff_required(actor)
-    found = (
-        Emergency.objects.select_related("case", "owner", "acknowledged_by", "closed_by")
-        .filter(pk=_uuid(emergency_id, "Emergency")).first()
-    )
+    found = emergencies_visible(actor).filter(pk=_uuid(emergency_id, "Emergency")).first()
     if found is None:
         raise NotFound("Emergency not found.")
     return found

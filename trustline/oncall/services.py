@@ -7,6 +7,12 @@ fired yet, adds a partner-visible timeline event to every item of the case
 (the partner sees *that* and *when* a person took the case, never who) and
 records the audit entry, in one transaction. PagerDuty routes that were
 paged are told ``acknowledge`` / ``resolve`` through the outbox.
+
+An emergency for a law-enforcement request (``le_request``, no case) is
+answered the same way, minus what only a case has: no timeline (a request
+has no partner), no case SLA to meet, and no downgrade (refused with 409
+``emergency_not_downgradable``: the request's own review decides whether it
+is an emergency; it resolves by itself when the request is answered or closed).
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from trustline.notifications.choices import Channel
 from trustline.notifications.services import outbox_enqueue
 from trustline.oncall.choices import ACTIVE_STATES, EmergencyState
 from trustline.oncall.models import AckToken, Emergency
+from trustline.oncall.pagetext import board_url
 from trustline.oncall.paging import cancel_pending_steps, pagerduty_notify, token_hash
-from trustline.oncall.selectors import emergency_get, staff_required, staff_user_get
+from trustline.oncall.selectors import emergency_get, emergency_visible_to, staff_required, staff_user_get
 from trustline.review.telling import timeline_add
 
 MAX_REASON = 2000
@@ -43,7 +50,7 @@ def _person(actor: Actor) -> User:
 
 
 def _locked(emergency_id: uuid.UUID) -> Emergency:
-    return Emergency.objects.select_for_update().select_related("case").get(pk=emergency_id)
+    return Emergency.objects.select_for_update().get(pk=emergency_id)
 
 
 def _acknowledge_locked(*, emergency: Emergency, user: User, actor: Actor, via: str, now: dt.datetime) -> Emergency:
@@ -53,17 +60,25 @@ def _acknowledge_locked(*, emergency: Emergency, user: User, actor: Actor, via: 
         state=EmergencyState.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user, acknowledged_via=via, owner=user,
     )
     cancelled = cancel_pending_steps(emergency.pk, now)
-    # The acknowledge-by SLA of the case is met now (the field is "first taken by a person").
-    Case.objects.filter(pk=emergency.case_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
-    timeline_add(case_id=emergency.case_id, kind=TimelineKind.EMERGENCY_ACKNOWLEDGED,
-                 data={"acknowledged_at": now.isoformat(), "by": "a member of the platform's safety team"}, at=now)
+    if emergency.case_id is not None:
+        # The acknowledge-by SLA of the case is met now (the field is "first taken by a person").
+        Case.objects.filter(pk=emergency.case_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
+        timeline_add(case_id=emergency.case_id, kind=TimelineKind.EMERGENCY_ACKNOWLEDGED,
+                     data={"acknowledged_at": now.isoformat(), "by": "a member of the platform's safety team"}, at=now)
     emergency.refresh_from_db()
     pagerduty_notify(emergency=emergency, action="acknowledge")
     audit_record(actor=actor, action=AuditAction.EMERGENCY_ACKNOWLEDGED, target=emergency, data={
-        "case_id": str(emergency.case_id), "by": user.pk, "via": via, "cancelled_steps": cancelled,
+        **_subject(emergency), "by": user.pk, "via": via, "cancelled_steps": cancelled,
         "seconds_since_opened": int((now - emergency.opened_at).total_seconds()),
     })
     return emergency
+
+
+def _subject(emergency: Emergency) -> dict[str, str]:
+    """What the emergency is about, for audit entries."""
+    if emergency.case_id is not None:
+        return {"case_id": str(emergency.case_id)}
+    return {"le_request_id": str(emergency.le_request_id)}
 
 
 def emergency_acknowledge(*, actor: Actor, emergency_id: str | uuid.UUID, via: str = "api") -> Emergency:
@@ -81,7 +96,8 @@ def ack_token_check(*, token: str, emergency_id: str | uuid.UUID | None = None) 
     Every bad link gives the same NotFound, so a guessed or foreign token
     learns nothing; a used or expired one says so (its holder got it by page).
     """
-    found = AckToken.objects.select_related("emergency", "emergency__case", "user").filter(
+    found = AckToken.objects.select_related("emergency", "emergency__case", "emergency__le_request__agency",
+                                            "user").filter(
         token_hash=token_hash(token or "")).first()
     if found is None or (emergency_id is not None and str(found.emergency_id) != str(emergency_id)):
         raise NotFound("This acknowledge link is not valid.", code="ack_link_invalid")
@@ -116,6 +132,10 @@ def _reason(reason: str, *, required: bool) -> str:
 def _close(*, actor: Actor, emergency_id: str | uuid.UUID, state: EmergencyState, reason: str,
            kind: TimelineKind, action: AuditAction) -> Emergency:
     found = emergency_get(actor=actor, emergency_id=emergency_id)
+    if state == EmergencyState.DOWNGRADED and found.le_request_id is not None:
+        raise Conflict("An emergency law-enforcement request cannot be downgraded: resolve it here, or answer or "
+                       "close the request in the law-enforcement area (its emergency then resolves by itself).",
+                       code="emergency_not_downgradable")
     user = _person(actor)
     now = clock.now()
     with transaction.atomic():
@@ -123,24 +143,33 @@ def _close(*, actor: Actor, emergency_id: str | uuid.UUID, state: EmergencyState
         if emergency.state not in ACTIVE_STATES:
             raise Conflict(f"This emergency is already {emergency.get_state_display().lower()}.",
                            code="emergency_closed")
-        was = emergency.state
-        Emergency.objects.filter(pk=emergency.pk, state=was).update(
-            state=state, closed_at=now, closed_by=user, close_reason=reason,
-            owner=emergency.owner or user,
-        )
-        cancelled = cancel_pending_steps(emergency.pk, now)
+        return close_locked(emergency=emergency, actor=actor, user=user, state=state, reason=reason, kind=kind,
+                            action=action, now=now)
+
+
+def close_locked(*, emergency: Emergency, actor: Actor, user: User | None, state: EmergencyState, reason: str,
+                 kind: TimelineKind, action: AuditAction, now: dt.datetime,
+                 extra: dict[str, object] | None = None) -> Emergency:
+    """Close an active emergency locked by the caller: stop paging, tell the partner (cases), audit."""
+    was = emergency.state
+    Emergency.objects.filter(pk=emergency.pk, state=was).update(
+        state=state, closed_at=now, closed_by=user, close_reason=reason,
+        owner=emergency.owner or user,
+    )
+    cancelled = cancel_pending_steps(emergency.pk, now)
+    if emergency.case_id is not None:
         Case.objects.filter(pk=emergency.case_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
         timeline_add(case_id=emergency.case_id, kind=kind, data={"at": now.isoformat()}, at=now)
         if state == EmergencyState.DOWNGRADED:
             # Not imminent after all: the case leaves the lane and is re-tiered without the imminent policy.
             Case.objects.filter(pk=emergency.case_id).update(imminent_harm=False)
             _retier_without_imminence(emergency.case_id, reason)
-        emergency.refresh_from_db()
-        pagerduty_notify(emergency=emergency, action="resolve")
-        audit_record(actor=actor, action=action, target=emergency, data={
-            "case_id": str(emergency.case_id), "from_state": str(was), "reason": reason,
-            "cancelled_steps": cancelled,
-        })
+    emergency.refresh_from_db()
+    pagerduty_notify(emergency=emergency, action="resolve")
+    audit_record(actor=actor, action=action, target=emergency, data={
+        **_subject(emergency), "from_state": str(was), "reason": reason, "cancelled_steps": cancelled,
+        **(extra or {}),
+    })
     return emergency
 
 
@@ -176,8 +205,9 @@ def emergency_hand_over(*, actor: Actor, emergency_id: str | uuid.UUID, to_usern
     user = _person(actor)
     note = _reason(note, required=False)
     target = staff_user_get(to_username)
-    if target is None or not _can_respond(target):
-        raise ValidationFailed.field("to", "not a person of the platform team who may respond to emergencies")
+    if target is None or not _can_respond(target, found):
+        raise ValidationFailed.field("to", "not a person of the platform team who may respond to emergencies"
+                                     + (" of law-enforcement requests" if found.le_request_id else ""))
     if target.pk == (found.owner_id or user.pk):
         raise ValidationFailed.field("to", "already holds this emergency")
     now = clock.now()
@@ -189,26 +219,30 @@ def emergency_hand_over(*, actor: Actor, emergency_id: str | uuid.UUID, to_usern
         if emergency.state == EmergencyState.OPEN:  # handing over also takes it: paging stops
             _acknowledge_locked(emergency=emergency, user=user, actor=actor, via="handover", now=now)
         Emergency.objects.filter(pk=emergency.pk).update(owner=target)
-        timeline_add(case_id=emergency.case_id, kind=TimelineKind.EMERGENCY_HANDED_OVER,
-                     data={"at": now.isoformat()}, at=now, since=now)
+        if emergency.case_id is not None:
+            timeline_add(case_id=emergency.case_id, kind=TimelineKind.EMERGENCY_HANDED_OVER,
+                         data={"at": now.isoformat()}, at=now, since=now)
         if target.email:
+            what = (f"case {emergency.case_id}" if emergency.case_id is not None
+                    else "an emergency law-enforcement request")
             outbox_enqueue(
                 channel=Channel.EMAIL, recipient=target.email,
-                subject=f"Emergency handed to you: case {emergency.case_id}",
-                body=(f"{user.get_username()} handed you the emergency on case {emergency.case_id}.\n"
-                      f"Note: {note or '-'}\n"),
+                subject=f"Emergency handed to you: {what}",
+                body=(f"{user.get_username()} handed you the emergency on {what}.\n"
+                      f"Board: {board_url(emergency)}\nNote: {note or '-'}\n"),
                 idempotency_key=f"handover:{emergency.pk}:{target.pk}:{int(now.timestamp())}",
                 event_type="emergency.handover",
             )
         emergency.refresh_from_db()
         audit_record(actor=actor, action=AuditAction.EMERGENCY_HANDED_OVER, target=emergency, data={
-            "case_id": str(emergency.case_id), "from": previous or user.pk, "to": target.pk, "note": note,
+            **_subject(emergency), "from": previous or user.pk, "to": target.pk, "note": note,
         })
     return emergency
 
 
-def _can_respond(user: User) -> bool:
-    """Whether ``user`` may respond to emergencies (hand-over targets are platform staff: staff_user_get)."""
+def _can_respond(user: User, emergency: Emergency) -> bool:
+    """Whether ``user`` may respond to this emergency (hand-over targets are platform staff: staff_user_get)."""
     actor = actor_for_user(user)
-    return actor is not None and actor.has(Perm.EMERGENCY_RESPOND)
+    return (actor is not None and actor.has(Perm.EMERGENCY_RESPOND)
+            and emergency_visible_to(actor=actor, emergency_id=emergency.pk))
 

@@ -61,8 +61,9 @@ def detail(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpRespons
 @portal_view
 def acknowledge(request: HttpRequest, actor: Actor, emergency_id: str) -> HttpResponse:
     try:
-        emergency_acknowledge(actor=actor, emergency_id=emergency_id, via="ui")
-        messages.success(request, _("You have the emergency: paging stopped and the partner was told."))
+        taken = emergency_acknowledge(actor=actor, emergency_id=emergency_id, via="ui")
+        messages.success(request, _("You have the emergency: paging stopped.") if taken.is_law_enforcement
+                         else _("You have the emergency: paging stopped and the partner was told."))
     except Conflict as exc:
         messages.error(request, exc.message)
     if request.headers.get("HX-Request"):

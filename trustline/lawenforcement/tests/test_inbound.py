@@ -27,6 +27,7 @@ from trustline.lawenforcement.models import Agency, Disclosure, InboundRequest
 from trustline.lawenforcement.selectors import is_on_hold
 from trustline.lawenforcement.tests.conftest import T0
 from trustline.notifications.models import OutboxMessage
+from trustline.oncall.models import Emergency
 
 SHA = "a" * 64
 
@@ -163,8 +164,11 @@ def test_an_emergency_request_has_an_hour_deadline_and_pages(
             sudan_police, request_type="emergency_disclosure", deadline_hours=3,
             emergency_reason="A kidnapped journalist; the captors post from this account."))
     assert request.emergency and request.due_at == T0 + dt.timedelta(hours=3)
-    pages = OutboxMessage.objects.filter(idempotency_key__startswith=f"le-emergency:{request.pk}")
+    # Paged through the emergency lane; with no escalation chain here, its fallback pages the leads and liaisons.
+    emergency = Emergency.objects.get(le_request=request)
+    pages = OutboxMessage.objects.filter(event_type="emergency.page", payload__emergency_id=str(emergency.pk))
     assert {m.recipient for m in pages} == {lead_lena.email, liaison_lucas.email}
+    assert all(m.idempotency_key.startswith(f"page:{emergency.pk}:") for m in pages)
     with pytest.raises(ValidationFailed) as err:
         request_receive(actor=actor_of(liaison_lucas), data=request_data(
             sudan_police, request_type="emergency_disclosure", deadline_hours=200, emergency_reason="x"))

@@ -1,4 +1,8 @@
-"""Personas and fixtures of the emergency lane: a small responder team, a rota and a chain."""
+"""Personas and fixtures of the emergency lane: a small responder team, a rota and a chain.
+
+For emergency law-enforcement requests: ``liaison_lars`` receives them, ``legal_leila`` reviews them, and
+``police`` is the directory agency they come from (see ``le_fixtures``).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from trustline.accounts.permissions import SYSTEM
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, make_person
 from trustline.core import clock
+from trustline.lawenforcement.models import Agency
 from trustline.oncall.models import EscalationChain, Schedule
 from trustline.oncall.rota import ChainData, ScheduleData, StepData, chain_save, schedule_save
+from trustline.oncall.tests.le_fixtures import police_agency
 from trustline.triage.services import triage_case
 
 # A Monday, well inside winter time in Berlin.
@@ -76,3 +82,14 @@ def open_imminent(sudan_api: ApiClient, report_payload: Callable[..., dict[str, 
 def liaison_lars(kite: Organisation) -> User:
     """Platform staff whose role has nothing to do with the emergency lane."""
     return make_person(kite, "lars", "Lars Liaison", Role.LAW_ENFORCEMENT_LIAISON)
+
+
+@pytest.fixture
+def legal_leila(kite: Organisation) -> User:
+    return make_person(kite, "leila", "Leila Legal", Role.LEGAL_REVIEWER)
+
+
+@pytest.fixture
+def police(liaison_lars: User) -> Agency:
+    """Khartoum State police in the directory, complete, entered the day before T0."""
+    return police_agency(liaison_lars, at=T0 - dt.timedelta(days=1))

@@ -139,7 +139,7 @@ def test_hand_over_resolve_and_downgrade(
         down = emergency_downgrade(actor=actor_of(lead_lena), emergency_id=second.pk,
                                    reason="Old video, the event is over")
     assert down.state == EmergencyState.DOWNGRADED
-    case = Case.objects.get(pk=second.case_id)
+    case = Case.objects.get(emergency=second)
     assert case.imminent_harm is False
     assert case.sla_policy_snapshot["applies_to"] != "imminent"  # re-tiered with the ordinary policy
     assert not PageStep.objects.filter(emergency=second, fired_at__isnull=True, cancelled_at__isnull=True).exists()

@@ -105,7 +105,7 @@ def test_a_lead_downgrades_with_a_reason(
     assert emergency.state == EmergencyState.DOWNGRADED
     assert emergency.close_reason == "The post is a film quote."
     assert _audited(emergency, "emergency.downgraded") == 1
-    assert Case.objects.get(pk=emergency.case_id).imminent_harm is False
+    assert Case.objects.get(emergency=emergency).imminent_harm is False
 
 
 def test_bad_input_is_a_message_and_changes_nothing(
