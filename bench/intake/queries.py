@@ -196,7 +196,7 @@ def install_timers() -> dict[str, list[float]]:
     wrap(services, "reports_persist", "  reports_persist")
     wrap(services, "cases_open_or_join", "    cases_open_or_join")
     wrap(services, "cases_add_reports", "    cases_add_reports")
-    wrap(services, "audit_append", "    audit_append")
+    wrap(services, "audit_rows", "    audit_rows")
     wrap(BaseDatabaseWrapper, "commit", "  COMMIT")
     wrap(api, "ack_out", "ack_out (response dict)")
     from trustline.intake import bulk as bulk_module

@@ -35,7 +35,7 @@ from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.models import AuditChainHead, AuditEntry
 from trustline.core import clock
-from trustline.core.rows import insert_rows, model_defaults
+from trustline.core.rows import Rows, insert_rows, model_defaults
 
 GENESIS_HASH = "0" * 64
 
@@ -126,8 +126,17 @@ def audit_append(*, actor: Actor, events: Iterable[AuditEvent]) -> None:
 
     The same rows, unsealed, in the caller's transaction; it returns nothing,
     so it needs no model instances and no ids read back
-    (:func:`trustline.core.rows.insert_rows`: a prepared statement, or
+    (:func:`trustline.core.rows.insert_rows`: a statement compiled once, or
     ``COPY`` for a bulk upload's thousands of entries).
+    """
+    batch = audit_rows(actor=actor, events=events)
+    insert_rows(batch.model, batch.columns, batch.rows)
+
+
+def audit_rows(*, actor: Actor, events: Iterable[AuditEvent]) -> Rows:
+    """The rows :func:`audit_append` inserts, for a caller that inserts them with its own (``insert_rows_together``).
+
+    Like every audit write, only inside the transaction that makes the change.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction that makes the change")
@@ -140,7 +149,7 @@ def audit_append(*, actor: Actor, events: Iterable[AuditEvent]) -> None:
          json.loads(json.dumps(event.data, default=str)), *defaults)
         for event in events
     ]
-    insert_rows(AuditEntry, AUDIT_COLUMNS + names, rows)
+    return Rows(AuditEntry, AUDIT_COLUMNS + names, rows)
 
 
 @functools.cache

@@ -25,13 +25,13 @@ from django.db import IntegrityError, connection, transaction
 
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
-from trustline.audit.services import AuditEvent, audit_append
+from trustline.audit.services import AuditEvent, audit_rows
 from trustline.cases.services import CaseIncrement, CaseKey, CaseOpening, cases_add_reports, cases_open_or_join
 from trustline.core import clock
 from trustline.core.conf import option
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from trustline.core.ids import uuid7
-from trustline.core.rows import insert_rows, model_defaults
+from trustline.core.rows import Rows, insert_rows_together, model_defaults
 from trustline.intake.canonical import UrlRejected, UrlRules, canonical_platform_id, canonicalize_url, load_rules
 from trustline.intake.choices import Channel, TimelineKind
 from trustline.intake.models import IdempotencyRecord, Report, ReportItem, TimelineEvent
@@ -254,9 +254,10 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
        one statement (new cases start with their counters set).
     2. For the cases that existed, find which already had a report from this
        partner, so ``partner_count`` counts distinct partners.
-    3. Insert reports, items and "received" timeline events in bulk.
-    4. Update the counters of the joined cases and append the audit entries
-       (unsealed: no lock, see trustline.audit).
+    3. Update the counters of the joined cases.
+    4. Insert reports, items, "received" timeline events and audit entries
+       (unsealed: no lock, see trustline.audit): on PostgreSQL one statement
+       for a single report, ``COPY`` for a bulk upload.
     """
     organisation = actor.organisation
     assert organisation is not None  # check_can_submit guarantees it
@@ -357,10 +358,6 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
         per_report_items.append(these)
         timeline.append((report.pk, None, TimelineKind.RECEIVED.value, now, {"items": len(these)}))
 
-    # No bulk_create (see trustline.core.rows): the rows are the instances' values, in column order.
-    insert_rows(Report, REPORT_COLUMNS, [[getattr(r, c) for c in REPORT_COLUMNS] for r in reports])
-    insert_rows(ReportItem, ITEM_COLUMNS, [[getattr(i, c) for c in ITEM_COLUMNS] for i in items])
-    insert_rows(TimelineEvent, TIMELINE_COLUMNS, timeline)
     cases_add_reports(increments=increments, at=now)
 
     events = [
@@ -389,7 +386,14 @@ def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel
         )
         for report, these in zip(reports, per_report_items, strict=True)
     ]
-    audit_append(actor=actor, events=events)
+    # No bulk_create (see trustline.core.rows): the rows are the instances' values, in column order; on
+    # PostgreSQL one statement for a single report's rows, COPY for a bulk upload's.
+    insert_rows_together([
+        Rows(Report, REPORT_COLUMNS, [[getattr(r, c) for c in REPORT_COLUMNS] for r in reports]),
+        Rows(ReportItem, ITEM_COLUMNS, [[getattr(i, c) for c in ITEM_COLUMNS] for i in items]),
+        Rows(TimelineEvent, TIMELINE_COLUMNS, timeline),
+        audit_rows(actor=actor, events=events),
+    ])
     return [
         SubmitResult(report=r, items=these, created=True) for r, these in zip(reports, per_report_items, strict=True)
     ]

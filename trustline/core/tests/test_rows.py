@@ -19,7 +19,14 @@ from django.test.utils import CaptureQueriesContext
 from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
 from trustline.core.ids import uuid7
-from trustline.core.rows import COPY_MIN_ROWS, insert_rows, insert_rows_returning, model_defaults
+from trustline.core.rows import (
+    COPY_MIN_ROWS,
+    Rows,
+    insert_rows,
+    insert_rows_returning,
+    insert_rows_together,
+    model_defaults,
+)
 
 T0 = dt.datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=dt.UTC)
 SIZES = [1, 3, COPY_MIN_ROWS + 6]
@@ -107,3 +114,23 @@ def test_model_defaults_are_what_a_new_instance_holds():
 def test_it_refuses_a_column_the_model_does_not_have():
     with pytest.raises(ValueError, match="no column"):
         insert_rows(AuditEntry, ("at", "no_such_column"), [(T0, 1)])
+
+
+@pytest.mark.django_db  # not transaction=True: audit entries cannot be flushed (append-only)
+@pytest.mark.parametrize("size", [1, COPY_MIN_ROWS + 6])
+def test_rows_for_several_tables_go_together(size: int):
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    audit_names, audit_defaults = model_defaults(AuditEntry, exclude=("id", "at", "actor", "action", "data"))
+    cases = [(*case_values(n, "g").values(), *defaults) for n in range(size)]
+    entries = [(T0, "system", "case.opened", {"n": n}, *audit_defaults) for n in range(2)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:  # the savepoint is not captured
+        insert_rows_together([
+            Rows(Case, GIVEN + names, cases),
+            Rows(AuditEntry, ("at", "actor", "action", "data", *audit_names), entries),
+            Rows(AuditEntry, ("at", "actor"), []),  # nothing to insert: no statement
+        ])
+
+    together = connection.vendor == "postgresql" and size < COPY_MIN_ROWS
+    assert len(queries) == (1 if together else 2)
+    assert Case.objects.filter(key_hash__startswith="g").count() == size
+    assert [e.data for e in AuditEntry.objects.filter(action="case.opened")] == [{"n": 0}, {"n": 1}]
