@@ -35,7 +35,7 @@ from django.db import connection
 from django.db.models import Case as Switch
 from django.db.models import F, Q, QuerySet, Value, When
 
-from trustline.metrics.models import DayHistogram, HourCount, ItemFact
+from trustline.metrics.models import BacklogDue, DayHistogram, HourCount, ItemFact
 from trustline.metrics.sql import bin_sql, facts_histogram_sql, percentiles_of_histogram
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
@@ -69,7 +69,7 @@ def _contains(column: str, needle: str) -> str:
 
 
 def _count_sql() -> list[str]:
-    """The SELECT expressions of :data:`COUNT_COLUMNS`, for the fact rows of one group (same order).
+    """The SELECT expressions of :data:`MAIN_COLUMNS`, for the fact rows of one group (same order).
 
     Only what no longer changes with time: targets count for items acted on
     (``first_action_at``) or decided (``decided_at``); the rest of the
@@ -93,15 +93,32 @@ def _count_sql() -> list[str]:
         when("reversed_on_contest"),
         *(when(f"outcome = '{o.value}'") for o in Outcome),
         *(when(_contains("actions", f'"{a.value}"')) for a in ActionType),
+        when(BACKLOG),
+        f"SUM(CASE WHEN {BACKLOG} THEN {_epoch_seconds('received_at')} ELSE 0 END)",
     ]
 
 
-def _truncated(unit: str) -> str:
-    """SQL: ``received_at`` truncated to the UTC ``hour`` or ``day``."""
+def _truncated(unit: str, column: str = "received_at") -> str:
+    """SQL: ``column`` (a datetime) truncated to the UTC ``hour`` or ``day``."""
     if connection.vendor == "postgresql":
-        return f"date_trunc('{unit}', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        return f"date_trunc('{unit}', {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     pattern = "%%Y-%%m-%%d %%H:00:00" if unit == "hour" else "%%Y-%%m-%%d 00:00:00"
-    return f"strftime('{pattern}', received_at)"  # SQLite keeps UTC datetimes as text
+    return f"strftime('{pattern}', {column})"  # SQLite keeps UTC datetimes as text
+
+
+def _epoch_seconds(column: str) -> str:
+    """SQL: whole epoch seconds of a datetime, as an integer (sums of them stay exact)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(ROUND(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(ROUND((julianday({column}) - 2440587.5) * 86400.0) AS INTEGER)"
+
+
+# Neither decided nor closed. Written with COALESCE on purpose: the planner then cannot use the backlog's
+# partial indexes (whose predicate is the two IS NULLs) for a chunk's rows, and takes the case_id index instead
+# of walking the whole backlog once per statement.
+BACKLOG = "COALESCE(decided_at, closed_at) IS NULL"
+# Columns of HourCount written by the main INSERT: the counts, and the backlog's items and receipt times.
+MAIN_COLUMNS = (*COUNT_COLUMNS, "backlog_items", "backlog_received_sum")
 
 
 # Histogram measure -> the ItemFact column binned.
@@ -116,8 +133,8 @@ def _add(*, case_ids: Sequence[uuid.UUID] | None, sign: int) -> None:
     """
     table = connection.ops.quote_name(HourCount._meta.db_table)
     facts = connection.ops.quote_name(ItemFact._meta.db_table)
-    columns = ", ".join(COUNT_COLUMNS)
-    merge = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNT_COLUMNS)
+    columns = ", ".join(MAIN_COLUMNS)
+    merge = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in MAIN_COLUMNS)
     counts = ", ".join(f"{'-' if sign < 0 else ''}{expr}" for expr in _count_sql())
     params: list[Any] = []
     where = "WHERE 1 = 1"  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
@@ -126,6 +143,7 @@ def _add(*, case_ids: Sequence[uuid.UUID] | None, sign: int) -> None:
         params = [field.get_db_prep_value(c, connection) for c in case_ids]
         where = f"WHERE case_id IN ({', '.join(['%s'] * len(params))})"
     histogram = connection.ops.quote_name(DayHistogram._meta.db_table)
+    due = connection.ops.quote_name(BacklogDue._meta.db_table)
     n = f"{'-' if sign < 0 else ''}COUNT(*)"
     with connection.cursor() as cursor:
         for dimension, key in KEY_SQL.items():
@@ -133,6 +151,23 @@ def _add(*, case_ids: Sequence[uuid.UUID] | None, sign: int) -> None:
                 f"INSERT INTO {table} (hour, dimension, key, {columns}) "  # noqa: S608 - constants only
                 f"SELECT {_truncated('hour')}, '{dimension}', {key}, {counts} FROM {facts} {where} "
                 f"GROUP BY 1, 3 ON CONFLICT (dimension, key, hour) DO UPDATE SET {merge}",
+                params,
+            )
+            # A case counts once per slice in the backlog: at its first backlog item (a chunk holds whole cases).
+            cursor.execute(
+                f"INSERT INTO {table} (hour, dimension, key, backlog_cases) "  # noqa: S608 - constants only
+                f"SELECT hour, '{dimension}', key, {n} FROM (SELECT {_truncated('hour')} AS hour, {key} AS key, "
+                f"ROW_NUMBER() OVER (PARTITION BY case_id, {key} ORDER BY received_at, item_id) AS rn "
+                f"FROM {facts} {where} AND {BACKLOG}) AS firsts WHERE rn = 1 GROUP BY hour, key "
+                f"ON CONFLICT (dimension, key, hour) DO UPDATE SET "
+                f"backlog_cases = {table}.backlog_cases + excluded.backlog_cases",
+                params,
+            )
+            cursor.execute(
+                f"INSERT INTO {due} (hour, dimension, key, items) "  # noqa: S608 - constants only
+                f"SELECT {_truncated('hour', 'decide_due_at')}, '{dimension}', {key}, {n} FROM {facts} "
+                f"{where} AND {BACKLOG} AND decide_due_at IS NOT NULL AND NOT clock_paused GROUP BY 1, 3 "
+                f"ON CONFLICT (dimension, key, hour) DO UPDATE SET items = {due}.items + excluded.items",
                 params,
             )
         for measure, column in MEASURES.items():
@@ -161,11 +196,12 @@ def cube_rebuild() -> None:
     """Count every fact again (the full rebuild of the facts calls this last)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            tables = [connection.ops.quote_name(m._meta.db_table) for m in (HourCount, DayHistogram)]
+            tables = [connection.ops.quote_name(m._meta.db_table) for m in (HourCount, DayHistogram, BacklogDue)]
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
     else:
         HourCount.objects.all().delete()
         DayHistogram.objects.all().delete()
+        BacklogDue.objects.all().delete()
     _add(case_ids=None, sign=1)
 
 
@@ -278,3 +314,8 @@ def histogram_percentiles(
         parts.append(f"SELECT g0, m, c FROM ({edge_sql}) AS edges")  # noqa: S608 - compiled by the ORM
         params += edge_params
     return percentiles_of_histogram(" UNION ALL ".join(parts), params, fractions=fractions, groups=1)
+
+
+def hour_of(instant: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding ``instant``."""
+    return instant.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)

@@ -75,6 +75,9 @@ class ItemFact(models.Model):
                 name="itemfact_backlog_items_idx",
             ),
             models.Index(fields=["closed_at"], condition=Q(decided_at__isnull=True), name="itemfact_closed_idx"),
+            # Backlog items falling due in the current hour (the rest of "overdue" is in BacklogDue).
+            models.Index(fields=["decide_due_at"], condition=Q(decided_at__isnull=True, closed_at__isnull=True),
+                         name="itemfact_backlog_due_idx"),
             # Items not decided yet, by receipt: what the hourly counts leave to be counted at read time
             # (covering, so PostgreSQL reads the index alone).
             models.Index(
@@ -130,32 +133,36 @@ class HourCount(models.Model):
     hour = models.DateTimeField()
     dimension = models.CharField(max_length=16)
     key = models.CharField(max_length=64)
-    items_received = models.IntegerField(default=0)
-    cases_received = models.IntegerField(default=0)
-    ack_on_time = models.IntegerField(default=0)
-    ack_measured = models.IntegerField(default=0, help_text="only items already acted on")
-    decided_on_time = models.IntegerField(default=0)
-    decided_measured = models.IntegerField(default=0, help_text="only items already decided")
-    resolved_5d = models.IntegerField(default=0)
-    resolved_measured = models.IntegerField(default=0, help_text="only items already decided")
-    referred_policy = models.IntegerField(default=0)
-    reversed_on_contest = models.IntegerField(default=0)
+    items_received = models.IntegerField(db_default=0)
+    cases_received = models.IntegerField(db_default=0)
+    ack_on_time = models.IntegerField(db_default=0)
+    ack_measured = models.IntegerField(db_default=0, help_text="only items already acted on")
+    decided_on_time = models.IntegerField(db_default=0)
+    decided_measured = models.IntegerField(db_default=0, help_text="only items already decided")
+    resolved_5d = models.IntegerField(db_default=0)
+    resolved_measured = models.IntegerField(db_default=0, help_text="only items already decided")
+    referred_policy = models.IntegerField(db_default=0)
+    reversed_on_contest = models.IntegerField(db_default=0)
     # One column per review.choices.Outcome and platforms.choices.ActionType value (a test checks they match).
-    outcome_violating = models.IntegerField(default=0)
-    outcome_not_violating = models.IntegerField(default=0)
-    outcome_needs_more_information = models.IntegerField(default=0)
-    outcome_out_of_scope = models.IntegerField(default=0)
-    outcome_referred_to_policy_review = models.IntegerField(default=0)
-    outcome_referred_to_law_enforcement = models.IntegerField(default=0)
-    action_remove = models.IntegerField(default=0)
-    action_restrict_visibility = models.IntegerField(default=0)
-    action_geo_restrict = models.IntegerField(default=0)
-    action_label = models.IntegerField(default=0)
-    action_age_restrict = models.IntegerField(default=0)
-    action_restrict_account = models.IntegerField(default=0)
-    action_suspend_account = models.IntegerField(default=0)
-    action_no_action = models.IntegerField(default=0)
-    action_reinstate = models.IntegerField(default=0)
+    outcome_violating = models.IntegerField(db_default=0)
+    outcome_not_violating = models.IntegerField(db_default=0)
+    outcome_needs_more_information = models.IntegerField(db_default=0)
+    outcome_out_of_scope = models.IntegerField(db_default=0)
+    outcome_referred_to_policy_review = models.IntegerField(db_default=0)
+    outcome_referred_to_law_enforcement = models.IntegerField(db_default=0)
+    action_remove = models.IntegerField(db_default=0)
+    action_restrict_visibility = models.IntegerField(db_default=0)
+    action_geo_restrict = models.IntegerField(db_default=0)
+    action_label = models.IntegerField(db_default=0)
+    action_age_restrict = models.IntegerField(db_default=0)
+    action_restrict_account = models.IntegerField(db_default=0)
+    action_suspend_account = models.IntegerField(db_default=0)
+    action_no_action = models.IntegerField(db_default=0)
+    action_reinstate = models.IntegerField(db_default=0)
+    # The backlog now (neither decided nor closed at the last refresh), by hour of receipt.
+    backlog_items = models.IntegerField(db_default=0)
+    backlog_cases = models.IntegerField(db_default=0, help_text="counted at the case's first backlog item of the slice")
+    backlog_received_sum = models.BigIntegerField(db_default=0, help_text="sum of receipt times, epoch seconds")
 
     class Meta:
         constraints = [
@@ -165,6 +172,28 @@ class HourCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.dimension or 'all'}={self.key}"
+
+
+class BacklogDue(models.Model):
+    """Backlog items with the clock running, per UTC hour of their decide-by time, in total or per slice.
+
+    "Overdue now" is the sum of the hours before the current one, plus the
+    facts due earlier in the current hour: the backlog dashboard need not
+    read every backlog item. Maintained with :class:`HourCount`.
+    """
+
+    hour = models.DateTimeField(help_text="the decide-by time, truncated to the UTC hour")
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=64)
+    items = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "key", "hour"], name="metrics_backlogdue_slot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"due {self.hour:%Y-%m-%d %H}h {self.dimension or 'all'}={self.key}: {self.items}"
 
 
 class DayHistogram(models.Model):

@@ -18,9 +18,9 @@ from django.db.models.functions import TruncDay, TruncWeek
 from trustline.accounts.permissions import Actor
 from trustline.core import clock
 from trustline.core.exceptions import ValidationFailed
-from trustline.metrics.cube import CubeScope, cube_scope, whole_hours
+from trustline.metrics.cube import CubeScope, cube_scope, decode_key, hour_of, whole_hours
 from trustline.metrics.facts import facts_as_of
-from trustline.metrics.models import HourCount
+from trustline.metrics.models import BacklogDue, HourCount
 from trustline.metrics.periods import Period
 from trustline.metrics.selectors import (
     DIMENSIONS,
@@ -152,28 +152,88 @@ def sla_series(
     ]
 
 
+def _backlog_from_counts(
+    scope: CubeScope, facts: QuerySet[Any], column: str, dimension: str, now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`backlog_breakdown` from the hourly counts, without reading every backlog item.
+
+    1. Per key: items, cases and the sum of receipt times of the backlog
+       (``HourCount``), and the first hour holding any of it.
+    2. Overdue: the ``BacklogDue`` hours before the current one, plus the
+       facts falling due earlier in this hour (index ``itemfact_backlog_due_idx``).
+    3. The oldest item: the facts of each key's first backlog hour only.
+    """
+    grouped = scope.key is None
+    counts = HourCount.objects.filter(dimension=scope.dimension, backlog_items__gt=0)
+    dues = BacklogDue.objects.filter(dimension=scope.dimension, hour__lt=hour_of(now), items__gt=0)
+    if not grouped:
+        counts, dues = counts.filter(key=scope.key), dues.filter(key=scope.key)
+    rows: dict[Any, dict[str, Any]] = {}
+    sums = {"n": Sum("backlog_items"), "cases": Sum("backlog_cases"), "received": Sum("backlog_received_sum"),
+            "first_hour": Min("hour")}
+    for row in _by_key(counts, grouped, sums):
+        if row["n"]:
+            value = decode_key(dimension, row["key"]) if grouped else _only_value(scope, dimension)
+            rows[value] = {column: value, "n": row["n"], "cases": row["cases"], "overdue": 0, "oldest": None,
+                           "mean_received": row["received"] / row["n"], "first_hour": row["first_hour"]}
+    for row in _by_key(dues, grouped, {"n": Sum("items")}):
+        value = decode_key(dimension, row["key"]) if grouped else _only_value(scope, dimension)
+        if value in rows:
+            rows[value]["overdue"] += row["n"] or 0
+    backlog = facts.filter(decided_at__isnull=True, closed_at__isnull=True)
+    due_now = backlog.filter(decide_due_at__gte=hour_of(now), decide_due_at__lt=now, clock_paused=False)
+    for row in due_now.order_by().values(column).annotate(n=Count("pk")):
+        if row[column] in rows:
+            rows[row[column]]["overdue"] += row["n"]
+    first_hours = Q(pk__in=[])
+    for value, row in rows.items():
+        first_hours |= Q(**{column: value}, received_at__gte=row["first_hour"],
+                         received_at__lt=row["first_hour"] + dt.timedelta(hours=1))
+    for row in backlog.filter(first_hours).order_by().values(column).annotate(oldest=Min("received_at")):
+        if row[column] in rows:
+            rows[row[column]]["oldest"] = row["oldest"]
+    return sorted(rows.values(), key=lambda row: -row["n"])
+
+
+def _by_key(qs: QuerySet[Any], grouped: bool, sums: dict[str, Any]) -> list[dict[str, Any]]:
+    """``sums`` per ``key`` (grouped), or over all the rows (one row)."""
+    return list(qs.order_by().values("key").annotate(**sums)) if grouped else [qs.aggregate(**sums)]
+
+
+def _only_value(scope: CubeScope, dimension: str) -> Any:
+    """The one value a narrowed scope stands for (``cube_scope`` narrows only by the grouped dimension)."""
+    return decode_key(dimension, scope.key or "")
+
+
 def backlog_breakdown(
     *, actor: Actor, dimension: str = "tier", filters: MetricsFilter | None = None,
 ) -> list[BacklogRow]:
     """The backlog now (items neither decided nor closed), by ``dimension``, with age and overdue counts.
 
-    Served by the covering partial index ``itemfact_backlog_items_idx``: the backlog is a
-    small part of a large table. "Overdue" = past the decide-by time and the
-    clock not paused.
+    From the hourly counts (:func:`_backlog_from_counts`) when no other
+    slice is chosen; otherwise from the facts, through the covering partial
+    index ``itemfact_backlog_items_idx``. "Overdue" = past the decide-by
+    time and the clock not paused.
     """
     if dimension not in BACKLOG_DIMENSIONS:
         raise ValidationFailed.field("dimension", f"one of {', '.join(BACKLOG_DIMENSIONS)}")
     now = clock.now()
     column = DIMENSIONS[dimension]
-    facts = visible_facts(actor).filter((filters or MetricsFilter()).fact_q())
+    filters = filters or MetricsFilter()
+    facts = visible_facts(actor).filter(filters.fact_q())
+    scope = (cube_scope(restricted_to=restricted_to(actor), filters=filters.as_dict(), group_by=dimension)
+             if facts_as_of() is not None else None)
     with transaction.atomic(), aggregate_settings():
-        rows = list(
-            facts.filter(decided_at__isnull=True, closed_at__isnull=True).order_by().values(column).annotate(
-                n=Count("pk"), cases=Count("case_id", distinct=True),
-                overdue=Count("pk", filter=Q(decide_due_at__lt=now, clock_paused=False)),
-                mean_received=Avg(EpochSeconds(F("received_at"))), oldest=Min("received_at"),
-            ).order_by("-n")
-        )
+        if scope is not None:
+            rows = _backlog_from_counts(scope, facts, column, dimension, now)
+        else:
+            rows = list(
+                facts.filter(decided_at__isnull=True, closed_at__isnull=True).order_by().values(column).annotate(
+                    n=Count("pk"), cases=Count("case_id", distinct=True),
+                    overdue=Count("pk", filter=Q(decide_due_at__lt=now, clock_paused=False)),
+                    mean_received=Avg(EpochSeconds(F("received_at"))), oldest=Min("received_at"),
+                ).order_by("-n")
+            )
     labels = slice_labels(dimension, [row[column] for row in rows])
     return [
         BacklogRow(

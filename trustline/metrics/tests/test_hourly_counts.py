@@ -19,12 +19,12 @@ from trustline.accounts.models import User
 from trustline.conftest import actor_of
 from trustline.core import clock
 from trustline.metrics import selectors, series
-from trustline.metrics.cube import COUNT_COLUMNS, cube_rebuild
+from trustline.metrics.cube import COUNT_COLUMNS, MAIN_COLUMNS, cube_rebuild
 from trustline.metrics.facts import facts_refresh
-from trustline.metrics.models import DayHistogram, HourCount
+from trustline.metrics.models import BacklogDue, DayHistogram, HourCount
 from trustline.metrics.periods import period_for
 from trustline.metrics.selectors import DIMENSIONS, MetricsFilter, metrics_table
-from trustline.metrics.series import sla_series
+from trustline.metrics.series import BACKLOG_DIMENSIONS, backlog_breakdown, sla_series
 from trustline.metrics.tests.conftest import NOW, REMOVE, Programme, utc
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
@@ -149,10 +149,11 @@ def test_the_series_from_the_counts_equals_the_series_from_the_facts(
 
 
 def _counts() -> list[tuple[Any, ...]]:
-    names = ["hour", "dimension", "key", *COUNT_COLUMNS]
+    names = ["hour", "dimension", "key", *MAIN_COLUMNS, "backlog_cases"]
     counts = sorted(row for row in HourCount.objects.values_list(*names) if any(row[3:]))
     bins = sorted(row for row in DayHistogram.objects.values_list("day", "measure", "bin", "n") if row[3])
-    return [*counts, *bins]
+    dues = sorted(row for row in BacklogDue.objects.values_list("hour", "dimension", "key", "items") if row[3])
+    return [*counts, *bins, *dues]
 
 
 def test_an_incremental_refresh_keeps_the_counts_equal_to_a_rebuild(
@@ -190,3 +191,36 @@ def test_day_histograms_bin_each_duration(programme: Programme) -> None:
     assert (utc(3, 5, 0), 1800, 1) in turnarounds
     assert binned_value(10 * 3600 + 149) == 36000 and binned_value(10 * 3600 + 151) == 36300
     assert binned_value(50 * 3600 + 1700) == 50 * 3600 and binned_value(1799) == 1800
+
+
+@pytest.mark.parametrize("dimension", BACKLOG_DIMENSIONS)
+@pytest.mark.parametrize("at", [NOW, utc(3, 4, 9, 30), utc(3, 10, 0)])
+def test_the_backlog_from_the_counts_equals_the_backlog_from_the_facts(
+    programme: Programme, pm_pablo: User, monkeypatch: pytest.MonkeyPatch, dimension: str, at: dt.datetime,
+) -> None:
+    """At several moments after the refresh, so that more of the backlog falls due (overdue) as time passes."""
+    def read() -> list[series.BacklogRow]:
+        return backlog_breakdown(actor=actor_of(pm_pablo), dimension=dimension)
+
+    with clock.frozen_at(max(at, NOW)):
+        counted, used = _reads_counts(read)
+        direct = _without_counts(monkeypatch, read)
+    assert used
+    assert sum(row.items for row in counted) == 2  # C and F
+    assert counted == direct
+
+
+def test_a_narrowed_backlog_and_a_partners_own_backlog_from_the_counts(
+    programme: Programme, pm_pablo: User, analyst_bilal: User, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads = [
+        lambda: backlog_breakdown(actor=actor_of(pm_pablo), dimension="country", filters=MetricsFilter(country="PK")),
+        lambda: backlog_breakdown(actor=actor_of(analyst_bilal), dimension="partner"),
+        lambda: backlog_breakdown(actor=actor_of(pm_pablo), dimension="tier", filters=MetricsFilter(country="PK")),
+    ]
+    with clock.frozen_at(NOW):
+        for read, from_counts in zip(reads, (True, True, False), strict=True):
+            counted, used = _reads_counts(read)
+            assert used is from_counts
+            assert counted == _without_counts(monkeypatch, read)
+            assert sum(row.items for row in counted) == 2  # C and F are Bilal's, in Pakistan
