@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,6 +86,56 @@ def test_a_bulk_item_joins_the_case_of_the_same_post_reported_through_the_api(
 
     assert body["reports"][0]["items"][0]["case_id"] == case_id
     assert Case.objects.get(pk=case_id).partner_count == 2
+
+
+def test_a_large_upload_stores_what_the_same_rows_store_one_by_one(
+    pakistan_api: ApiClient, sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]]
+):
+    # A large upload takes another write path on PostgreSQL (COPY, a staging table for the cases) than a
+    # small one (multi-row INSERTs): both must store the same reports, items, timeline, cases and audit.
+    from trustline.audit.services import audit_seal_all
+    from trustline.audit.verify import verify_chain
+    from trustline.core.rows import COPY_MIN_ROWS
+    from trustline.intake.models import TimelineEvent
+
+    size = COPY_MIN_ROWS + 6
+
+    def rows(batch: str) -> list[dict[str, str]]:
+        out = [row(url=f"https://kite.example/posts/{batch}{n}", report_ref=f"R{n // 3}" if n < 9 else "",
+                   kind="comment" if n % 5 == 0 else "post") for n in range(size)]
+        out[-1] = row(url=f"https://kite.example/posts/{batch}joined")  # a case the API opened earlier
+        return out
+
+    for batch in ("big", "one"):
+        sudan_api.submit(report_payload(items=[{"url": f"https://kite.example/posts/{batch}joined", "kind": "post"}]))
+    big = upload(pakistan_api, make_csv(rows("big"))).json()
+    ones = [upload(pakistan_api, make_csv([r])).json() for r in rows("one")[9:]]
+    ones.insert(0, upload(pakistan_api, make_csv(rows("one")[:9])).json())  # the report_ref groups, small
+
+    def stored(batch: str) -> dict[str, Any]:
+        items = list(ReportItem.objects.filter(url__contains=f"/posts/{batch}").select_related("report", "case"))
+        reports = {i.report_id: i.report for i in items}.values()
+        cases = {i.case_id: i.case for i in items}.values()
+        as_json = functools.partial(json.dumps, sort_keys=True)
+        return {
+            "items": sorted((i.url.replace(batch, ""), i.kind, i.position, i.report.reference) for i in items),
+            "reports": sorted((r.channel, r.country, r.language, as_json(r.targets), as_json(r.dsa_elements),
+                               r.item_count, r.reference, r.status, r.category_id) for r in reports),
+            "timeline": sorted((e.kind, as_json(e.data)) for e in
+                               TimelineEvent.objects.filter(report_id__in=[r.pk for r in reports])),
+            "cases": sorted((c.item_count, c.partner_count, c.country, c.category_code, c.item_kind)
+                            for c in cases),
+            "audit": sorted((e.action, e.actor, e.organisation_id, as_json(sorted(e.data))) for e in
+                            AuditEntry.objects.filter(target_id__in=[str(r.pk) for r in reports])),
+        }
+
+    assert big["accepted_rows"] == size and sum(o["accepted_rows"] for o in ones) == size
+    assert stored("big") == stored("one")
+    reports = 3 + (size - 9) + 1  # three groups of three rows, single rows, and the API's report of the joined case
+    assert len(stored("big")["reports"]) == reports and len(stored("big")["audit"]) == reports
+    assert Case.objects.get(canonical_url="https://kite.example/posts/bigjoined").partner_count == 2
+    audit_seal_all()
+    assert verify_chain().ok
 
 
 def test_a_semicolon_separated_file_with_a_bom_is_read(pakistan_api: ApiClient):
