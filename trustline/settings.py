@@ -293,6 +293,16 @@ PLATFORM_CONNECTOR: dict[str, Any] = {
     ),
 }
 
+# A failed enforcement action is retried by the `enforcement_retry_sweep` job after
+# each wait of BACKOFF_SECONDS in turn (the last one repeats), MAX_ATTEMPTS connector
+# calls in all; then it stays failed and the escalation leads are told. A record
+# left in "requested" longer than REQUESTED_GRACE_SECONDS is driven again.
+ENFORCEMENT_RETRY: dict[str, Any] = {
+    "BACKOFF_SECONDS": [int(s) for s in env_list("ENFORCEMENT_RETRY_BACKOFF_SECONDS", "60,300,1800,7200,43200")],
+    "MAX_ATTEMPTS": env_int("ENFORCEMENT_RETRY_MAX_ATTEMPTS", 6),
+    "REQUESTED_GRACE_SECONDS": env_int("ENFORCEMENT_RETRY_REQUESTED_GRACE_SECONDS", 300),
+}
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -71,6 +71,7 @@ class CasePage:
     can_decide: bool
     can_claim: bool
     can_release: bool
+    can_enforce: bool = False  # "Retry now" on a failed enforcement action
 
 
 def case_items(case: Case) -> list[ReportItem]:
@@ -128,6 +129,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         description_error=error,
         decisions=decisions_for_case(actor=actor, case_id=case.pk),
         actions=actions_for_case(actor=actor, case_id=case.pk) if actor.has(Perm.CASE_VIEW) else [],
+        can_enforce=actor.has(Perm.ENFORCEMENT_APPLY),
         comments=comments,
         tags=case_tags(case.pk),
         related=related_cases(case, items),

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<uuid:case_id>/", views.case_detail, name="case"),
     path("cases/<uuid:case_id>/decide/", views.decide, name="decide"),
     path("cases/<uuid:case_id>/release/", views.release, name="release"),
+    path("cases/<uuid:case_id>/actions/<uuid:action_id>/retry/", views.retry_action, name="retry_action"),
     path("second-review/", views.second_review, name="second_review"),
     path("second-review/<uuid:decision_id>/<str:verdict>/", views.second_review_act, name="second_review_act"),
     path("leave", views.leave, name="leave"),

@@ -33,6 +33,7 @@ from trustline.console.forms import DecisionForm, ReasonForm, form_errors_from
 from trustline.console.selectors import confirmed_device, two_factor_required
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
+from trustline.platforms.services import action_retry
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
 from trustline.review.validation import DecisionInput
@@ -186,6 +187,23 @@ def release(request: HttpRequest, actor: Actor, case_id: uuid.UUID) -> HttpRespo
         return redirect("console:case", case_id=case_id)
     messages.success(request, _("The case is back in the queue."))
     return redirect("console:queue")
+
+
+@require_POST
+@console_view
+def retry_action(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_id: uuid.UUID) -> HttpResponse:
+    """"Retry now" on a failed enforcement action (platforms' ``action_retry``); back to the case page."""
+    try:
+        record = action_retry(actor=actor, action_record_id=action_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if record.status == "failed":
+            messages.error(request, _("The platform failed again: %(error)s") % {"error": record.result_message})
+        else:
+            messages.success(request, _("Asked the platform again: %(status)s.") % {
+                "status": record.get_status_display()})
+    return redirect("console:case", case_id=case_id)
 
 
 @require_GET

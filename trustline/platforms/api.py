@@ -3,7 +3,7 @@
 Partners (and anyone without ``case.view``) get 404 on every operation, as
 for an id that does not exist. Confirming a manual action also needs
 ``enforcement.apply`` (reviewers, escalation leads, administrators): other
-staff get 403.
+staff get 403. So does retrying a failed action now.
 """
 
 from typing import Any
@@ -11,10 +11,11 @@ from typing import Any
 from ninja import Router
 
 from trustline.core.types import ApiRequest
+from trustline.platforms.choices import ActionStatus
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.platforms.schemas import ActionRecordOut, ConfirmIn, ContentDescriptionOut
 from trustline.platforms.selectors import action_get, actions_for_case, item_describe
-from trustline.platforms.services import action_confirm
+from trustline.platforms.services import action_confirm, action_retry
 
 router = Router(tags=["platform"])
 
@@ -41,6 +42,9 @@ def action_out(record: EnforcementActionRecord) -> dict[str, Any]:
         "completed_at": record.completed_at,
         "confirmed_at": record.confirmed_at,
         "confirmed_by": record.confirmed_by,
+        "attempts": record.attempts,
+        "next_attempt_at": record.next_attempt_at,
+        "retries_exhausted": record.status == ActionStatus.FAILED and record.next_attempt_at is None,
     }
 
 
@@ -84,4 +88,21 @@ def get_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
 )
 def confirm_action(request: ApiRequest, action_id: str, payload: ConfirmIn) -> dict[str, Any]:
     record = action_confirm(actor=request.auth, action_record_id=action_id, reference=payload.reference)
+    return action_out(action_get(actor=request.auth, action_record_id=record.pk))
+
+
+@router.post(
+    "/actions/{action_id}/retry",
+    response=ActionRecordOut,
+    summary="Retry a failed enforcement action now (reviewers, escalation leads)",
+    description=(
+        "Calls the platform again at once with the action's own idempotency key (the platform acts once), "
+        "for a `failed` action (waiting for its next automatic retry, or out of attempts: "
+        "`retries_exhausted`) or one stuck in `requested` past the grace period. Returns the action with the "
+        "new outcome; 409 `not_retryable` for an action that is done, waiting for a confirmation, or being "
+        "carried out right now."
+    ),
+)
+def retry_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
+    record = action_retry(actor=request.auth, action_record_id=action_id)
     return action_out(action_get(actor=request.auth, action_record_id=record.pk))

@@ -26,6 +26,13 @@ class EnforcementActionRecord(models.Model):
     connector, whose delivery status tells whether the platform received it.
     A ``reinstate`` record undoes the earlier action whose key is
     ``reverses_key`` (a contest reversed the decision that asked for it).
+
+    Retries are data: ``attempts`` counts connector calls and
+    ``next_attempt_at`` is when the retry sweeper drives the action again:
+    the backoff time of a ``failed`` record, the end of the grace period of
+    one in ``requested`` (being driven; past it, the driver died). It is
+    null once the action is settled, and for a failed action out of
+    attempts, which stays ``failed`` (``result_message`` keeps the error).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -56,13 +63,21 @@ class EnforcementActionRecord(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True, help_text="when the connector answered")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.CharField(max_length=64, blank=True, help_text="audit actor id")
-    result_message = models.TextField(blank=True)
+    result_message = models.TextField(blank=True, help_text="the connector's answer; for a failure, the error")
+    attempts = models.PositiveIntegerField(default=0, help_text="connector calls made (or started)")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="when the retry sweeper drives the action again; null when nothing is left to do",
+    )
 
     class Meta:
         ordering = ["requested_at", "id"]
         indexes = [
             models.Index(fields=["case", "requested_at"], name="enforcement_case_idx"),
             models.Index(fields=["status", "requested_at"], name="enforcement_status_idx"),
+            # Only the few rows waiting for a retry (or being driven) are in it: the sweeper's whole query.
+            models.Index(fields=["next_attempt_at"], name="enforcement_retry_due_idx",
+                         condition=models.Q(next_attempt_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -86,3 +86,10 @@ class ActionRecordOut(Schema):
     completed_at: dt.datetime | None
     confirmed_at: dt.datetime | None
     confirmed_by: str
+    attempts: int = Field(description="how many times the platform was asked (retries included)")
+    next_attempt_at: dt.datetime | None = Field(
+        description="when Trustline asks the platform again by itself (a failed action waiting for its retry)"
+    )
+    retries_exhausted: bool = Field(
+        description="failed, and no automatic retry is left: act in the platform's tools or retry by hand"
+    )

@@ -21,6 +21,20 @@ in force and keeps an :class:`EnforcementActionRecord` of it:
 5. Store the outcome (status, reference, message) and audit
    ``enforcement.applied``.
 
+Retries (timers are data: ``attempts`` and ``next_attempt_at`` on the record).
+A ``failed`` outcome is due again after the next wait of
+``ENFORCEMENT_RETRY['BACKOFF_SECONDS']`` (:mod:`trustline.platforms.conf`);
+a record in ``requested`` is due at the end of the grace period (its driver
+died if it is still there). ``action_retry_sweep`` (every 30 s) and
+``action_retry`` (a person's "Retry now") claim a record with one
+conditional UPDATE (back to ``requested``, ``attempts + 1``, due again after
+the grace period, so a sweeper that dies mid-call is covered), audit
+``enforcement.requested`` with ``retry: true`` in that transaction, then
+drive it like step 4 and 5 with the same idempotency key. After
+``MAX_ATTEMPTS`` calls a failure is final: ``next_attempt_at`` stays null and
+the escalation leads and the case's reviewer are told once
+(:mod:`trustline.platforms.alerts`).
+
 ``action_confirm`` is the second half of a manual action: the reviewer did
 it in the platform's own tools and records the platform's reference.
 """
@@ -28,19 +42,25 @@ it in the platform's own tools and records the platform's reference.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import uuid
+from collections import Counter
+from typing import Literal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from trustline.accounts.permissions import Actor, Perm, require
+from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, ValidationFailed
 from trustline.intake.models import ReportItem
+from trustline.platforms.alerts import enforcement_gave_up_notify
 from trustline.platforms.choices import CONFIRMABLE_STATUSES, ActionStatus, ActionType, OutcomeStatus
+from trustline.platforms.conf import retry_settings
 from trustline.platforms.connectors import ActionOutcome, ContentRef, EnforcementAction, get_connector
 from trustline.platforms.connectors.base import PlatformConnector
 from trustline.platforms.models import EnforcementActionRecord
@@ -85,14 +105,25 @@ def _item_for(case: Case, target: ContentRef) -> ReportItem | None:
 
 
 def _record_outcome(*, actor: Actor, record: EnforcementActionRecord, outcome: ActionOutcome) -> None:
-    """Step 5: store what the connector said and audit it (inside the caller's transaction)."""
+    """Step 5: store what the connector said and audit it (inside the caller's transaction).
+
+    A failure is scheduled for its next attempt, or, out of attempts, stays
+    failed for good and the people who must act are told (once per record).
+    """
+    now = clock.now()
     record.status = ActionStatus(outcome.status)
     record.reference = outcome.reference[:MAX_REFERENCE_CHARS]
     record.result_message = outcome.message[:MAX_MESSAGE_CHARS]
-    record.completed_at = clock.now()
+    record.completed_at = now
+    record.next_attempt_at = None
+    if record.status == ActionStatus.FAILED:
+        record.next_attempt_at = retry_settings().next_attempt_at(attempts=record.attempts, now=now)
+    gave_up = record.status == ActionStatus.FAILED and record.next_attempt_at is None
     if outcome.reference.startswith("outbox:"):
         record.outbox_message_id = uuid.UUID(outcome.reference.removeprefix("outbox:"))
-    record.save(update_fields=["status", "reference", "result_message", "completed_at", "outbox_message"])
+    record.save(update_fields=[
+        "status", "reference", "result_message", "completed_at", "outbox_message", "next_attempt_at",
+    ])
     audit_record(
         actor=actor,
         action=AuditAction.ENFORCEMENT_APPLIED,
@@ -104,8 +135,13 @@ def _record_outcome(*, actor: Actor, record: EnforcementActionRecord, outcome: A
             "connector": record.connector,
             "reference": record.reference,
             "message": record.result_message,
+            "attempt": record.attempts,
+            **({"next_attempt_at": record.next_attempt_at.isoformat()} if record.next_attempt_at else {}),
+            **({"retries_exhausted": True} if gave_up else {}),
         },
     )
+    if gave_up:
+        enforcement_gave_up_notify(record=record)
 
 
 def _apply_safely(connector: PlatformConnector, action: EnforcementAction) -> ActionOutcome:
@@ -152,6 +188,9 @@ def action_request(*, actor: Actor, case: Case, action: EnforcementAction) -> En
                 idempotency_key=action.idempotency_key,
                 requested_by=actor.audit_id,
                 requested_at=clock.now(),
+                attempts=1,
+                # Due for the sweeper if nobody records an answer within the grace period.
+                next_attempt_at=clock.now() + retry_settings().requested_grace,
             )
             audit_record(
                 actor=actor,
@@ -195,6 +234,16 @@ def _replay(
         )
     if record.status != ActionStatus.REQUESTED:
         return record
+    EnforcementActionRecord.objects.filter(pk=record.pk, status=ActionStatus.REQUESTED).update(
+        attempts=F("attempts") + 1, next_attempt_at=clock.now() + retry_settings().requested_grace
+    )
+    return _drive(actor=actor, record=record, connector=connector)
+
+
+def _drive(
+    *, actor: Actor, record: EnforcementActionRecord, connector: PlatformConnector
+) -> EnforcementActionRecord:
+    """Steps 4 and 5 again for a record in ``requested``, with the key it was made with."""
     if connector.applies_in_transaction:
         with transaction.atomic():
             locked = EnforcementActionRecord.objects.select_for_update().get(pk=record.pk)
@@ -268,3 +317,126 @@ def action_confirm(*, actor: Actor, action_record_id: str | uuid.UUID, reference
             },
         )
     return record
+
+
+# --------------------------------------------------------------------------------------------
+# Retries
+# --------------------------------------------------------------------------------------------
+
+RETRY_SWEEP_BATCH = 50
+RetryTrigger = Literal["sweeper", "manual"]
+
+
+def _claim_retry(
+    *, actor: Actor, record_id: uuid.UUID, now: dt.datetime, trigger: RetryTrigger
+) -> EnforcementActionRecord | None:
+    """Take one record for a retry, or ``None`` when it is not (or no longer) retryable by this caller.
+
+    Compare-and-set on the row as read: one conditional UPDATE moves it back
+    to ``requested``, counts the attempt and pushes ``next_attempt_at`` to the
+    end of the grace period (the lease: if this process dies while calling the
+    connector, the record is due again then). Two sweepers reading the same
+    due row both try; the UPDATE of the second matches no row. The claim is
+    audited in the same transaction.
+    """
+    grace = retry_settings().requested_grace
+    with transaction.atomic():
+        seen = EnforcementActionRecord.objects.filter(pk=record_id).values("status", "next_attempt_at").first()
+        if seen is None:
+            return None
+        due = seen["next_attempt_at"] is not None and seen["next_attempt_at"] <= now
+        if not (due or (trigger == "manual" and seen["status"] == ActionStatus.FAILED)):
+            return None
+        if seen["status"] not in (ActionStatus.FAILED, ActionStatus.REQUESTED):
+            return None
+        claimed = EnforcementActionRecord.objects.filter(
+            pk=record_id, status=seen["status"], next_attempt_at=seen["next_attempt_at"]
+        ).update(status=ActionStatus.REQUESTED, attempts=F("attempts") + 1, next_attempt_at=now + grace)
+        if claimed != 1:
+            return None  # another sweeper, a retry button or the platform's answer got there first
+        record = EnforcementActionRecord.objects.get(pk=record_id)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ENFORCEMENT_REQUESTED,
+            target=record,
+            data={
+                "case": str(record.case_id),
+                "action_type": record.action_type,
+                "retry": True,
+                "trigger": trigger,
+                "attempt": record.attempts,
+                "previous_status": seen["status"],
+                "previous_message": record.result_message,
+                "idempotency_key": record.idempotency_key,
+            },
+        )
+    return record
+
+
+@dataclasses.dataclass(frozen=True)
+class RetrySweepResult:
+    claimed: int
+    outcomes: dict[str, int]
+    errors: int
+
+
+def action_retry_sweep(*, now: dt.datetime, batch_size: int = RETRY_SWEEP_BATCH) -> RetrySweepResult:
+    """Drive again every enforcement action due at ``now`` (failed ones at their backoff time, stuck ones).
+
+    1. Read the ids due at ``now`` (the partial index on ``next_attempt_at``).
+    2. For each, claim it (:func:`_claim_retry`, its own transaction); skip it if
+       another worker did.
+    3. Call the connector in force with the record's own action and key:
+       outside any transaction, or inside the recording transaction for a
+       connector that writes to Trustline's database (as in ``action_request``).
+    4. Record the outcome (step 5): done, or failed and due again later, or
+       failed for good. One record that raises does not stop the others; it is
+       due again when its lease ends.
+    """
+    due = list(
+        EnforcementActionRecord.objects.filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:batch_size]
+    )
+    if not due:
+        return RetrySweepResult(claimed=0, outcomes={}, errors=0)
+    connector = get_connector()
+    outcomes: Counter[str] = Counter()
+    claimed = errors = 0
+    for record_id in due:
+        record = _claim_retry(actor=SYSTEM, record_id=record_id, now=now, trigger="sweeper")
+        if record is None:
+            continue
+        claimed += 1
+        try:
+            outcomes[_drive(actor=SYSTEM, record=record, connector=connector).status] += 1
+        except Exception:
+            logger.exception("retrying enforcement action %s failed", record_id)
+            errors += 1
+    return RetrySweepResult(claimed=claimed, outcomes=dict(outcomes), errors=errors)
+
+
+def action_retry(*, actor: Actor, action_record_id: str | uuid.UUID) -> EnforcementActionRecord:
+    """A person's "Retry now": drive a failed (or stuck) action again at once, with the same key.
+
+    1. The actor may see cases (else ``NotFound``, as for a missing record)
+       and may enforce (else ``PermissionDenied``).
+    2. Claim it as the sweeper does: a ``failed`` action (scheduled or out of
+       attempts), or one in ``requested`` past its grace period. Anything else
+       is a ``Conflict`` (done, waiting for a confirmation, being driven now).
+    3. Drive it and record the outcome; a retry of an action out of attempts
+       that fails again stays failed without telling anyone a second time.
+    """
+    if not actor.has(Perm.CASE_VIEW):
+        raise NotFound("Action not found.")
+    require(actor, Perm.ENFORCEMENT_APPLY)
+    record_id = parse_id(action_record_id, "Action")
+    if not EnforcementActionRecord.objects.filter(pk=record_id).exists():
+        raise NotFound("Action not found.")
+    record = _claim_retry(actor=actor, record_id=record_id, now=clock.now(), trigger="manual")
+    if record is None:
+        raise Conflict(
+            "Only a failed action, or one stuck waiting for the platform, can be retried; this one is done, "
+            "waiting for a confirmation, or being carried out right now.",
+            code="not_retryable",
+        )
+    return _drive(actor=actor, record=record, connector=get_connector())
