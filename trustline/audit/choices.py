@@ -29,6 +29,7 @@ class AuditAction(models.TextChoices):
     ENFORCEMENT_REQUESTED = "enforcement.requested"
     ENFORCEMENT_APPLIED = "enforcement.applied"
     ENFORCEMENT_CONFIRMED = "enforcement.confirmed"
+    ENFORCEMENT_RETRIED = "enforcement.retried"
     # Decisions (trustline.review)
     DECISION_RECORDED = "decision.recorded"
     DECISION_CONFIRMED = "decision.confirmed"

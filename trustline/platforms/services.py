@@ -29,7 +29,7 @@ died if it is still there). ``action_retry_sweep`` (every 30 s) and
 ``action_retry`` (a person's "Retry now") claim a record with one
 conditional UPDATE (back to ``requested``, ``attempts + 1``, due again after
 the grace period, so a sweeper that dies mid-call is covered), audit
-``enforcement.requested`` with ``retry: true`` in that transaction, then
+``enforcement.retried`` in that transaction, then
 drive it like step 4 and 5 with the same idempotency key. After
 ``MAX_ATTEMPTS`` calls a failure is final: ``next_attempt_at`` stays null and
 the escalation leads and the case's reviewer are told once
@@ -357,7 +357,7 @@ def _claim_retry(
         record = EnforcementActionRecord.objects.get(pk=record_id)
         audit_record(
             actor=actor,
-            action=AuditAction.ENFORCEMENT_REQUESTED,
+            action=AuditAction.ENFORCEMENT_RETRIED,
             target=record,
             data={
                 "case": str(record.case_id),

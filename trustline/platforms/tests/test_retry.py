@@ -124,11 +124,11 @@ def test_a_failing_platform_is_retried_at_the_backoff_times_and_acts_once(
     assert sweep(T0 + 24 * 60 * MINUTE)["claimed"] == 0  # nothing left to do
     assert audit_trail(record) == [
         ("enforcement.requested", None), ("enforcement.applied", 1),
-        ("enforcement.requested", 2), ("enforcement.applied", 2),
-        ("enforcement.requested", 3), ("enforcement.applied", 3),
+        ("enforcement.retried", 2), ("enforcement.applied", 2),
+        ("enforcement.retried", 3), ("enforcement.applied", 3),
     ]
-    retried = AuditEntry.objects.filter(action="enforcement.requested", target_id=str(record.pk)).order_by("id")
-    assert [(e.data.get("retry"), e.data.get("trigger"), e.actor) for e in retried][1:] == [
+    retried = AuditEntry.objects.filter(action="enforcement.retried", target_id=str(record.pk)).order_by("id")
+    assert [(e.data.get("retry"), e.data.get("trigger"), e.actor) for e in retried] == [
         (True, "sweeper", "system"), (True, "sweeper", "system"),
     ]
 
@@ -239,7 +239,7 @@ def test_people_who_enforce_retry_a_failed_action_now(
     body = response.json()
     assert (body["status"], body["attempts"], body["next_attempt_at"], body["retries_exhausted"]) == (
         "done", 2, None, False)
-    retried = AuditEntry.objects.filter(action="enforcement.requested", target_id=str(failed.pk)).order_by("id").last()
+    retried = AuditEntry.objects.filter(action="enforcement.retried", target_id=str(failed.pk)).order_by("id").last()
     assert retried is not None
     assert (retried.actor, retried.data["trigger"]) == (f"user:{person.pk}", "manual")
     assert online() is False
@@ -320,4 +320,4 @@ def test_racing_sweepers_call_the_platform_once_per_due_action(
     assert sum(claimed) == 3
     assert sorted(flaky.calls) == ["d:race:0", "d:race:1", "d:race:2"]
     assert set(EnforcementActionRecord.objects.values_list("status", "attempts")) == {("done", 2)}
-    assert AuditEntry.objects.filter(action="enforcement.requested", data__retry=True).count() == 3
+    assert AuditEntry.objects.filter(action="enforcement.retried", data__retry=True).count() == 3
