@@ -71,7 +71,7 @@ def _api_key_with_organisation(hashed_key: str) -> ApiKey | None:
     if accreditation_values[0] is not None:  # the LEFT JOIN found one (its id is never null)
         accreditation = lookup.accreditation_model.from_db(connection.alias, lookup.names[2], accreditation_values)
         lookup.accreditation_organisation.set_cached_value(accreditation, organisation)
-    ApiKey._meta.get_field("organisation").set_cached_value(key, organisation)  # type: ignore[union-attr]
+    ApiKey._meta.get_field("organisation").set_cached_value(key, organisation)
     lookup.organisation_accreditation.set_cached_value(organisation, accreditation)  # None: "has none", as the ORM
     return key
 
@@ -110,17 +110,17 @@ def _key_lookup() -> _KeyLookup:
         columns += [f"{alias}.{quote(f.column)}" for f in fields]
         for f in fields:
             col = f.get_col(alias)
-            functions = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+            functions = connection.ops.get_db_converters(col) + f.get_db_converters(connection)  # type: ignore[attr-defined]  # not in django-stubs
             converters.append((col, tuple(functions)) if functions else ())
     table = {m: quote(m._meta.db_table) for m in models}
     link = Accreditation._meta.get_field("organisation")
-    org_id = quote(Organisation._meta.pk.column)  # type: ignore[union-attr]  # every model has a primary key
-    key_org = quote(ApiKey._meta.get_field("organisation").column)  # type: ignore[union-attr]
-    key_hash = quote(ApiKey._meta.get_field("hashed_key").column)  # type: ignore[union-attr]
+    org_id = quote(Organisation._meta.pk.column)
+    key_org = quote(ApiKey._meta.get_field("organisation").column)
+    key_hash = quote(ApiKey._meta.get_field("hashed_key").column)
     sql = (
         f"SELECT {', '.join(columns)} FROM {table[ApiKey]} k "  # noqa: S608 - model identifiers; the key is a parameter
         f"INNER JOIN {table[Organisation]} o ON o.{org_id} = k.{key_org} "
-        f"LEFT OUTER JOIN {table[Accreditation]} a ON a.{quote(link.column)} = o.{org_id} "  # type: ignore[union-attr]
+        f"LEFT OUTER JOIN {table[Accreditation]} a ON a.{quote(link.column)} = o.{org_id} "
         f"WHERE k.{key_hash} = %s"
     )
     return _KeyLookup(

@@ -229,7 +229,7 @@ def insert_rows_returning(
     quote = connection.ops.quote_name
     back = ", ".join(quote(by_attname[c].column) for c in returning)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])  # type: ignore[arg-type]
+    suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])
     suffix = (" " + suffix if suffix else "") + f" RETURNING {back}"
     values = _adapted(plan, rows)
     if connection.vendor == "postgresql" and len(values) >= COPY_MIN_ROWS and connection.in_atomic_block:

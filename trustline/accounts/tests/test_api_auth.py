@@ -134,6 +134,7 @@ def test_the_actor_of_a_key_holds_what_the_orm_would_load(sudan_key: str, sudan_
     actor_for_api_key(sudan_key)  # the first use records last_used_at
     with CaptureQueriesContext(connection) as queries:
         actor = actor_for_api_key(sudan_key)
+        assert actor.organisation is not None and actor.api_key is not None
         accreditation = actor.organisation.accreditation  # loaded with it: no query
     expected = ApiKey.objects.select_related("organisation").get(hashed_key=hash_api_key(sudan_key))
 
@@ -141,7 +142,8 @@ def test_the_actor_of_a_key_holds_what_the_orm_would_load(sudan_key: str, sudan_
         return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
     assert len(queries) == 1
-    assert fields(actor.api_key) == fields(expected) and actor.api_key.last_used_at.tzinfo is not None
+    assert fields(actor.api_key) == fields(expected)
+    assert actor.api_key.last_used_at is not None and actor.api_key.last_used_at.tzinfo is not None
     assert fields(actor.organisation) == fields(expected.organisation)
     assert fields(accreditation) == fields(Accreditation.objects.get(organisation=sudan_partner))
     assert accreditation.organisation is actor.organisation and isinstance(accreditation.countries, list)

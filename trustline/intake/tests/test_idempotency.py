@@ -100,10 +100,10 @@ def test_the_fingerprint_of_a_body_is_stable_across_releases():
     from trustline.intake.schemas import ReportIn
     from trustline.intake.services import request_fingerprint
 
-    body = ReportIn(
-        items=[{"url": " https://x.example/a ", "kind": "post", "excerpt": "é"}],  # type: ignore[list-item]
-        category="hateful_conduct", explanation="x", country="FR",
-        targets=["religious_or_ethnic_minority"], bona_fide=True,  # type: ignore[list-item]
-    )
+    body = ReportIn.model_validate({
+        "items": [{"url": " https://x.example/a ", "kind": "post", "excerpt": "é"}],
+        "category": "hateful_conduct", "explanation": "x", "country": "FR",
+        "targets": ["religious_or_ethnic_minority"], "bona_fide": True,
+    })
 
     assert request_fingerprint(body) == "11dfdec98c42d7762bd4e2d42322c9635edcf1a21e30bbe7f52ca428a8c57141"
