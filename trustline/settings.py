@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (trustline.console two-factor)
+    "trustline.console.middleware.SecondFactorMiddleware",  # sessions from before a 2FA policy stop at the code
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "trustline.core.middleware.SecurityHeadersMiddleware",
