@@ -3,8 +3,8 @@
 Sections produced, with the template's own file names, columns and row keys
 (``STATEMENT_CATEGORY_*`` and ``TOTAL``):
 
-* ``3_member_states_orders``: government orders: a slot for the
-  law-enforcement work (:func:`government_orders_rows` returns no rows yet).
+* ``3_member_states_orders``: government orders from EU Member State
+  authorities, from the law-enforcement register (:func:`government_orders_rows`).
 * ``4_notices``: Art. 16 notices (partner reports) received in the period,
   by the DSA category of the category reported under.
 * ``7_appeals_and_recidivism``: internal complaints (contests) received in
@@ -337,7 +337,7 @@ def complaints_section(*, start: dt.date, end: dt.date, service: str) -> Section
 
 
 # --------------------------------------------------------------------------------------------
-# Section 3: government orders (slot)
+# Section 3: government orders
 # --------------------------------------------------------------------------------------------
 
 
