@@ -5,7 +5,8 @@ A sender returns normally when the receiver accepted the message and raises
 (mailbox does not exist, endpoint gone, address refused), ``False`` for
 everything else (timeouts, 5xx, connection refused), which is retried with
 backoff. New channels (PagerDuty, SMS) register a sender with
-:func:`register_sender`.
+:func:`register_sender`; one that speaks HTTP calls :func:`post_json`, the
+single place that signs, posts and classifies failures.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import smtplib
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,23 +131,45 @@ def webhook_body(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def send_webhook(message: OutboxMessage) -> None:
-    """POST the payload, signed with the endpoint's secret; 2xx is success, 410 switches the endpoint off."""
-    endpoint = message.endpoint
-    if endpoint is None:
-        raise DeliveryFailed("webhook endpoint was deleted", permanent=True)
-    if not endpoint.is_active:
-        raise DeliveryFailed("webhook endpoint is deactivated", permanent=True)
-    url = endpoint.url
+def post_json(
+    message: OutboxMessage,
+    *,
+    url: str,
+    secret: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    client_errors_permanent: bool = False,
+) -> None:
+    """POST ``message.payload`` as JSON to ``url``: the one HTTP path of every outbox channel.
+
+    Webhooks, PagerDuty events and the SMS/voice gateway all go through here,
+    so the address check, redirects, timeout and failure classes are the same
+    everywhere; the outbox (``delivery``) records the attempt and retries.
+
+    1. Refuse a non-http(s) URL or a private address (:func:`_check_address`).
+    2. The body is :func:`webhook_body`. With ``secret`` the request carries
+       the Standard Webhooks headers (``webhook-id`` is the idempotency key,
+       signed afresh per attempt); without it the key travels as
+       ``X-Trustline-Idempotency-Key``. ``headers`` are added last.
+    3. POST without following redirects, waiting at most
+       ``OUTBOX_WEBHOOK_TIMEOUT_SECONDS``.
+    4. 2xx is success. Unreachable, 5xx, 408 and 429 are retried. 410 from a
+       registered endpoint (``message.endpoint``) switches it off. Any other
+       4xx is permanent when ``client_errors_permanent`` (a third-party API
+       refusing the body will refuse it again), retried otherwise (a partner's
+       receiver may be misconfigured for a while).
+    """
     _check_address(url)
     body = webhook_body(message.payload)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
+    request_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if secret is not None:
         # Wall-clock time, not trustline.core.clock: the receiver checks it against its own clock.
-        **webhook_headers(secret=endpoint.secret, msg_id=message.idempotency_key, timestamp=timezone.now(), body=body),
-    }
-    request = urllib.request.Request(url, data=body.encode("utf-8"), headers=headers, method="POST")  # noqa: S310 - scheme checked above
+        request_headers.update(
+            webhook_headers(secret=secret, msg_id=message.idempotency_key, timestamp=timezone.now(), body=body)
+        )
+    else:
+        request_headers[IDEMPOTENCY_HEADER] = message.idempotency_key
+    request_headers.update(headers or {})
+    request = urllib.request.Request(url, data=body.encode("utf-8"), headers=request_headers, method="POST")  # noqa: S310 - scheme checked above
     timeout = float(settings.OUTBOX_WEBHOOK_TIMEOUT_SECONDS)
     try:
         with _opener.open(request, timeout=timeout) as response:
@@ -159,9 +182,20 @@ def send_webhook(message: OutboxMessage) -> None:
         raise DeliveryFailed(f"cannot reach {url}: {reason}") from exc
     if 200 <= status < 300:
         return
-    if status == 410:
+    if status == 410 and message.endpoint_id is not None:
         raise DeliveryFailed(f"HTTP 410 Gone from {url}", endpoint_gone=True)
-    raise DeliveryFailed(f"HTTP {status} from {url}")
+    permanent = client_errors_permanent and 400 <= status < 500 and status not in (408, 429)
+    raise DeliveryFailed(f"HTTP {status} from {url}", permanent=permanent)
+
+
+def send_webhook(message: OutboxMessage) -> None:
+    """POST the payload, signed with the endpoint's secret; 2xx is success, 410 switches the endpoint off."""
+    endpoint = message.endpoint
+    if endpoint is None:
+        raise DeliveryFailed("webhook endpoint was deleted", permanent=True)
+    if not endpoint.is_active:
+        raise DeliveryFailed("webhook endpoint is deactivated", permanent=True)
+    post_json(message, url=endpoint.url, secret=endpoint.secret)
 
 
 register_sender(Channel.EMAIL, send_email)
