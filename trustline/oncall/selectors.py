@@ -15,7 +15,9 @@ area (liaisons, legal reviewers, administrators).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -34,7 +36,7 @@ from trustline.oncall.models import (
     Schedule,
     ScheduleOverride,
 )
-from trustline.oncall.rotation import OnCall, oncall_now
+from trustline.oncall.rotation import OnCall, oncall_now, shift_of
 
 
 def staff_required(actor: Actor, perm: Perm = Perm.ONCALL_VIEW) -> None:
@@ -152,3 +154,61 @@ def staff_user_get(username: str) -> User | None:
                             memberships__organisation__kind=OrganisationKind.PLATFORM)
         .distinct().first()
     )
+
+
+def staff_people(*, actor: Actor) -> QuerySet[User]:
+    """Active people of the platform team, for the pages' person pickers (the services check them again)."""
+    staff_required(actor)
+    return (User.objects.filter(is_active=True, memberships__organisation__kind=OrganisationKind.PLATFORM)
+            .distinct().order_by("username"))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of time with the same people on call (a rotation shift, or part of one under an override)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    on_call: OnCall
+
+
+def schedule_upcoming(*, actor: Actor, schedule: Schedule, start: dt.datetime,
+                      days: int = 14) -> list[Segment]:
+    """Who is on call from ``start`` for ``days`` days, as consecutive segments.
+
+    1. The boundaries are the rotation's hand-offs (``shift_of``, so DST and
+       weekly hand-off days are the rotation's own rules) and every start and
+       end of an override inside the window.
+    2. Each segment asks ``oncall_now`` at its start, so overrides are applied
+       exactly as paging applies them; neighbours with the same people and the
+       same override are merged.
+    """
+    staff_required(actor)
+    end = start + dt.timedelta(days=days)
+    people = [p.user for p in schedule.participants.all()]
+    cuts = {start, end}
+    at = start
+    while at < end:
+        _shift, _begin, shift_end = shift_of(schedule, at)
+        cuts.add(min(shift_end, end))
+        at = shift_end
+    for o in ScheduleOverride.objects.filter(schedule=schedule, start_at__lt=end, end_at__gt=start):
+        cuts.update(t for t in (o.start_at, o.end_at) if start < t < end)
+    ordered = sorted(cuts)
+    segments: list[Segment] = []
+    for begin, finish in itertools.pairwise(ordered):
+        on = oncall_now(schedule, begin, participants=people)
+        last = segments[-1] if segments else None
+        if last is not None and _same(last.on_call, on) and last.end == begin:
+            segments[-1] = Segment(start=last.start, end=finish, on_call=on)
+        else:
+            segments.append(Segment(start=begin, end=finish, on_call=on))
+    return segments
+
+
+def _same(a: OnCall, b: OnCall) -> bool:
+    def key(o: OnCall) -> tuple[int | None, int | None, int | None]:
+        return (o.primary.pk if o.primary else None, o.secondary.pk if o.secondary else None,
+                o.override.pk if o.override else None)
+
+    return key(a) == key(b)

@@ -33,6 +33,7 @@ def _board_context(actor: Actor) -> dict[str, object]:
         "emergencies": list(emergency_list(actor=actor)[:200]),
         "on_call": who_is_on_call(actor=actor, at=clock.now()),
         "can_respond": actor.has(Perm.EMERGENCY_RESPOND),
+        "can_manage": actor.has(Perm.ONCALL_MANAGE),
         "now": clock.now(),
     }
 

@@ -93,3 +93,10 @@ def legal_leila(kite: Organisation) -> User:
 def police(liaison_lars: User) -> Agency:
     """Khartoum State police in the directory, complete, entered the day before T0."""
     return police_agency(liaison_lars, at=T0 - dt.timedelta(days=1))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The console registers ``browser`` too; this app's browser test must also run on its own."""
+    config.addinivalue_line(
+        "markers", "browser: drives Debian's Chromium through Playwright against a live server (skipped without it)"
+    )
