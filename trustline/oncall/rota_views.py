@@ -225,7 +225,7 @@ def chain_edit(request: HttpRequest, actor: Actor, chain_id: int | None = None) 
         form = ChainForm(request.POST)
         formset = StepFormSet(request.POST, prefix="steps", form_kwargs=step_kwargs)
         if form.is_valid() and formset.is_valid():
-            rows: list[StepForm] = [f for f in formset.forms if not f.is_blank]  # type: ignore[misc]
+            rows: list[StepForm] = [f for f in formset.forms if not f.is_blank]
             try:
                 saved = rota.chain_save(actor=actor, data=chain_data(form, rows), chain_id=chain_id)
             except ValidationFailed as exc:
