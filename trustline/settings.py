@@ -304,6 +304,21 @@ ENFORCEMENT_RETRY: dict[str, Any] = {
     "REQUESTED_GRACE_SECONDS": env_int("ENFORCEMENT_RETRY_REQUESTED_GRACE_SECONDS", 300),
 }
 
+# --- On-call and the emergency lane (trustline.oncall) -------------------------
+# Pages go to PagerDuty (or anything speaking Events API v2) at ONCALL_PAGERDUTY_URL
+# and to an SMS/voice gateway at ONCALL_SMS_WEBHOOK_URL (empty: SMS and voice
+# contacts are skipped), with ONCALL_SMS_WEBHOOK_TOKEN as a Bearer token. An
+# acknowledge link works for ONCALL_ACK_LINK_MINUTES; the watchdog calls a step
+# late ONCALL_STEP_LATE_SECONDS after it was due. ONCALL_LAW_ENFORCEMENT_CHAIN
+# names the chain that pages emergency law-enforcement requests (empty: the
+# default chain). Read through trustline/oncall/conf.py.
+ONCALL_PAGERDUTY_URL = env_str("ONCALL_PAGERDUTY_URL", "https://events.pagerduty.com/v2/enqueue")
+ONCALL_SMS_WEBHOOK_URL = env_str("ONCALL_SMS_WEBHOOK_URL", "")
+ONCALL_SMS_WEBHOOK_TOKEN = env_str("ONCALL_SMS_WEBHOOK_TOKEN", "")  # or ONCALL_SMS_WEBHOOK_TOKEN_FILE
+ONCALL_ACK_LINK_MINUTES = env_int("ONCALL_ACK_LINK_MINUTES", 240)
+ONCALL_STEP_LATE_SECONDS = env_int("ONCALL_STEP_LATE_SECONDS", 60)
+ONCALL_LAW_ENFORCEMENT_CHAIN = env_str("ONCALL_LAW_ENFORCEMENT_CHAIN", "")
+
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
