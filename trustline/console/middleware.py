@@ -10,8 +10,9 @@ middleware checks every request of a signed-in, unverified person:
 1. Skip: no session user, a verified session (``is_verified()``, set by
    django-otp's middleware from the session: no query), a request carrying
    a partner API key (``Authorization: Bearer``; the key is the credential),
-   and the pages that lead out of the state (sign-in, code step, enrolment,
-   the security page, sign-out, static files, ``/healthz``).
+   the pages that lead out of the state (sign-in, code step, enrolment,
+   the security page, sign-out, static files, ``/healthz``), and platform
+   staff (see below; the actor is the per-request one views use anyway).
 2. Ask whether an organisation's policy requires the second factor
    (one query), remembered in the session for ``RECHECK_SECONDS`` when it
    does not, so an unaffected person pays one query a minute.
@@ -33,6 +34,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from trustline.accounts.context_processors import request_actor
 from trustline.accounts.models import User
 from trustline.console.models import OrganisationSecurityPolicy
 from trustline.console.selectors import confirmed_device
@@ -62,6 +64,9 @@ class SecondFactorMiddleware:
             return None
         if request.headers.get("Authorization", "").startswith("Bearer ") or request.path.startswith(EXEMPT_PREFIXES):
             return None
+        actor = request_actor(request)  # computed once per request: the view reuses it
+        if actor is None or actor.is_staff_side:
+            return None  # no organisation (refused by every page), or staff (two-step sign-in, console checks)
         checked = request.session.get(CHECKED_KEY)
         if isinstance(checked, int) and time.time() - checked < RECHECK_SECONDS:
             return None
