@@ -46,7 +46,14 @@ from trustline.lawenforcement.conf import le_int
 from trustline.lawenforcement.directory import fail, parse_uuid, user_of
 from trustline.lawenforcement.holds import hold_place
 from trustline.lawenforcement.models import Agency, AgencyContact, Disclosure, InboundRequest, LegalReview
-from trustline.lawenforcement.notify import LIAISONS, notify, page_emergency, staff_with_roles, stop_paging
+from trustline.lawenforcement.notify import (
+    LIAISONS,
+    notify,
+    page_emergency,
+    staff_with_roles,
+    stop_paging,
+    working_on,
+)
 from trustline.lawenforcement.permissions import le_require
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -253,6 +260,8 @@ def request_record_callback(
         audit_record(actor=actor, action=AuditAction.LE_REQUEST_CALLBACK, target=request, data={
             "contact": str(contact.pk), "number": contact.phone, "confirmed": confirmed, "at": now, "notes": notes,
         })
+        if request.emergency:
+            working_on(actor=actor, request_id=request.pk, step="callback")
     return request
 
 
@@ -294,6 +303,8 @@ def request_verify(*, actor: Actor, request_id: str | uuid.UUID) -> InboundReque
         audit_record(actor=actor, action=AuditAction.LE_REQUEST_VERIFIED, target=request, data={
             "step": "verified", "agency": str(request.agency_id), "callback_contact": str(request.callback_contact_id),
         })
+        if request.emergency:
+            working_on(actor=actor, request_id=request.pk, step="verified")
     return request
 
 
@@ -356,6 +367,8 @@ def request_review(
         })
         if request.status == RequestStatus.CLOSED and request.emergency:
             stop_paging(actor=actor, request_id=request.pk, why=f"the request was rejected ({', '.join(reasons)})")
+        elif request.emergency:
+            working_on(actor=actor, request_id=request.pk, step="review")
     return review
 
 

@@ -22,7 +22,11 @@ from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import User
 from trustline.accounts.permissions import Actor
 from trustline.notifications.services import outbox_enqueue
-from trustline.oncall.law_enforcement import emergency_open_for_le_request, emergency_resolve_for_le_request
+from trustline.oncall.law_enforcement import (
+    emergency_acknowledge_for_le_request,
+    emergency_open_for_le_request,
+    emergency_resolve_for_le_request,
+)
 from trustline.oncall.models import Emergency
 
 
@@ -69,3 +73,8 @@ def page_emergency(*, actor: Actor, request_id: uuid.UUID, now: dt.datetime) -> 
 def stop_paging(*, actor: Actor, request_id: uuid.UUID, why: str) -> Emergency | None:
     """The request was answered or closed: resolve its emergency, so escalation stops (None if none is active)."""
     return emergency_resolve_for_le_request(actor=actor, request_id=request_id, reason=why)
+
+
+def working_on(*, actor: Actor, request_id: uuid.UUID, step: str) -> Emergency | None:
+    """Someone is working on the request: its open page counts as acknowledged by them (None if none is open)."""
+    return emergency_acknowledge_for_le_request(actor=actor, request_id=request_id, step=step)

@@ -25,6 +25,10 @@ liaisons instead, recorded as ``fallback_to_leads`` on ``emergency.paged``.
 There is no partner timeline (a request has no partner), and pages say only
 what :mod:`trustline.oncall.pagetext` allows.
 
+``emergency_acknowledge_for_le_request`` is called when someone works on
+the request (a call-back, verification, a legal review decision): the page
+counts as acknowledged by them, so the chain stops waking the next people.
+
 ``emergency_resolve_for_le_request`` is called by the request's terminal
 transitions (answered, rejected, closed) in their transaction: the emergency
 is resolved, its remaining steps cancelled and the resolution audited, so
@@ -53,7 +57,7 @@ from trustline.oncall import conf
 from trustline.oncall.choices import ACTIVE_STATES, EmergencySource, EmergencyState, StepTarget
 from trustline.oncall.models import Emergency, EscalationChain
 from trustline.oncall.paging import chain_snapshot, paging_start
-from trustline.oncall.services import close_locked
+from trustline.oncall.services import acknowledge_locked, close_locked
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +159,25 @@ def emergency_resolve_for_le_request(
             reason=reason[:2000], kind=TimelineKind.EMERGENCY_RESOLVED, action=AuditAction.EMERGENCY_RESOLVED,
             now=now, extra={"automatic": True},
         )
+
+
+def emergency_acknowledge_for_le_request(
+    *, actor: Actor, request_id: str | uuid.UUID, step: str, now: dt.datetime | None = None,
+) -> Emergency | None:
+    """Someone is working on the request (a call-back, verification, legal review): acknowledge its open page.
+
+    A liaison who picked up the request at 3 a.m. should not have the lane
+    keep waking the next people in the chain. Called by the request's
+    services in their transaction, with their actor; ``step`` (what was done)
+    is recorded as ``via``. None when there is no open emergency (none, or
+    already acknowledged or resolved) or no person to name.
+    """
+    le_require(actor, Perm.LE_REQUEST_HANDLE, Perm.LE_REQUEST_REVIEW)
+    if actor.user is None:
+        return None
+    with transaction.atomic():
+        emergency = Emergency.objects.select_for_update().filter(le_request_id=_pk(request_id)).first()
+        if emergency is None or emergency.state != EmergencyState.OPEN:
+            return None
+        return acknowledge_locked(emergency=emergency, user=actor.user, actor=actor, via=f"le:{step}"[:16],
+                                   now=now or clock.now())

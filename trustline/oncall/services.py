@@ -53,7 +53,7 @@ def _locked(emergency_id: uuid.UUID) -> Emergency:
     return Emergency.objects.select_for_update().get(pk=emergency_id)
 
 
-def _acknowledge_locked(*, emergency: Emergency, user: User, actor: Actor, via: str, now: dt.datetime) -> Emergency:
+def acknowledge_locked(*, emergency: Emergency, user: User, actor: Actor, via: str, now: dt.datetime) -> Emergency:
     if emergency.state != EmergencyState.OPEN:
         raise Conflict(f"This emergency is already {emergency.get_state_display().lower()}.", code="emergency_not_open")
     Emergency.objects.filter(pk=emergency.pk, state=EmergencyState.OPEN).update(
@@ -87,7 +87,7 @@ def emergency_acknowledge(*, actor: Actor, emergency_id: str | uuid.UUID, via: s
     require(actor, Perm.EMERGENCY_RESPOND)
     user = _person(actor)
     with transaction.atomic():
-        return _acknowledge_locked(emergency=_locked(found.pk), user=user, actor=actor, via=via, now=clock.now())
+        return acknowledge_locked(emergency=_locked(found.pk), user=user, actor=actor, via=via, now=clock.now())
 
 
 def ack_token_check(*, token: str, emergency_id: str | uuid.UUID | None = None) -> AckToken:
@@ -117,7 +117,7 @@ def emergency_acknowledge_by_link(*, token: str, emergency_id: str | uuid.UUID |
             raise Conflict("This acknowledge link was already used.", code="ack_link_used")
         emergency = _locked(link.emergency_id)
         actor = actor_for_user(link.user) or Actor(kind="user", organisation=None, user=link.user)
-        return _acknowledge_locked(emergency=emergency, user=link.user, actor=actor, via="link", now=now)
+        return acknowledge_locked(emergency=emergency, user=link.user, actor=actor, via="link", now=now)
 
 
 def _reason(reason: str, *, required: bool) -> str:
@@ -217,7 +217,7 @@ def emergency_hand_over(*, actor: Actor, emergency_id: str | uuid.UUID, to_usern
             raise Conflict("This emergency is closed.", code="emergency_closed")
         previous = emergency.owner_id
         if emergency.state == EmergencyState.OPEN:  # handing over also takes it: paging stops
-            _acknowledge_locked(emergency=emergency, user=user, actor=actor, via="handover", now=now)
+            acknowledge_locked(emergency=emergency, user=user, actor=actor, via="handover", now=now)
         Emergency.objects.filter(pk=emergency.pk).update(owner=target)
         if emergency.case_id is not None:
             timeline_add(case_id=emergency.case_id, kind=TimelineKind.EMERGENCY_HANDED_OVER,

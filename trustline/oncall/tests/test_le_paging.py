@@ -160,15 +160,45 @@ def test_answering_rejecting_or_closing_the_request_resolves_its_emergency(
     assert resolved.actor == f"user:{by.pk}"
 
 
-def test_a_request_still_open_after_clarifying_keeps_paging(
+def test_asking_for_clarification_keeps_it_on_the_board_acknowledged_by_the_reviewer(
+    chain: EscalationChain, liaison_lars: User, legal_leila: User, police: Agency,
+) -> None:
+    """The request stays open (not resolved), but a person is on it: the chain stops waking the next people."""
+    request = receive(liaison_lars, police, at=T0)
+    with clock.frozen_at(T0 + dt.timedelta(minutes=1)):
+        request_review(actor=actor_of(legal_leila), request_id=request.pk, decision="clarify", reasons=["overbroad"])
+    emergency = Emergency.objects.get(le_request=request)
+    assert (emergency.state, emergency.acknowledged_by, emergency.acknowledged_via) == (
+        EmergencyState.ACKNOWLEDGED, legal_leila, "le:review")
+    with clock.frozen_at(T0 + dt.timedelta(minutes=5)):
+        assert paging_sweep(now=clock.now()).fired == 0
+
+
+def test_working_on_the_request_acknowledges_its_page_and_stops_the_escalation(
     chain: EscalationChain, liaison_lars: User, legal_leila: User, police: Agency,
 ) -> None:
     request = receive(liaison_lars, police, at=T0)
-    request_review(actor=actor_of(legal_leila), request_id=request.pk, decision="clarify", reasons=["overbroad"])
     emergency = Emergency.objects.get(le_request=request)
-    assert emergency.state == EmergencyState.OPEN
-    with clock.frozen_at(T0 + dt.timedelta(minutes=5)):
-        assert paging_sweep(now=clock.now()).fired == 1
+    duty = police.contacts.get(name="Duty desk")
+    with clock.frozen_at(T0 + dt.timedelta(minutes=2)):
+        request_record_callback(actor=actor_of(liaison_lars), request_id=request.pk, contact_id=duty.pk,
+                                confirmed=True)
+    emergency.refresh_from_db()
+    assert (emergency.state, emergency.acknowledged_by, emergency.acknowledged_via, emergency.acknowledged_at) == (
+        EmergencyState.ACKNOWLEDGED, liaison_lars, "le:callback", T0 + dt.timedelta(minutes=2))
+    assert PageStep.objects.filter(emergency=emergency, fired_at__isnull=True, cancelled_at__isnull=True).count() == 0
+    acknowledged = AuditEntry.objects.get(action="emergency.acknowledged", target_id=str(emergency.pk))
+    assert acknowledged.actor == f"user:{liaison_lars.pk}" and acknowledged.data["via"] == "le:callback"
+    # Later work (verification, review) leaves the acknowledgement as it was: the first person keeps it.
+    with clock.frozen_at(T0 + dt.timedelta(minutes=4)):
+        request_verify(actor=actor_of(liaison_lars), request_id=request.pk)
+        request_review(actor=actor_of(legal_leila), request_id=request.pk, decision="comply",
+                       reasons=["emergency_good_faith"])
+    emergency.refresh_from_db()
+    assert (emergency.acknowledged_by, emergency.acknowledged_via) == (liaison_lars, "le:callback")
+    assert AuditEntry.objects.filter(action="emergency.acknowledged", target_id=str(emergency.pk)).count() == 1
+    with clock.frozen_at(T0 + dt.timedelta(hours=1)):
+        assert paging_sweep(now=clock.now()).fired == 0
 
 
 def test_with_no_chain_the_escalation_leads_and_the_liaisons_are_paged_and_it_is_recorded(
