@@ -82,7 +82,7 @@ TURN_SURPLUS = 1.1  # turns taken per decision wanted (some turns find nothing t
 DECIDE_AFTER = dt.timedelta(minutes=14)
 TRIAGE_AFTER = dt.timedelta(minutes=4)
 CONFIRM_AFTER = dt.timedelta(hours=2)
-KEEP_PENDING = dt.timedelta(days=3)  # cross-checks of the last days still wait
+KEEP_PENDING_WORKDAYS = 3  # cross-checks of the last working days still wait
 HOLD_FROM = dt.timedelta(days=4)  # claims in the last days may end on hold
 HOLDS = 3
 DEMO_CONNECTOR = {"BACKEND": "trustline.platforms.connectors.DemoPlatformConnector", "OPTIONS": {}}
@@ -250,6 +250,20 @@ def _simulate(ctx: DemoContext, work: _Work, rng: random.Random,
             run(at)
 
 
+def _workdays_before(now: dt.datetime, days: int) -> dt.datetime:
+    """``now`` moved back over ``days`` weekdays (reviewers take no turns at weekends, see :func:`_turns`).
+
+    A plain "3 days" left a demo loaded on a Monday with no cross-check
+    waiting: the weekend had no decisions to wait.
+    """
+    at, counted = now, 0
+    while counted < days:
+        at -= dt.timedelta(days=1)
+        if at.weekday() < 5:
+            counted += 1
+    return at
+
+
 def _next_half_hour(at: dt.datetime) -> dt.datetime:
     floor = at.replace(minute=30 if at.minute >= 30 else 0, second=0, microsecond=0)
     return floor + dt.timedelta(minutes=30)
@@ -316,7 +330,8 @@ def _decide(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event]
             work.refused += 1  # e.g. a geo-restriction on a case without a country: the reviewer moves on
             return
         work.decided[decision.outcome] += 1
-        if decision.status == DecisionStatus.PENDING_SECOND_REVIEW and at < ctx.now - KEEP_PENDING:
+        if decision.status == DecisionStatus.PENDING_SECOND_REVIEW and at < _workdays_before(ctx.now,
+                                                                                              KEEP_PENDING_WORKDAYS):
             checker = rng.choice(sorted(set(reviewers) - {username}))
             _push(heap, at + CONFIRM_AFTER, _confirm(work, reviewers[checker][0], decision.pk))
         if decision.outcome == Outcome.NEEDS_MORE_INFORMATION and not work.answer_planned:
