@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from trustline.accounts.permissions import SYSTEM
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.core import clock
+from trustline.core.local_http import local_http_server
 from trustline.notifications.choices import Channel, MessageStatus
 from trustline.notifications.models import OutboxMessage, WebhookEndpoint
 from trustline.notifications.services import outbox_deliver_due
@@ -71,16 +72,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state = Receiver(base_url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(Handler) as base_url:
+        state = Receiver(base_url=base_url)
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

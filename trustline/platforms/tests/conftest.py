@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from trustline.accounts.models import User
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.core import clock
+from trustline.core.local_http import local_http_server
 from trustline.intake.choices import Channel
 from trustline.intake.models import ReportItem
 from trustline.intake.schemas import ReportIn
@@ -111,16 +112,9 @@ def fake_platform() -> Iterator[FakePlatform]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    platform = FakePlatform(base_url=f"http://127.0.0.1:{server.server_address[1]}", secret=webhook_secret_generate())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(Handler) as base_url:
+        platform = FakePlatform(base_url=base_url, secret=webhook_secret_generate())
         yield platform
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def closed_port_url(path: str = "/describe") -> str:
