@@ -234,9 +234,14 @@ def decode_key(dimension: str, key: str) -> Any:
     return key
 
 
+def hour_of(instant: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding ``instant``."""
+    return instant.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def whole_hours(*instants: dt.datetime) -> bool:
     """Every instant falls on a whole UTC hour (an hour bucket never straddles them)."""
-    return all(i.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) == i for i in instants)
+    return all(hour_of(i) == i for i in instants)
 
 
 def cube_scope(
@@ -314,8 +319,3 @@ def histogram_percentiles(
         parts.append(f"SELECT g0, m, c FROM ({edge_sql}) AS edges")  # noqa: S608 - compiled by the ORM
         params += edge_params
     return percentiles_of_histogram(" UNION ALL ".join(parts), params, fractions=fractions, groups=1)
-
-
-def hour_of(instant: dt.datetime) -> dt.datetime:
-    """The start of the UTC hour holding ``instant``."""
-    return instant.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
