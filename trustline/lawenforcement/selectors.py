@@ -17,6 +17,7 @@ from trustline.core.exceptions import NotFound
 from trustline.lawenforcement.directory import parse_uuid
 from trustline.lawenforcement.models import (
     Agency,
+    AgencyContact,
     Disclosure,
     InboundRequest,
     LegalHold,
@@ -55,6 +56,15 @@ def agency_get(*, actor: Actor, agency_id: str | uuid.UUID) -> Agency:
     if agency is None:
         raise NotFound("Agency not found.")
     return agency
+
+
+def contact_get(*, actor: Actor, contact_id: str | uuid.UUID) -> AgencyContact:
+    """One contact (active or not) with its agency, for the directory's edit page."""
+    le_require(actor, Perm.LE_DIRECTORY_VIEW)
+    contact = AgencyContact.objects.select_related("agency").filter(pk=parse_uuid(contact_id, "Contact")).first()
+    if contact is None:
+        raise NotFound("Contact not found.")
+    return contact
 
 
 def requests_visible(

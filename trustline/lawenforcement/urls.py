@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trustline.lawenforcement import views
+from trustline.lawenforcement import directory_views, views
 
 app_name = "lawenforcement"
 
@@ -8,7 +8,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.request_list, name="requests"),
     path("contact/", views.public, name="public"),
     path("directory/", views.directory_page, name="directory"),
+    path("directory/new", directory_views.agency_edit, name="agency_new"),
     path("directory/<uuid:agency_id>", views.agency_page, name="agency"),
+    path("directory/<uuid:agency_id>/edit", directory_views.agency_edit, name="agency_edit"),
+    path("directory/<uuid:agency_id>/status", directory_views.agency_status, name="agency_status"),
+    path("directory/<uuid:agency_id>/contacts/new", directory_views.contact_new, name="contact_new"),
+    path("contacts/<uuid:contact_id>/edit", directory_views.contact_edit, name="contact_edit"),
     path("contacts/<uuid:contact_id>/verify", views.contact_verify, name="contact_verify"),
     path("requests/new", views.request_new, name="request_new"),
     path("requests/<uuid:request_id>", views.request_detail, name="request_detail"),

@@ -26,6 +26,7 @@ from trustline.core.exceptions import ApplicationError, NotFound
 from trustline.lawenforcement import directory, holds, inbound, ncmec, ncmec_client, referrals
 from trustline.lawenforcement import selectors as sel
 from trustline.lawenforcement.choices import (
+    AgencyStatus,
     DataType,
     Outcome,
     RequestType,
@@ -81,7 +82,7 @@ def directory_page(request: HttpRequest, actor: Actor) -> HttpResponse:
 def agency_page(request: HttpRequest, actor: Actor, agency_id: str) -> HttpResponse:
     return render(request, "lawenforcement/agency.html", {
         "agency": sel.agency_get(actor=actor, agency_id=agency_id), "stale_before": directory.stale_before(),
-        "can_manage": actor.has(Perm.LE_DIRECTORY_MANAGE),
+        "can_manage": actor.has(Perm.LE_DIRECTORY_MANAGE), "statuses": AgencyStatus.choices,
     })
 
 
