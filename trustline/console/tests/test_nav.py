@@ -91,3 +91,51 @@ def test_each_staff_link_follows_the_permission_its_page_checks(
     names = links(nav_of(liaison, "/law-enforcement/"))
     assert "Law enforcement" in names and "Console" in names
     assert "Emergency board" not in names and "Metrics" not in names and "New report" not in names
+
+
+# --- The console's own bar (console/base_console.html replaces the staff links on console pages) ------------
+# Console pages need a verified second factor: ``signed_in`` signs in with password and code.
+
+CONSOLE_LINKS = ("Queue", "Second review", "Emergency board", "Dashboards", "Security")
+
+
+def console_links(client: Client) -> dict[str, str]:
+    """The console bar's links (of CONSOLE_LINKS) as shown on the queue page."""
+    return {label: href for label, href in links(nav_of(client, "/console/")).items() if label in CONSOLE_LINKS}
+
+
+def test_a_reviewer_sees_no_console_link_to_a_page_their_role_does_not_open(
+    signed_in: StaffClient, reviewer_rita: User
+) -> None:
+    rita = signed_in(reviewer_rita)
+    names = console_links(rita)
+    # Reviewers have no dashboard.view: the dashboards answer 404 for them, so no link.
+    assert set(names) == {"Queue", "Second review", "Emergency board", "Security"}
+    assert rita.get("/console/dashboards/").status_code == 404
+    for label, href in names.items():
+        assert rita.get(href).status_code == 200, label
+
+
+def test_a_programme_manager_sees_the_dashboards_and_the_board_but_not_second_review(
+    signed_in: StaffClient, pm_pablo: User
+) -> None:
+    pablo = signed_in(pm_pablo)
+    names = console_links(pablo)
+    assert names == {"Queue": "/console/", "Emergency board": "/emergency/", "Dashboards": "/console/dashboards/",
+                     "Security": "/console/security/"}
+    assert pablo.get("/console/second-review/").status_code == 404  # no decision.second_review
+    for label, href in names.items():
+        assert pablo.get(href).status_code == 200, label
+    assert current(nav_of(pablo, "/console/dashboards/")) == ["/console/dashboards/"]
+
+
+def test_a_policy_analyst_gets_the_dashboards_without_the_emergency_board(
+    signed_in: StaffClient, kite: Organisation
+) -> None:
+    """Policy analysts read the dashboards but not the board (no oncall.view: it answers 403)."""
+    analyst = signed_in(make_person(kite, "paula", "Paula Policy", Role.POLICY_ANALYST))
+    names = console_links(analyst)
+    assert set(names) == {"Queue", "Dashboards", "Security"}
+    assert analyst.get("/emergency/").status_code == 403
+    for label, href in names.items():
+        assert analyst.get(href).status_code == 200, label
