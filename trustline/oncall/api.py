@@ -214,7 +214,7 @@ def update_schedule(request: ApiRequest, schedule_id: int, payload: ScheduleIn) 
 
 @router.delete("/schedules/{schedule_id}", response={204: None}, summary="Switch a schedule off")
 def delete_schedule(request: ApiRequest, schedule_id: int) -> Status[None]:
-    rota.schedule_delete(actor=request.auth, schedule_id=schedule_id)
+    rota.schedule_switch_off(actor=request.auth, schedule_id=schedule_id)
     return Status(204, None)
 
 
@@ -284,7 +284,8 @@ def update_chain(request: ApiRequest, chain_id: int, payload: ChainIn) -> dict[s
     return chain_out(chain_get(actor=request.auth, chain_id=chain_id))
 
 
-@router.delete("/chains/{chain_id}", response={204: None}, summary="Delete a chain")
+@router.delete("/chains/{chain_id}", response={204: None},
+               summary="Delete a chain (409 for the default or law-enforcement chain, or one an open emergency uses)")
 def delete_chain(request: ApiRequest, chain_id: int) -> Status[None]:
     rota.chain_delete(actor=request.auth, chain_id=chain_id)
     return Status(204, None)

@@ -19,7 +19,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.core import clock
-from trustline.core.exceptions import ValidationFailed
+from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.notifications.models import WebhookEndpoint
 from trustline.oncall.choices import ContactKind, Rotation, StepTarget
 from trustline.oncall.models import (
@@ -32,7 +32,14 @@ from trustline.oncall.models import (
     ScheduleParticipant,
 )
 from trustline.oncall.rotation import valid_time_zone
-from trustline.oncall.selectors import chain_get, schedule_get, staff_required, staff_user_get
+from trustline.oncall.selectors import (
+    chain_delete_blockers,
+    chain_get,
+    schedule_delete_blockers,
+    schedule_get,
+    staff_required,
+    staff_user_get,
+)
 
 MAX_STEPS = 10
 MAX_PARTICIPANTS = 50
@@ -118,14 +125,37 @@ def schedule_save(*, actor: Actor, data: ScheduleData, schedule_id: int | None =
     return schedule
 
 
-def schedule_delete(*, actor: Actor, schedule_id: int) -> None:
-    """Switch a schedule off (kept: running escalations and the audit log refer to it)."""
+def schedule_switch_off(*, actor: Actor, schedule_id: int) -> None:
+    """Switch a schedule off (kept: running escalations and the audit log refer to it); the API's DELETE."""
     staff_required(actor, Perm.ONCALL_MANAGE)
     schedule = schedule_get(actor=actor, schedule_id=schedule_id)
     with transaction.atomic():
         Schedule.objects.filter(pk=schedule.pk).update(is_active=False)
         audit_record(actor=actor, action=AuditAction.ONCALL_SCHEDULE_CHANGED, target=schedule,
                      data={"is_active": False})
+
+
+def schedule_delete(*, actor: Actor, schedule_id: int) -> None:
+    """Delete a schedule with its participants and overrides, unless a chain step or an open emergency uses it.
+
+    Refused with ``Conflict`` (nothing changed) for the reasons of
+    ``schedule_delete_blockers``: a step's ``on_delete=PROTECT`` would
+    otherwise fail, or a running escalation would find nobody on call. The
+    audit entry keeps what was deleted (name, rota, overrides).
+    """
+    staff_required(actor, Perm.ONCALL_MANAGE)
+    found = schedule_get(actor=actor, schedule_id=schedule_id)
+    with transaction.atomic():
+        schedule = Schedule.objects.select_for_update().get(pk=found.pk)
+        blockers = schedule_delete_blockers(schedule)
+        if blockers:
+            raise Conflict(" ".join(blockers), code="in_use")
+        audit_record(actor=actor, action=AuditAction.ONCALL_SCHEDULE_CHANGED, target=schedule, data={
+            "deleted": True, "name": schedule.name, "time_zone": schedule.time_zone, "rotation": schedule.rotation,
+            "participants": list(schedule.participants.order_by("position").values_list("user_id", flat=True)),
+            "overrides": schedule.overrides.count(),
+        })
+        schedule.delete()
 
 
 def override_create(*, actor: Actor, schedule_id: int, username: str, start_at: dt.datetime,
@@ -249,11 +279,25 @@ def chain_save(*, actor: Actor, data: ChainData, chain_id: int | None = None) ->
 
 
 def chain_delete(*, actor: Actor, chain_id: int) -> None:
+    """Delete a chain and its steps, unless new or open emergencies are paged through it.
+
+    Refused with ``Conflict`` (nothing changed) for the reasons of
+    ``chain_delete_blockers``: the default chain, the one
+    ``ONCALL_LAW_ENFORCEMENT_CHAIN`` names, a chain an open emergency copied.
+    The row is locked first, so it cannot become the default meanwhile.
+    """
     staff_required(actor, Perm.ONCALL_MANAGE)
-    chain = chain_get(actor=actor, chain_id=chain_id)
+    found = chain_get(actor=actor, chain_id=chain_id)
     with transaction.atomic():
-        audit_record(actor=actor, action=AuditAction.ONCALL_CHAIN_CHANGED, target=chain,
-                     data={"deleted": True, "name": chain.name})
+        chain = EscalationChain.objects.select_for_update().get(pk=found.pk)
+        blockers = chain_delete_blockers(chain)
+        if blockers:
+            raise Conflict(" ".join(blockers), code="in_use")
+        audit_record(actor=actor, action=AuditAction.ONCALL_CHAIN_CHANGED, target=chain, data={
+            "deleted": True, "name": chain.name,
+            "steps": [{"target": s.target, "schedule": s.schedule_id, "user": s.user_id,
+                       "delay_minutes": s.delay_minutes} for s in chain.steps.order_by("position")],
+        })
         chain.delete()
 
 

@@ -9,15 +9,22 @@ one transaction), and a service's field problems come back onto the form
 
 The override form reads its times in the *schedule's* time zone, whatever the
 viewer's own: "from 03:00" means 03:00 where the rota hands off.
+
+Deleting a schedule or a chain asks first (GET), showing instead why it cannot
+go while something still pages through it (the selectors' ``*_delete_blockers``,
+which the services check again under a row lock before deleting).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseFormSet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core import clock
-from trustline.core.exceptions import ValidationFailed
+from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.oncall import rota
 from trustline.oncall.forms import (
     ChainForm,
@@ -39,11 +46,14 @@ from trustline.oncall.forms import (
     errors_onto,
 )
 from trustline.oncall.models import EscalationChain, Schedule
+from trustline.oncall.rota import MAX_STEPS
 from trustline.oncall.rotation import oncall_now
 from trustline.oncall.selectors import (
+    chain_delete_blockers,
     chain_get,
     chain_list,
     override_list,
+    schedule_delete_blockers,
     schedule_get,
     schedule_list,
     schedule_upcoming,
@@ -183,6 +193,37 @@ def override_remove(request: HttpRequest, actor: Actor, schedule_id: int, overri
     return redirect("oncall:schedule_detail", schedule_id=schedule_id)
 
 
+@require_http_methods(["GET", "POST"])
+@portal_view
+def schedule_delete(request: HttpRequest, actor: Actor, schedule_id: int) -> HttpResponse:
+    """Confirm (GET) and delete (POST) a schedule; while a chain step or an open emergency uses it, say why not."""
+    staff_required(actor, Perm.ONCALL_MANAGE)
+    schedule = schedule_get(actor=actor, schedule_id=schedule_id)
+    page = {
+        "name": schedule.name, "back_url": reverse("oncall:schedule_detail", args=[schedule.pk]),
+        "consequence": _("Its rota (%(people)d people) and its %(overrides)d overrides are deleted with it; the audit "
+                         "log keeps a record.") % {"people": len(schedule.participants.all()),
+                                                    "overrides": schedule.overrides.count()},
+        "button": _("Delete the schedule"),
+    }
+    if request.method == "POST":
+        try:
+            rota.schedule_delete(actor=actor, schedule_id=schedule.pk)
+        except Conflict as exc:
+            blockers = schedule_delete_blockers(schedule) or [exc.message]
+            return _delete_page(request, page, blockers, refused=True)
+        messages.success(request, _("Schedule “%(name)s” deleted.") % {"name": schedule.name})
+        return _done(request, reverse("oncall:schedules"))
+    return _delete_page(request, page, schedule_delete_blockers(schedule))
+
+
+def _delete_page(request: HttpRequest, page: Mapping[str, object], blockers: list[str], *,
+                 refused: bool = False) -> HttpResponse:
+    """The confirmation page, or the reasons it cannot be deleted (409 after a refused POST: nothing changed)."""
+    return render(request, "oncall/confirm_delete.html", {**page, "blockers": blockers, "refused": refused},
+                  status=409 if refused else 200)
+
+
 # --- Escalation chains --------------------------------------------------------------------------------------
 
 
@@ -221,7 +262,9 @@ def chain_edit(request: HttpRequest, actor: Actor, chain_id: int | None = None) 
     chain = chain_get(actor=actor, chain_id=chain_id) if chain_id is not None else None
     step_kwargs = {"schedules": [(s.pk, s.name) for s in schedule_list(actor=actor)], "people": _usernames(actor)}
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and "add_step" in request.POST:
+        form, formset = _chain_form_again(request.POST, step_kwargs)
+    elif request.method == "POST":
         form = ChainForm(request.POST)
         formset = StepFormSet(request.POST, prefix="steps", form_kwargs=step_kwargs)
         if form.is_valid() and formset.is_valid():
@@ -240,5 +283,48 @@ def chain_edit(request: HttpRequest, actor: Actor, chain_id: int | None = None) 
         form = ChainForm(initial=initial)
         formset = StepFormSet(prefix="steps", form_kwargs=step_kwargs,
                               initial=steps + [{} for _row in range(EXTRA_STEP_ROWS)])
-    return render(request, "oncall/chain_form.html", {"form": form, "formset": formset, "chain": chain},
-                  status=status)
+    return render(request, "oncall/chain_form.html", {
+        "form": form, "formset": formset, "chain": chain, "can_add_step": formset.total_form_count() < MAX_STEPS,
+    }, status=status)
+
+
+def _chain_form_again(data: QueryDict, step_kwargs: dict[str, Any]) -> tuple[ChainForm, BaseFormSet[StepForm]]:
+    """"Add a step": the posted values back, unsaved and unchecked (no errors yet), with one more empty row.
+
+    A plain submit button, so it works without JavaScript; the rows are read
+    back as initial values, so nothing typed so far is lost.
+    """
+    try:
+        total = int(data.get("steps-TOTAL_FORMS") or 0)
+    except ValueError:
+        total = 0
+    total = max(0, min(total, MAX_STEPS + EXTRA_STEP_ROWS))
+    rows: list[dict[str, object]] = [
+        {name: data.get(f"steps-{i}-{name}", "") for name in StepForm.base_fields} for i in range(total)]
+    if total < MAX_STEPS:
+        rows.append({})
+    form = ChainForm(initial={name: data.get(name) for name in ChainForm.base_fields})
+    return form, StepFormSet(prefix="steps", form_kwargs=step_kwargs, initial=rows)
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def chain_delete(request: HttpRequest, actor: Actor, chain_id: int) -> HttpResponse:
+    """Confirm (GET) and delete (POST) a chain; the default, the law-enforcement chain and one an open emergency
+    uses are refused, with the reasons."""
+    staff_required(actor, Perm.ONCALL_MANAGE)
+    chain = chain_get(actor=actor, chain_id=chain_id)
+    page = {
+        "name": chain.name, "back_url": reverse("oncall:chain_detail", args=[chain.pk]),
+        "consequence": _("Its %(steps)d steps are deleted with it; the audit log keeps a record.") % {
+            "steps": len(chain.steps.all())},
+        "button": _("Delete the chain"),
+    }
+    if request.method == "POST":
+        try:
+            rota.chain_delete(actor=actor, chain_id=chain.pk)
+        except Conflict as exc:
+            return _delete_page(request, page, chain_delete_blockers(chain) or [exc.message], refused=True)
+        messages.success(request, _("Chain “%(name)s” deleted.") % {"name": chain.name})
+        return _done(request, reverse("oncall:chains"))
+    return _delete_page(request, page, chain_delete_blockers(chain))

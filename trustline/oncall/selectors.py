@@ -25,12 +25,14 @@ from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import User
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.core.exceptions import NotFound
+from trustline.oncall import conf
 from trustline.oncall.choices import ACTIVE_STATES
 from trustline.oncall.models import (
     AckToken,
     ContactMethod,
     Emergency,
     EscalationChain,
+    EscalationStep,
     ImminentRule,
     PageStep,
     Schedule,
@@ -124,6 +126,62 @@ def chain_get(*, actor: Actor, chain_id: int) -> EscalationChain:
     if found is None:
         raise NotFound("Escalation chain not found.")
     return found
+
+
+def _open_snapshots() -> list[dict[str, object]]:
+    """The chain copies of the emergencies still on the board (few: the board shows them all)."""
+    return [s for s in Emergency.objects.filter(state__in=ACTIVE_STATES).values_list("chain_snapshot", flat=True)
+            if isinstance(s, dict)]
+
+
+def chain_delete_blockers(chain: EscalationChain) -> list[str]:
+    """Why ``chain`` may not be deleted now (empty: it may).
+
+    The default chain and the one ``ONCALL_LAW_ENFORCEMENT_CHAIN`` names are
+    what new emergencies copy: without them paging falls back to waking every
+    lead (or, for law enforcement, to the default chain) without anyone having
+    chosen that. An open emergency's copy names the chain, and the board and
+    the audit trail lead to it while someone is still being paged through it.
+    """
+    reasons = []
+    if chain.is_default:
+        reasons.append("It is the default chain: new emergencies are paged through it. "
+                       "Make another chain the default first.")
+    if chain.name == conf.law_enforcement_chain():
+        reasons.append("ONCALL_LAW_ENFORCEMENT_CHAIN names it: emergency law-enforcement requests are paged "
+                       "through it. Change that setting first.")
+    in_use = sum(1 for s in _open_snapshots() if s.get("chain_id") == chain.pk)
+    if in_use:
+        reasons.append(f"{_emergencies(in_use)} being paged through it. Delete it once resolved or closed.")
+    return reasons
+
+
+def schedule_delete_blockers(schedule: Schedule) -> list[str]:
+    """Why ``schedule`` may not be deleted now (empty: it may).
+
+    A chain step points at its schedule with ``on_delete=PROTECT`` (deleting
+    it would fail, or leave the step paging nobody), and an open emergency's
+    copy of its chain still resolves the schedule each time a step fires.
+    """
+    reasons = []
+    chains = sorted(set(EscalationStep.objects.filter(schedule=schedule).values_list("chain__name", flat=True)))
+    if chains:
+        reasons.append(f"Escalation chain steps page it ({', '.join(chains)}). "
+                       "Remove it from those steps first.")
+    in_use = sum(1 for s in _open_snapshots() if any(
+        isinstance(step, dict) and step.get("schedule_id") == schedule.pk for step in _steps(s)))
+    if in_use:
+        reasons.append(f"{_emergencies(in_use)} being paged through it. Delete it once resolved or closed.")
+    return reasons
+
+
+def _emergencies(n: int) -> str:
+    return "An open emergency is still" if n == 1 else f"{n} open emergencies are still"
+
+
+def _steps(snapshot: dict[str, object]) -> list[object]:
+    steps = snapshot.get("steps")
+    return steps if isinstance(steps, list) else []
 
 
 def rule_list(*, actor: Actor) -> QuerySet[ImminentRule]:

@@ -16,7 +16,15 @@ from trustline.cases.models import Case
 from trustline.conftest import ApiClient, assert_error
 from trustline.core import clock
 from trustline.oncall.models import Emergency, EscalationChain, ImminentRule, Schedule
-from trustline.oncall.rota import RuleData, contact_create, override_create, rule_save
+from trustline.oncall.rota import (
+    ChainData,
+    RuleData,
+    StepData,
+    chain_save,
+    contact_create,
+    override_create,
+    rule_save,
+)
 from trustline.oncall.tests.conftest import T0
 
 SCHEDULE_BODY = {"name": "Weekend", "time_zone": "Africa/Khartoum", "rotation": "daily",
@@ -59,7 +67,7 @@ OPS = [
     Op("POST", "/oncall/chains", "lena", "rita", CHAIN_BODY, ok=201),
     Op("GET", "/oncall/chains/{chain}", "aziz", "lars"),
     Op("PUT", "/oncall/chains/{chain}", "lena", "rita", {**CHAIN_BODY, "name": "Imminent harm"}),
-    Op("DELETE", "/oncall/chains/{chain}", "lena", "rita", ok=204),
+    Op("DELETE", "/oncall/chains/{spare_chain}", "lena", "rita", ok=204),
     Op("GET", "/oncall/contacts", "aziz", "lars"),
     Op("POST", "/oncall/contacts", "lena", "rita", {"user": "rita", "kind": "pagerduty", "address": "R0UTINGKEY"},
        ok=201),
@@ -87,9 +95,11 @@ def world(open_imminent: Callable[..., Case], rota: Schedule, chain: EscalationC
                                    end_at=T0 + dt.timedelta(hours=2))
         contact = contact_create(actor=SYSTEM, username="rita", kind="sms", address="+249900000000")
         rule = rule_save(actor=SYSTEM, data=RuleData(name="Existing", keywords=["tonight"]))
+        # The default chain (which the open emergency also uses) may not be deleted: DELETE takes this one.
+        spare = chain_save(actor=SYSTEM, data=ChainData(name="Spare", steps=[StepData(target="escalation_leads")]))
     people = {u.username: u for u in [reviewer_rita, reviewer_ravi, lead_lena, auditor_aziz, liaison_lars]}
     return {"ids": {"emergency": emergency.pk, "schedule": rota.pk, "override": override.pk, "chain": chain.pk,
-                    "contact": contact.pk, "rule": rule.pk}, "people": people}
+                    "spare_chain": spare.pk, "contact": contact.pk, "rule": rule.pk}, "people": people}
 
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: f"{op.method} {op.path}")

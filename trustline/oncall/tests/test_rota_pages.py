@@ -311,3 +311,46 @@ def test_a_lead_creates_a_chain_and_marks_it_default(rota: Schedule, chain: Esca
 @pytest.mark.parametrize("url", ["/emergency/chains/999999/", "/emergency/schedules/999999/override"])
 def test_an_unknown_id_is_not_found(url: str, lead_lena: User, staff_client: StaffClient) -> None:
     assert staff_client(lead_lena).get(url).status_code == 404
+
+
+def test_add_a_step_gives_one_more_row_and_keeps_what_was_typed(rota: Schedule, chain: EscalationChain,
+                                                                 lead_lena: User, staff_client: StaffClient) -> None:
+    """A plain submit button (no JavaScript needed): the form comes back unsaved with one more empty row."""
+    client = staff_client(lead_lena)
+    url = f"/emergency/chains/{chain.pk}/edit"
+    assert b'name="add_step"' in client.get(url).content
+    before = (AuditEntry.objects.count(), list(EscalationStep.objects.filter(chain=chain).values_list("target")))
+    response = client.post(url, _chain_post(chain, rota, name="Renamed", **{"steps-2-target": "escalation_leads",
+                                                                            "add_step": "1"}))
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert formset.total_form_count() == 4
+    assert [f.initial.get("target") for f in formset.forms] == ["schedule_primary", "user", "escalation_leads", None]
+    assert formset.forms[0].initial["schedule_id"] == str(rota.pk)
+    assert formset.forms[1].initial["username"] == "lena"
+    assert response.context["form"].initial["name"] == "Renamed"
+    assert not response.context["form"].errors and not formset.total_error_count()
+    assert b'name="steps-TOTAL_FORMS" value="4"' in response.content
+    assert b'name="steps-3-target"' in response.content
+    # Nothing was saved by adding a row.
+    assert (AuditEntry.objects.count(), list(EscalationStep.objects.filter(chain=chain).values_list("target"))) \
+        == before
+    chain.refresh_from_db()
+    assert chain.name == "Imminent harm"
+    # Then saving the re-rendered form saves every step, the added one included.
+    saved = client.post(url, _chain_post(chain, rota, **{
+        "steps-TOTAL_FORMS": "4", "steps-2-target": "escalation_leads", "steps-3-target": "everyone",
+        "steps-3-delay_minutes": "7"}))
+    assert saved.status_code == 302
+    assert list(EscalationStep.objects.filter(chain=chain).order_by("position").values_list("target", flat=True)) \
+        == ["schedule_primary", "user", "escalation_leads", "everyone"]
+
+
+def test_no_more_rows_than_a_chain_may_have_steps(rota: Schedule, chain: EscalationChain, lead_lena: User,
+                                                  staff_client: StaffClient) -> None:
+    client = staff_client(lead_lena)
+    response = client.post(f"/emergency/chains/{chain.pk}/edit", _chain_post(chain, rota, **{
+        "steps-TOTAL_FORMS": "10", "add_step": "1"}))
+    assert response.status_code == 200
+    assert response.context["formset"].total_form_count() == 10
+    assert b'name="add_step"' not in response.content
