@@ -134,3 +134,28 @@ def test_rows_for_several_tables_go_together(size: int):
     assert len(queries) == (1 if together else 2)
     assert Case.objects.filter(key_hash__startswith="g").count() == size
     assert [e.data for e in AuditEntry.objects.filter(action="case.opened")] == [{"n": 0}, {"n": 1}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_awkward_values_arrive_exactly_as_bulk_create_stores_them():
+    """PostgreSQL sends small batches as one JSON parameter: quoting, escapes and JSON-in-text must survive."""
+    awkward = ['it\'s "quoted" \\ back\\slash', "line\nbreak\ttab", "😀 «é» عربي", '{"looks": ["like", "json"]}',
+               "null", ""]
+    components: list[Any] = ["a plain JSON string", [1, "two", None], {"k": 'v "q"'}, {"": None}, 0, True]
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    expected: list[Case] = []
+    rows: list[tuple[Any, ...]] = []
+    for n, (text, data) in enumerate(zip(awkward, components, strict=True)):
+        changes = {"canonical_url": text, "country": text[:2], "priority_components": data}
+        expected.append(Case(**{**case_values(n, "c"), **changes}))
+        rows.append((*{**case_values(n, "d"), **changes}.values(), *defaults))
+    Case.objects.bulk_create(expected)
+    with transaction.atomic():
+        insert_rows(Case, GIVEN + names, rows)
+
+    def read(prefix: str) -> list[tuple[Any, ...]]:
+        return list(Case.objects.filter(key_hash__startswith=prefix).order_by("key_hash")
+                    .values_list("canonical_url", "country", "priority_components", "opened_at"))
+
+    assert read("d") == read("c")
+    assert [r[0] for r in read("d")] == awkward
