@@ -101,11 +101,14 @@ class Case(models.Model):
     route_language_at = models.DateTimeField(null=True, blank=True)
     route_regional_at = models.DateTimeField(null=True, blank=True)
     route_translation_at = models.DateTimeField(null=True, blank=True)
+    # Both user links are empty on a new case, so their indexes are partial (Meta), not the FK default.
     routing_excluded_user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
         help_text="never route to this person (e.g. the first reviewer of a contested decision)",
     )
-    assigned_to = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_to = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )  # case_assigned_idx
     claimed_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     routing_pool = models.CharField(max_length=16, blank=True, choices=RoutingPool.choices)
@@ -146,6 +149,10 @@ class Case(models.Model):
             models.Index(
                 fields=["assigned_to", "lease_expires_at"], condition=Q(assigned_to__isnull=False),
                 name="case_assigned_idx",
+            ),
+            models.Index(
+                fields=["routing_excluded_user"], condition=Q(routing_excluded_user__isnull=False),
+                name="case_excluded_user_idx",
             ),
         ]
 

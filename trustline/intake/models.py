@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from trustline.accounts.models import ApiKey, Organisation, User
 from trustline.cases.models import Case
@@ -19,8 +20,14 @@ class Report(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="reports")
-    submitted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexes are paid on every report: the organisation's is report_org_received_idx's first column, and
+    # reports sent with an API key have no submitting user (a partial index) -- see Meta.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
+    submitted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
@@ -42,6 +49,8 @@ class Report(models.Model):
             models.Index(fields=["organisation", "-received_at"], name="report_org_received_idx"),
             models.Index(fields=["organisation", "status"], name="report_org_status_idx"),
             models.Index(fields=["received_at"], name="report_received_idx"),
+            models.Index(fields=["submitted_by"], condition=Q(submitted_by__isnull=False),
+                         name="report_submitted_by_idx"),
         ]
 
     def __str__(self) -> str:
@@ -52,7 +61,8 @@ class ReportItem(models.Model):
     """One reported piece of content: a URL or a platform identifier."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: item_position_unique (report, position) starts with it.
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items", db_index=False)
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
     url = models.TextField(blank=True, help_text="as submitted")
@@ -117,8 +127,11 @@ class IdempotencyRecord(models.Model):
 class TimelineEvent(models.Model):
     """A step in a report's life as the partner sees it, timed."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="timeline")
-    item = models.ForeignKey(ReportItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # timeline_report_at_idx starts with the report; most events name no item (a partial index): see Meta.
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="timeline", db_index=False)
+    item = models.ForeignKey(
+        ReportItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     # Values come from TimelineKind; no ``choices`` on the column, so a new kind
     # (each later app adds its own) needs no migration of the intake table.
     kind = models.CharField(max_length=32)
@@ -127,7 +140,10 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["report", "at"], name="timeline_report_at_idx")]
+        indexes = [
+            models.Index(fields=["report", "at"], name="timeline_report_at_idx"),
+            models.Index(fields=["item"], condition=Q(item__isnull=False), name="timeline_item_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
