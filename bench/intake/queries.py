@@ -205,7 +205,7 @@ def install_timers() -> dict[str, list[float]]:
     wrap(bulk_module, "_read_rows", "  _read_rows (decode, sniff)")
     wrap(bulk_module, "_parse_item", "  _parse_item (ItemIn per row)")
     wrap(bulk_module, "_prepare_group", "  _prepare_group (ReportIn + report_prepare)")
-    wrap(bulk_module, "reports_persist", "  reports_persist")
+    wrap(bulk_module, "reports_write", "  reports_write")
     wrap(bulk_module, "audit_record", "  audit_record (bulk.uploaded)")
     return timers
 

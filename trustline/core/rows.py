@@ -80,6 +80,8 @@ class _Plan:
     # travel as JSON (text, numbers, booleans, UUIDs, times, JSON): see _json_rows_sql.
     columns: tuple[str, ...] = ()
     json_ok: bool = False
+    # As ``adapt``, for COPY: JSON columns as JSON text, which COPY's text format passes to jsonb as it is.
+    copy_adapt: tuple[tuple[int, Callable[[Any, Any], Any]], ...] = ()
 
 
 @functools.lru_cache(maxsize=64)
@@ -89,17 +91,21 @@ def _plan(model: type[Model], columns: tuple[str, ...], vendor: str) -> _Plan:
     if unknown:
         raise ValueError(f"{model._meta.label} has no column(s) {unknown}")
     adapt = []
+    copy_adapt = []
     json_ok = True
     for index, name in enumerate(columns):
         field = by_attname[name]
         target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]  # FK: its target
         if isinstance(target, UUIDField):
             adapt.append((index, functools.partial(_uuid_adapter, field)))
+            copy_adapt.append(adapt[-1])
         elif isinstance(target, JSONField):
             adapt.append((index, functools.partial(_json_adapter, field)))
+            copy_adapt.append((index, functools.partial(_json_text_adapter, target)))
             json_ok = json_ok and target.encoder is None
         elif not isinstance(target, _AS_IS):
             adapt.append((index, functools.partial(_field_adapter, field)))
+            copy_adapt.append(adapt[-1])
             json_ok = json_ok and isinstance(target, (DateTimeField, DateField))
     quote = connection.ops.quote_name
     return _Plan(
@@ -109,6 +115,7 @@ def _plan(model: type[Model], columns: tuple[str, ...], vendor: str) -> _Plan:
         adapt=tuple(adapt),
         columns=tuple(by_attname[c].column for c in columns),
         json_ok=json_ok,
+        copy_adapt=tuple(copy_adapt),
     )
 
 
@@ -130,8 +137,14 @@ def _json_adapter(field: Field[Any, Any], value: Any, conn: Any) -> Any:
     return field.get_db_prep_save(value, conn)
 
 
-def _adapted(plan: _Plan, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
-    if not plan.adapt:
+def _json_text_adapter(field: JSONField[Any], value: Any, conn: Any) -> Any:
+    """JSON text for COPY: ``json.dumps`` in C, without the driver's per-value ``Jsonb`` wrapper and dumper."""
+    return json.dumps(value, cls=field.encoder)
+
+
+def _adapted(plan: _Plan, rows: Sequence[Sequence[Any]], *, copy: bool = False) -> list[Sequence[Any]]:
+    adapters = plan.copy_adapt if copy else plan.adapt
+    if not adapters:
         return list(rows)
     # A column often holds the same object in every row (one "now", a default): adapt it once.
     last: list[tuple[Any, Any]] = [(_NOTHING, None)] * plan.width
@@ -139,7 +152,7 @@ def _adapted(plan: _Plan, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
     out: list[Sequence[Any]] = []
     for row in rows:
         values = list(row)
-        for index, adapt in plan.adapt:
+        for index, adapt in adapters:
             value = values[index]
             if value is None:
                 continue
@@ -169,7 +182,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
     plan = _plan(model, tuple(columns), connection.vendor)
     postgres = connection.vendor == "postgresql"
     if postgres and len(rows) >= COPY_MIN_ROWS:
-        _copy(plan, _adapted(plan, rows))
+        _copy(plan, _adapted(plan, rows, copy=True))
     elif postgres and plan.json_ok:
         with connection.cursor() as cursor:
             cursor.execute(_json_rows_sql(plan, ""), [_json_rows(plan, rows)])
@@ -297,7 +310,7 @@ def insert_rows_returning(
     postgres = connection.vendor == "postgresql"
     if postgres and len(rows) >= COPY_MIN_ROWS and connection.in_atomic_block:
         order = quote(by_attname[order_by].column) if order_by else None
-        return _copy_returning(plan, _adapted(plan, rows), suffix, order)
+        return _copy_returning(plan, _adapted(plan, rows, copy=True), suffix, order)
     out: list[tuple[Any, ...]] = []
     if postgres and plan.json_ok:
         # One JSON parameter per batch (see _json_rows_sql).

@@ -39,7 +39,7 @@ from trustline.intake.services import (
     categories_by_code,
     check_can_submit,
     report_prepare,
-    reports_persist,
+    reports_write,
 )
 
 ITEM_COLUMNS = ("url", "platform_id", "kind", "excerpt", "location_details")
@@ -276,20 +276,24 @@ def bulk_submit(
     reports_out: list[dict[str, Any]] = []
     if prepared:
         with transaction.atomic():
-            results = reports_persist(actor=actor, prepared=prepared, channel=channel)
+            results = reports_write(actor=actor, prepared=prepared, channel=channel)
             audit_record(
                 actor=actor, action=AuditAction.BULK_UPLOADED, target=("intake.bulk", upload.name or "upload.csv"),
                 data={"rows": total, "reports": len(results), "rejected_rows": rejected_rows},
             )
-        for prep, result in zip(prepared, results, strict=True):
+        # From the rows written, not model instances (reports_write); ids as text, as the JSON answer has them.
+        names = ("id", "case_id", "canonical_url", "platform_id", "kind", "position")
+        for prep, written in zip(prepared, results, strict=True):
             reports_out.append({
                 "row": prep.row,
                 "report_ref": prep.reference,
-                "id": result.report.id,
+                "id": str(written.report_id),
                 "items": [
-                    {"id": i.id, "case_id": i.case_id, "url": i.canonical_url, "platform_id": i.platform_id,
-                     "kind": i.kind, "position": i.position}
-                    for i in result.items
+                    {"id": str(item_id), "case_id": str(case_id), "url": url, "platform_id": platform_id,
+                     "kind": kind, "position": position}
+                    for item_id, case_id, url, platform_id, kind, position in zip(
+                        *(written.item_values(n) for n in names), strict=True
+                    )
                 ],
             })
     accepted_rows = sum(len(r["items"]) for r in reports_out)

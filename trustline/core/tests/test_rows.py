@@ -137,11 +137,14 @@ def test_rows_for_several_tables_go_together(size: int):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_awkward_values_arrive_exactly_as_bulk_create_stores_them():
-    """PostgreSQL sends small batches as one JSON parameter: quoting, escapes and JSON-in-text must survive."""
+@pytest.mark.parametrize("repeat", [1, COPY_MIN_ROWS // 6 + 1])
+def test_awkward_values_arrive_exactly_as_bulk_create_stores_them(repeat: int):
+    """Small batches go to PostgreSQL as one JSON parameter, large ones by COPY with JSON columns as JSON text:
+    quoting, escapes and JSON-looking text must arrive unchanged either way."""
     awkward = ['it\'s "quoted" \\ back\\slash', "line\nbreak\ttab", "😀 «é» عربي", '{"looks": ["like", "json"]}',
                "null", ""]
     components: list[Any] = ["a plain JSON string", [1, "two", None], {"k": 'v "q"'}, {"": None}, 0, True]
+    awkward, components = awkward * repeat, components * repeat
     names, defaults = model_defaults(Case, exclude=GIVEN)
     expected: list[Case] = []
     rows: list[tuple[Any, ...]] = []
