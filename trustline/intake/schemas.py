@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from trustline.intake.choices import Channel, ItemKind, ReportStatus, Target, TimelineKind
 
@@ -22,6 +22,15 @@ class StrictSchema(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        # U+0000 comes from broken clients or pasted binary. PostgreSQL cannot store it in text (the write
+        # would fail after validation), SQLite would store it silently: refuse it here, naming the field.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters (U+0000)")
+        return value
 
 
 class DictOut(BaseModel):

@@ -248,6 +248,25 @@ def test_it_rejects_a_blank_explanation(sudan_api: ApiClient, report_payload: Pa
     assert_error(sudan_api.submit(report_payload(explanation="   ")), 422, "invalid", "explanation")
 
 
+@pytest.mark.parametrize("field", ["explanation", "imminent_harm_reason", "reference"])
+def test_it_rejects_a_nul_character_in_text_by_field(sudan_api: ApiClient, report_payload: Payload, field: str):
+    """A broken client or pasted binary can send U+0000, which PostgreSQL cannot store as text: name the field."""
+    payload = report_payload(**{"imminent_harm": True, "imminent_harm_reason": "soon", field: "a\x00b"})
+    response = sudan_api.submit(payload)
+
+    body = assert_error(response, 422, "invalid", field)
+    assert "NUL" in body["fields"][field][0]
+    nothing_stored()
+
+
+def test_it_rejects_a_nul_character_in_an_items_excerpt(sudan_api: ApiClient, report_payload: Payload):
+    payload = report_payload()
+    payload["items"][0]["excerpt"] = "seen\x00"
+
+    assert_error(sudan_api.submit(payload), 422, "invalid", "items.0.excerpt")
+    nothing_stored()
+
+
 def test_it_rejects_imminent_harm_without_a_reason(sudan_api: ApiClient, report_payload: Payload):
     body = assert_error(
         sudan_api.submit(report_payload(imminent_harm=True, imminent_harm_reason="  ")),
