@@ -183,9 +183,9 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
     postgres = connection.vendor == "postgresql"
     if postgres and len(rows) >= COPY_MIN_ROWS:
         _copy(plan, _adapted(plan, rows, copy=True))
-    elif postgres and plan.json_ok:
+    elif postgres and (as_json := _json_rows(plan, rows)) is not None:
         with connection.cursor() as cursor:
-            cursor.execute(_json_rows_sql(plan, ""), [_json_rows(plan, rows)])
+            cursor.execute(_json_rows_sql(plan, ""), [as_json])
     elif len(rows) == 1 or postgres:
         # PostgreSQL (a column type JSON cannot carry): one multi-row statement, under COPY_MIN_ROWS rows.
         values = _adapted(plan, rows)
@@ -229,9 +229,10 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
     params: list[Any] = []
     for b in batches:
         plan = _plan(b.model, tuple(b.columns), connection.vendor)
-        if plan.json_ok:
+        as_json = _json_rows(plan, b.rows)
+        if as_json is not None:
             parts.append(_json_rows_sql(plan, ""))
-            params.append(_json_rows(plan, b.rows))
+            params.append(as_json)
         else:
             values = _adapted(plan, b.rows)
             parts.append(_values_sql(plan, len(values), ""))
@@ -260,10 +261,20 @@ def _json_rows_sql(plan: _Plan, suffix: str) -> str:
     )
 
 
-def _json_rows(plan: _Plan, rows: Sequence[Sequence[Any]]) -> str:
+def _json_rows(plan: _Plan, rows: Sequence[Sequence[Any]]) -> str | None:
+    """The rows as one JSON array of objects, or None when a value has no exact JSON form.
+
+    NaN and infinities (a float column may hold them; JSON cannot) and types
+    the column check did not foresee make the caller send ``VALUES`` instead.
+    """
+    if not plan.json_ok:
+        return None
     names = plan.columns
-    return json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value,
-                      separators=(",", ":"))
+    try:
+        return json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value,
+                          separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def _json_value(value: Any) -> Any:
@@ -312,11 +323,13 @@ def insert_rows_returning(
         order = quote(by_attname[order_by].column) if order_by else None
         return _copy_returning(plan, _adapted(plan, rows, copy=True), suffix, order)
     out: list[tuple[Any, ...]] = []
-    if postgres and plan.json_ok:
+    batches = [rows[start:start + batch_size] for start in range(0, len(rows), batch_size)]
+    as_json = [_json_rows(plan, batch) for batch in batches] if postgres else [None]
+    if all(text is not None for text in as_json):
         # One JSON parameter per batch (see _json_rows_sql).
         with connection.cursor() as cursor:
-            for start in range(0, len(rows), batch_size):
-                cursor.execute(_json_rows_sql(plan, suffix), [_json_rows(plan, rows[start:start + batch_size])])
+            for text in as_json:
+                cursor.execute(_json_rows_sql(plan, suffix), [text])
                 out.extend(tuple(r) for r in cursor.fetchall())
         return out
     head = connection.ops.insert_statement(on_conflict=on_conflict)

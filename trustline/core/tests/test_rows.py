@@ -162,3 +162,24 @@ def test_awkward_values_arrive_exactly_as_bulk_create_stores_them(repeat: int):
 
     assert read("d") == read("c")
     assert [r[0] for r in read("d")] == awkward
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [1, 3])
+def test_a_value_json_cannot_carry_falls_back_to_values(size: int):
+    """Infinity fits a float column but not JSON: the batch goes as VALUES, stored as bulk_create stores it."""
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    Case.objects.bulk_create([Case(**{**case_values(n, "e"), "language_confidence": float("inf")})
+                              for n in range(size)])
+    rows = [(*{**case_values(n, "f"), "language_confidence": float("inf")}.values(), *defaults) for n in range(size)]
+    with transaction.atomic():
+        insert_rows(Case, GIVEN + names, rows)
+        returned = insert_rows_returning(Case, GIVEN + names,
+                                         [(*{**case_values(n, "h"), "language_confidence": float("-inf")}.values(),
+                                           *defaults) for n in range(size)], returning=("key_hash",))
+
+    assert stored("f") == stored("e")
+    assert [r.language_confidence for r in Case.objects.filter(key_hash__startswith="f")] == [float("inf")] * size
+    assert len(returned) == size
+    assert list(Case.objects.filter(key_hash__startswith="h").values_list("language_confidence", flat=True)) == [
+        float("-inf")] * size
