@@ -40,6 +40,29 @@ class UnsupportedMediaType(ValueError):
     pass
 
 
+class NulInBody(ValueError):
+    """Text holding U+0000, which PostgreSQL cannot store; ``paths`` name where, as validation errors do."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(", ".join(paths))
+        self.paths = paths
+
+
+def nul_paths(value: object, path: str = "") -> list[str]:
+    """The dotted paths (``items.0.excerpt``) of every string in parsed JSON that holds U+0000."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += [where] if "\x00" in str(key) else nul_paths(item, where)
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in nul_paths(item, f"{path}.{index}".lstrip("."))]
+    return []
+
+
 class JsonOnlyParser(Parser):
     """Parse JSON bodies, refusing other content types instead of guessing."""
 
@@ -50,6 +73,9 @@ class JsonOnlyParser(Parser):
         data = json.loads(request.body)
         if not isinstance(data, dict):
             raise UnsupportedMediaType("the JSON body must be an object")
+        # Valid JSON can carry U+0000 only escaped: one scan of the bytes, and a walk only when it is there.
+        if b"\\u0000" in request.body and (paths := nul_paths(data)):
+            raise NulInBody(paths)
         return data
 
 
@@ -118,6 +144,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response(
             request, 400, f"Malformed JSON at line {cause.lineno}, column {cause.colno}: {cause.msg}", "malformed_json"
         )
+    if isinstance(cause, NulInBody):
+        reason = "must not contain NUL characters (U+0000)"
+        return error_response(request, 422, f"{cause.paths[0]}: {reason}", "invalid",
+                              {path: [reason] for path in cause.paths})
     if isinstance(cause, RequestDataTooBig):
         return on_too_big(request, cause)
     if isinstance(cause, UnicodeDecodeError):

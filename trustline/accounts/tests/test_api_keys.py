@@ -81,6 +81,16 @@ def test_creating_a_key_for_an_unknown_organisation_is_not_found(session_api: Se
     assert_error(session_api(pm_pablo).post("/keys", {"name": "x", "organisation": "nobody"}), 404, "not_found")
 
 
+def test_a_nul_character_anywhere_in_a_json_body_is_refused_by_field(session_api: SessionApi, admin_omar: User):
+    """Every API's JSON parser refuses U+0000 (PostgreSQL cannot store it as text), naming each place."""
+    response = session_api(admin_omar).post("/keys", {"name": "pipe\x00line", "organisation": "a\x00"})
+
+    body = assert_error(response, 422, "invalid", "name")
+    assert set(body["fields"]) == {"name", "organisation"}
+    assert "NUL" in body["fields"]["name"][0]
+    assert not ApiKey.objects.exists()
+
+
 def test_the_create_body_rejects_unknown_fields(session_api: SessionApi, admin_omar: User):
     response = session_api(admin_omar).post("/keys", {"name": "k", "role": "administrator"})
 
