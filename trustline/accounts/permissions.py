@@ -40,6 +40,7 @@ class Perm(enum.StrEnum):
     DECISION_SECOND_REVIEW = "decision.second_review"  # confirm or reject someone else's decision
     INFORMATION_REQUEST_ANSWER = "information_request.answer"  # a partner answers a reviewer's question
     PRECISION_VIEW = "precision.view"  # read partners' precision records
+    SECOND_REVIEW_RULE_MANAGE = "second_review_rule.manage"  # switch second-review rules on/off, set their parameters
     # Routing and queues (trustline.routing)
     QUEUE_VIEW = "queue.view"  # list the review queue, read internal comments, tags and saved queues
     CASE_CLAIM = "case.claim"  # take cases from the queue, renew, release and hold one's own
@@ -128,7 +129,8 @@ def _grant(extra: dict[str, set[Perm]]) -> None:
 
 
 # Decisions (trustline.review): reviewers decide and cross-check; leads may decide any case;
-# partners answer questions about their reports; programme managers watch partner precision.
+# partners answer questions about their reports; programme managers watch partner precision and set the
+# second-review rules (review policy, like crises: the programme's call, not the reviewers').
 _REVIEW_PERMS: dict[str, set[Perm]] = {
     Role.PARTNER_ANALYST: {Perm.INFORMATION_REQUEST_ANSWER},
     Role.PARTNER_ADMIN: {Perm.INFORMATION_REQUEST_ANSWER},
@@ -136,7 +138,7 @@ _REVIEW_PERMS: dict[str, set[Perm]] = {
     Role.ESCALATION_LEAD: {
         Perm.DECISION_RECORD, Perm.DECISION_RECORD_ANY, Perm.DECISION_SECOND_REVIEW, Perm.PRECISION_VIEW,
     },
-    Role.PROGRAMME_MANAGER: {Perm.PRECISION_VIEW},
+    Role.PROGRAMME_MANAGER: {Perm.PRECISION_VIEW, Perm.SECOND_REVIEW_RULE_MANAGE},
 }
 _grant(_REVIEW_PERMS)
 

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trustline.console import dashboards, portal, twofactor, views
+from trustline.console import dashboards, portal, review_rules, twofactor, views
 
 app_name = "console"
 
@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<uuid:case_id>/actions/<uuid:action_id>/retry/", views.retry_action, name="retry_action"),
     path("second-review/", views.second_review, name="second_review"),
     path("second-review/<uuid:decision_id>/<str:verdict>/", views.second_review_act, name="second_review_act"),
+    # Second-review rules (review policy; second_review_rule.manage)
+    path("second-review/rules/", review_rules.rule_list, name="second_review_rules"),
+    path("second-review/rules/<str:kind>/", review_rules.rule_edit, name="second_review_rule"),
     path("leave", views.leave, name="leave"),
     # Two-factor sign-in (the password step is trustline.urls' "login", served by twofactor.sign_in)
     path("2fa/verify/", twofactor.verify, name="two_factor_verify"),

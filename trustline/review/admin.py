@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django import forms
@@ -9,10 +10,12 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from trustline.accounts.choices import Role
+from trustline.accounts.permissions import Actor, Perm
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.core import clock
-from trustline.review.choices import Outcome
+from trustline.review.forms import SecondReviewRuleForm
 from trustline.review.models import (
     ClockPause,
     Decision,
@@ -22,6 +25,7 @@ from trustline.review.models import (
     Referral,
     SecondReviewRule,
 )
+from trustline.review.services import second_review_rule_set
 from trustline.review.templates_text import PLACEHOLDERS, template_problems
 from trustline.triage.admin import admin_actor
 
@@ -60,25 +64,6 @@ class DecisionTemplateAdmin(admin.ModelAdmin[DecisionTemplate]):
         return False  # deactivate instead: decisions point at the template they used
 
 
-class SecondReviewRuleForm(forms.ModelForm[SecondReviewRule]):
-    class Meta:
-        model = SecondReviewRule
-        fields = ["kind", "is_active", "targets", "tiers", "outcomes"]
-
-    def clean_outcomes(self) -> list[str]:
-        outcomes = self.cleaned_data.get("outcomes") or []
-        unknown = [o for o in outcomes if o not in Outcome.values]
-        if unknown:
-            raise forms.ValidationError(f"unknown outcomes: {', '.join(map(str, unknown))}")
-        return list(outcomes)
-
-    def clean_tiers(self) -> list[int]:
-        tiers = self.cleaned_data.get("tiers") or []
-        if any(t not in (1, 2, 3) for t in tiers):
-            raise forms.ValidationError("tiers are 1, 2 or 3")
-        return list(tiers)
-
-
 @admin.register(SecondReviewRule)
 class SecondReviewRuleAdmin(admin.ModelAdmin[SecondReviewRule]):
     form = SecondReviewRuleForm
@@ -86,16 +71,28 @@ class SecondReviewRuleAdmin(admin.ModelAdmin[SecondReviewRule]):
 
     def save_model(self, request: HttpRequest, obj: SecondReviewRule, form: ModelForm[SecondReviewRule],
                    change: bool) -> None:
-        obj.updated_at = clock.now()
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=admin_actor(request), action=AuditAction.SECOND_REVIEW_RULE_CHANGED, target=obj,
-            data={"created": not change, "changed": sorted(form.changed_data), "kind": obj.kind,
-                  "is_active": obj.is_active, "targets": obj.targets, "tiers": obj.tiers, "outcomes": obj.outcomes},
-        )
+        """Through the same service as the console (checked, audited in the same transaction)."""
+        assert isinstance(form, SecondReviewRuleForm)
+        saved = second_review_rule_set(actor=_rule_actor(request), **form.data_for_service())
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at  # the admin logs and redirects with obj
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # switch a rule off instead
+
+
+def _rule_actor(request: HttpRequest) -> Actor:
+    """The admin user as the service's actor.
+
+    The admin has already checked Django's own permission on the model
+    (``review.change_secondreviewrule``); a superuser or Django staff member
+    without a platform role is let through the service's
+    ``second_review_rule.manage`` check on that ground, and is still recorded
+    as themselves in the audit log.
+    """
+    actor = admin_actor(request)
+    if actor.has(Perm.SECOND_REVIEW_RULE_MANAGE):
+        return actor
+    return dataclasses.replace(actor, roles=actor.roles | {Role.ADMINISTRATOR})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):

@@ -1,7 +1,8 @@
 """Decisions on cases, what they ask of partners, and what they teach about partners.
 
-Every row here is written by :mod:`trustline.review.services` (templates and
-second-review rules also through the audited admin).
+Every row here is written by :mod:`trustline.review.services` (templates also
+through the audited admin; second-review rules through ``second_review_rule_set``,
+from the console's rule pages and the admin alike).
 """
 
 from __future__ import annotations

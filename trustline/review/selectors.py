@@ -290,6 +290,36 @@ def second_review_reasons(
     return reasons
 
 
+@dataclasses.dataclass(frozen=True)
+class RuleRow:
+    """One kind of second-review rule and its row (``None`` until someone sets it)."""
+
+    kind: str
+    label: str
+    rule: SecondReviewRule | None
+
+
+def second_review_rules_for(*, actor: Actor) -> list[RuleRow]:
+    """Every rule kind with its rule, in the kinds' order, for those who set review policy.
+
+    ``NotFound`` for anyone without ``second_review_rule.manage`` or outside
+    the platform team: the console's pages answer 404, as for its other
+    staff pages a role does not open.
+    """
+    if not actor.is_staff_side or not actor.has(Perm.SECOND_REVIEW_RULE_MANAGE):
+        raise NotFound("Not found.")
+    rules = {r.kind: r for r in SecondReviewRule.objects.all()}
+    return [RuleRow(kind=str(k), label=str(label), rule=rules.get(str(k))) for k, label in SecondReviewRuleKind.choices]
+
+
+def second_review_rule_row(*, actor: Actor, kind: str) -> RuleRow:
+    """One kind's row; ``NotFound`` for an unknown kind, as for someone who may not set rules."""
+    for row in second_review_rules_for(actor=actor):
+        if row.kind == kind:
+            return row
+    raise NotFound("Not found.")
+
+
 # --------------------------------------------------------------------------------------------
 # Information requests
 # --------------------------------------------------------------------------------------------

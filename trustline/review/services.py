@@ -45,13 +45,14 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
 from trustline.audit.choices import AuditAction
-from trustline.audit.services import AuditEvent, audit_record_many
+from trustline.audit.services import AuditEvent, audit_record, audit_record_many
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core import clock
@@ -93,7 +94,13 @@ from trustline.review.selectors import (
     second_review_reasons,
 )
 from trustline.review.telling import notify_decided, partner_view, report_statuses_refresh, timeline_add
-from trustline.review.validation import DEFAULT_ANSWER_WINDOW, DecisionInput, ValidDecision, decision_validate
+from trustline.review.validation import (
+    DEFAULT_ANSWER_WINDOW,
+    DecisionInput,
+    ValidDecision,
+    decision_validate,
+    second_review_rule_problems,
+)
 from trustline.routing.choices import AssignmentEnd
 from trustline.routing.services import case_assignment_end
 
@@ -543,3 +550,48 @@ def decision_row_create(
         status=DecisionStatus.PENDING_SECOND_REVIEW,
         **extra,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Second-review rules (review policy)
+# --------------------------------------------------------------------------------------------
+
+
+def second_review_rule_set(
+    *, actor: Actor, kind: str, is_active: bool, targets: object, tiers: object, outcomes: object
+) -> SecondReviewRule:
+    """Create or change the rule of one kind: the console's rule pages and the Django admin both end here.
+
+    One row per kind, so "set" creates it the first time. The parameters are
+    checked by ``validation.second_review_rule_problems`` (the same check the
+    forms show per field). The audit entry names what changed and the rule as
+    it now stands; saving the same values again changes and records nothing.
+    Decisions already waiting for a second review keep waiting: the rules are
+    read when a decision is recorded.
+    """
+    require(actor, Perm.SECOND_REVIEW_RULE_MANAGE)
+    if kind not in SecondReviewRuleKind.values:
+        raise ValidationFailed.field("kind", f"unknown kind {kind!r}")
+    problems = second_review_rule_problems(targets=targets, tiers=tiers, outcomes=outcomes)
+    if problems:
+        raise ValidationFailed("The rule's parameters are not valid.", fields=problems)
+    values: dict[str, object] = {"is_active": bool(is_active), "targets": list(cast(list[str], targets)),
+                                 "tiers": list(cast(list[int], tiers)), "outcomes": list(cast(list[str], outcomes))}
+    now = clock.now()
+    with transaction.atomic():
+        rule, created = SecondReviewRule.objects.select_for_update().get_or_create(
+            kind=kind, defaults={**values, "updated_at": now})
+        changed = sorted(values) if created else sorted(k for k, v in values.items() if getattr(rule, k) != v)
+        if not created:
+            if not changed:
+                return rule
+            for name in changed:
+                setattr(rule, name, values[name])
+            rule.updated_at = now
+            rule.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            actor=actor, action=AuditAction.SECOND_REVIEW_RULE_CHANGED, target=rule,
+            data={"created": created, "changed": changed, "kind": rule.kind, "is_active": rule.is_active,
+                  "targets": rule.targets, "tiers": rule.tiers, "outcomes": rule.outcomes},
+        )
+    return rule

@@ -290,3 +290,38 @@ def explanation_preview(*, case: Case, data: DecisionInput, now: dt.datetime) ->
                            answer_due_at=data.answer_due_at or now + DEFAULT_ANSWER_WINDOW)
     return Preview(template=chosen.template, language=chosen.language,
                    explanation=render_explanation(chosen.body, facts))
+
+
+# --------------------------------------------------------------------------------------------
+# Second-review rules' parameters
+# --------------------------------------------------------------------------------------------
+
+SECOND_REVIEW_RULE_PARAMS = ("targets", "tiers", "outcomes")
+
+
+def second_review_rule_param_problems(name: str, value: object) -> list[str]:
+    """What is wrong with one parameter of a second-review rule (``targets``, ``tiers`` or ``outcomes``).
+
+    The one place these are checked: the admin's and the console's form call
+    it per field, ``services.second_review_rule_set`` for all three, so a rule
+    can never hold what ``selectors.second_review_reasons`` cannot read (a
+    tier it would compare, an outcome that does not exist, a target that is
+    not text).
+    """
+    if not isinstance(value, list):
+        return ["must be a list, e.g. []"]
+    if name == "outcomes":
+        unknown = [o for o in value if o not in Outcome.values]
+        return [f"unknown outcomes: {', '.join(map(str, unknown))}"] if unknown else []
+    if name == "tiers":
+        return ["tiers are 1, 2 or 3"] if any(type(t) is not int or t not in (1, 2, 3) for t in value) else []
+    if name == "targets":
+        return ["targets are text values"] if any(not isinstance(t, str) for t in value) else []
+    return []
+
+
+def second_review_rule_problems(*, targets: object, tiers: object, outcomes: object) -> dict[str, list[str]]:
+    """Every parameter's problems, by field name (empty when the rule may be saved)."""
+    given = {"targets": targets, "tiers": tiers, "outcomes": outcomes}
+    problems = {name: second_review_rule_param_problems(name, value) for name, value in given.items()}
+    return {name: reasons for name, reasons in problems.items() if reasons}
