@@ -20,24 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core.exceptions import ApplicationError
+from trustline.core.htmx import refused_status, saved_redirect
 from trustline.lawenforcement import directory
 from trustline.lawenforcement import selectors as sel
 from trustline.lawenforcement.forms import AgencyForm, ContactForm, errors_onto
 from trustline.lawenforcement.permissions import le_require
-
-
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    """After a save: a plain redirect, or for htmx an ``HX-Redirect`` (htmx follows it as a full page load)."""
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def _refused_status(request: HttpRequest) -> int:
-    """A form sent back with its errors: 400, except to htmx (which swaps only 2xx answers in)."""
-    return 200 if request.headers.get("HX-Request") else 400
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,8 +46,8 @@ def agency_edit(request: HttpRequest, actor: Actor, agency_id: str | None = None
                 errors_onto(form, exc)
             else:
                 messages.success(request, _("Agency saved."))
-                return _done(request, reverse("lawenforcement:agency", args=[saved.pk]))
-        status = _refused_status(request)
+                return saved_redirect(request, reverse("lawenforcement:agency", args=[saved.pk]))
+        status = refused_status(request)
     else:
         form = AgencyForm(initial=AgencyForm.initial_of(agency) if agency is not None else {})
     return render(request, "lawenforcement/agency_form.html", {"form": form, "agency": agency}, status=status)
@@ -96,8 +83,8 @@ def contact_new(request: HttpRequest, actor: Actor, agency_id: str) -> HttpRespo
                 errors_onto(form, exc)
             else:
                 messages.success(request, _("Contact added."))
-                return _done(request, reverse("lawenforcement:agency", args=[agency.pk]))
-        status = _refused_status(request)
+                return saved_redirect(request, reverse("lawenforcement:agency", args=[agency.pk]))
+        status = refused_status(request)
     else:
         form = ContactForm(editing=False, initial={"public_fields": ["role", "phone", "emergency_line"]})
     return render(request, "lawenforcement/contact_form.html", {"form": form, "agency": agency, "contact": None},
@@ -121,8 +108,8 @@ def contact_edit(request: HttpRequest, actor: Actor, contact_id: str) -> HttpRes
                 errors_onto(form, exc)
             else:
                 messages.success(request, _("Contact saved."))
-                return _done(request, reverse("lawenforcement:agency", args=[contact.agency_id]))
-        status = _refused_status(request)
+                return saved_redirect(request, reverse("lawenforcement:agency", args=[contact.agency_id]))
+        status = refused_status(request)
     else:
         form = ContactForm(editing=True, initial=ContactForm.initial_of(contact))
     return render(request, "lawenforcement/contact_form.html",

@@ -35,6 +35,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.core.htmx import is_htmx, refused_status, saved_redirect
 from trustline.oncall import rota
 from trustline.oncall.forms import (
     ChainForm,
@@ -67,15 +68,6 @@ EXTRA_STEP_ROWS = 2
 
 def _usernames(actor: Actor) -> list[str]:
     return list(staff_people(actor=actor).values_list("username", flat=True))
-
-
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    """After a save: a plain redirect, or for htmx an ``HX-Redirect`` (htmx follows it as a full page load)."""
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
 
 
 # --- Schedules ----------------------------------------------------------------------------------------------
@@ -131,8 +123,8 @@ def schedule_edit(request: HttpRequest, actor: Actor, schedule_id: int | None = 
                 errors_onto(form, exc)
             else:
                 messages.success(request, _("Schedule saved."))
-                return _done(request, reverse("oncall:schedule_detail", args=[saved.pk]))
-        status = 200 if request.headers.get("HX-Request") else 400
+                return saved_redirect(request, reverse("oncall:schedule_detail", args=[saved.pk]))
+        status = refused_status(request)
     else:
         form = ScheduleForm(initial=_schedule_initial(schedule))
     return render(request, "oncall/schedule_form.html", {
@@ -169,8 +161,8 @@ def override_new(request: HttpRequest, actor: Actor, schedule_id: int) -> HttpRe
                 else:
                     messages.success(request, _("Override saved: %(user)s is on call from %(start)s.") % {
                         "user": c["user"], "start": c["start_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")})
-                    return _done(request, reverse("oncall:schedule_detail", args=[schedule.pk]))
-            status = 200 if request.headers.get("HX-Request") else 400
+                    return saved_redirect(request, reverse("oncall:schedule_detail", args=[schedule.pk]))
+            status = refused_status(request)
         else:
             covering = request.GET.get("covering", "")[:150] or (current.primary.username if current.primary else "")
             start = now.astimezone(tz).replace(second=0, microsecond=0)
@@ -180,7 +172,7 @@ def override_new(request: HttpRequest, actor: Actor, schedule_id: int) -> HttpRe
                 "start_at": start.replace(tzinfo=None), "end_at": end.replace(tzinfo=None),
                 "reason": _("covers for %(username)s") % {"username": covering} if covering else "",
             })
-        template = "oncall/partials/override_form.html" if request.headers.get("HX-Request") \
+        template = "oncall/partials/override_form.html" if is_htmx(request) \
             else "oncall/override_form.html"
         return render(request, template, {"form": form, "schedule": schedule, "current": current}, status=status)
 
@@ -213,7 +205,7 @@ def schedule_delete(request: HttpRequest, actor: Actor, schedule_id: int) -> Htt
             blockers = schedule_delete_blockers(schedule) or [exc.message]
             return _delete_page(request, page, blockers, refused=True)
         messages.success(request, _("Schedule “%(name)s” deleted.") % {"name": schedule.name})
-        return _done(request, reverse("oncall:schedules"))
+        return saved_redirect(request, reverse("oncall:schedules"))
     return _delete_page(request, page, schedule_delete_blockers(schedule))
 
 
@@ -276,8 +268,8 @@ def chain_edit(request: HttpRequest, actor: Actor, chain_id: int | None = None) 
             else:
                 messages.success(request, _("Chain saved. Emergencies already paging keep the chain they started "
                                             "with."))
-                return _done(request, reverse("oncall:chain_detail", args=[saved.pk]))
-        status = 200 if request.headers.get("HX-Request") else 400
+                return saved_redirect(request, reverse("oncall:chain_detail", args=[saved.pk]))
+        status = refused_status(request)
     else:
         initial, steps = _chain_initial(chain)
         form = ChainForm(initial=initial)
@@ -326,5 +318,5 @@ def chain_delete(request: HttpRequest, actor: Actor, chain_id: int) -> HttpRespo
         except Conflict as exc:
             return _delete_page(request, page, chain_delete_blockers(chain) or [exc.message], refused=True)
         messages.success(request, _("Chain “%(name)s” deleted.") % {"name": chain.name})
-        return _done(request, reverse("oncall:chains"))
+        return saved_redirect(request, reverse("oncall:chains"))
     return _delete_page(request, page, chain_delete_blockers(chain))
