@@ -155,6 +155,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     }
     _db["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME", "") or None}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # The statements every report runs are prepared once per connection (trustline.core.prepared); Django's own
+    # cursors bind on the client and are never prepared. 0 = at their first run; None (behind a transaction-pooling
+    # PgBouncer older than 1.21, which cannot keep prepared statements) switches it off.
+    _db.setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 0 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,6 +14,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
 from trustline.core.conf import limit
 from trustline.core.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from trustline.core.prepared import prepared_cursor
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -57,7 +58,7 @@ def _api_key_with_organisation(hashed_key: str) -> ApiKey | None:
     backend's converters, the related objects cached on each other).
     """
     lookup = _key_lookup()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(lookup.sql, [hashed_key])
         row = cursor.fetchone()
     if row is None:

@@ -59,6 +59,8 @@ from django.db.models import (
 )
 from django.db.models.constants import OnConflict
 
+from trustline.core.prepared import prepared_cursor
+
 # Field types whose values the database driver takes as they are (get_db_prep_save is the identity
 # for str, int, float and bool values on both backends).
 _AS_IS = (CharField, TextField, BooleanField, IntegerField, BigIntegerField, FloatField, AutoField, BigAutoField,
@@ -238,7 +240,8 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
             parts.append(_values_sql(plan, len(values), ""))
             params += [v for row in values for v in row]
     sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts[:-1])) + " " + parts[-1]
-    with connection.cursor() as cursor:
+    # All-JSON, the text is the same for every report (one parameter per table): prepared once per connection.
+    with prepared_cursor() if len(params) == len(parts) else connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -327,7 +330,7 @@ def insert_rows_returning(
     as_json = [_json_rows(plan, batch) for batch in batches] if postgres else [None]
     if all(text is not None for text in as_json):
         # One JSON parameter per batch (see _json_rows_sql).
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:  # the same text for every batch
             for text in as_json:
                 cursor.execute(_json_rows_sql(plan, suffix), [text])
                 out.extend(tuple(r) for r in cursor.fetchall())
