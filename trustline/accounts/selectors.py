@@ -14,7 +14,7 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.core import clock
 from trustline.core.conf import limit
 from trustline.core.exceptions import AuthenticationFailed, NotFound, PermissionDenied
-from trustline.core.prepared import prepared_cursor
+from trustline.core.prepared import execute_prepared
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -58,11 +58,10 @@ def _api_key_with_organisation(hashed_key: str) -> ApiKey | None:
     backend's converters, the related objects cached on each other).
     """
     lookup = _key_lookup()
-    with prepared_cursor() as cursor:
-        cursor.execute(lookup.sql, [hashed_key])
-        row = cursor.fetchone()
-    if row is None:
+    rows = execute_prepared(lookup.sql, [hashed_key], fetch=True)
+    if not rows:
         return None
+    row = rows[0]
     values = [value if value is None or not convert else _converted(value, convert) for value, convert in
               zip(row, lookup.converters, strict=True)]
     key = ApiKey.from_db(connection.alias, lookup.names[0], values[:lookup.split[0]])

@@ -7,7 +7,7 @@ every statement anew. A partner report runs three statements of its own
 and parsing and planning them was about a third of the database's CPU per
 report (docs/performance.md, 7 December 2026).
 
-A cursor from :func:`prepared_cursor` binds parameters on the server, and
+:func:`execute_prepared` binds parameters on the server, and
 psycopg prepares each statement text the first time the connection runs it
 (``prepare_threshold`` = 0 in settings), then only binds and executes it.
 Use it for statements whose text does not change from one call to the next:
@@ -16,42 +16,82 @@ would only churn that cache.
 
 psycopg prepares at the protocol level, which PgBouncer 1.21+ follows in
 transaction pooling. Behind an older pooler, ``DATABASE_PREPARED_STATEMENTS=0``
-sets ``prepare_threshold`` to None and this becomes an ordinary cursor.
+sets ``prepare_threshold`` to None and statements run as any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.postgresql.base import CursorDebugWrapper
 
+logger = logging.getLogger(__name__)
 
-@contextmanager
-def prepared_cursor() -> Iterator[Any]:
-    """A cursor (Django's wrapper, so queries are logged and wrapped as usual) whose statements are prepared."""
+
+def prepared_statements_on() -> bool:
+    """Whether statements may be prepared on this connection (PostgreSQL, not switched off)."""
+    options = connection.settings_dict["OPTIONS"]
+    return connection.vendor == "postgresql" and options.get("prepare_threshold") is not None
+
+
+def execute_prepared(sql: str, params: Sequence[Any], *, fetch: bool = False) -> list[tuple[Any, ...]]:
+    """Run ``sql`` as a prepared statement on PostgreSQL (elsewhere as usual); its rows when ``fetch``.
+
+    If the server no longer knows the statement (error 26000: a pooler
+    reset the session, or a transaction-pooling PgBouncer without
+    prepared-statement support gave us another server connection), this
+    connection stops preparing, a warning says how to switch it off for
+    good, and then:
+
+    1. outside a transaction, the statement runs again, unprepared;
+    2. inside one, the error goes to the caller: the transaction is aborted
+       and rolls back as for any database error; the next one is unprepared.
+    """
+    cursor = _prepared_cursor()
+    if cursor is None:
+        with connection.cursor() as plain:
+            plain.execute(sql, params)
+            return [tuple(row) for row in plain.fetchall()] if fetch else []
+    try:
+        with cursor:
+            cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()] if fetch else []
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != INVALID_STATEMENT_NAME:
+            raise
+        connection.connection.prepare_threshold = None  # this connection only; a new one tries again
+        logger.warning(
+            "PostgreSQL lost a prepared statement (%s); this connection no longer prepares. Behind a "
+            "connection pooler that cannot keep prepared statements, set DATABASE_PREPARED_STATEMENTS=0.", exc,
+        )
+        if not connection.get_autocommit():
+            raise
+    return execute_prepared(sql, params, fetch=fetch)
+
+
+INVALID_STATEMENT_NAME = "26000"
+
+
+def _prepared_cursor() -> Any:
+    """A server-binding cursor in Django's wrapper (logged, wrapped as usual), or None where nothing is prepared."""
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
+        return None
     # What connection.cursor() does before it creates its cursor.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = connection.connection
-    if raw is None or raw.prepare_threshold is None:  # switched off: DATABASE_PREPARED_STATEMENTS=0
-        with connection.cursor() as cursor:
-            yield cursor
-        return
+    if raw is None or raw.prepare_threshold is None:  # switched off (settings), or for this connection
+        return None
     from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # psycopg 3 only
 
     with connection.wrap_database_errors:
         cursor = ServerBindingCursor(raw)
-    wrapped = _LoggedCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
-    with wrapped:
-        yield wrapped
+    return _LoggedCursor(cursor, connection) if connection.queries_logged else connection.make_cursor(cursor)
 
 
 class _LoggedCursor(CursorDebugWrapper):

@@ -59,7 +59,7 @@ from django.db.models import (
 )
 from django.db.models.constants import OnConflict
 
-from trustline.core.prepared import prepared_cursor
+from trustline.core.prepared import execute_prepared
 
 # Field types whose values the database driver takes as they are (get_db_prep_save is the identity
 # for str, int, float and bool values on both backends).
@@ -240,8 +240,10 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
             parts.append(_values_sql(plan, len(values), ""))
             params += [v for row in values for v in row]
     sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts[:-1])) + " " + parts[-1]
-    # All-JSON, the text is the same for every report (one parameter per table): prepared once per connection.
-    with prepared_cursor() if len(params) == len(parts) else connection.cursor() as cursor:
+    if len(params) == len(parts):  # all JSON: the same text for every report, prepared once per connection
+        execute_prepared(sql, params)
+        return
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -330,10 +332,8 @@ def insert_rows_returning(
     as_json = [_json_rows(plan, batch) for batch in batches] if postgres else [None]
     if all(text is not None for text in as_json):
         # One JSON parameter per batch (see _json_rows_sql).
-        with prepared_cursor() as cursor:  # the same text for every batch
-            for text in as_json:
-                cursor.execute(_json_rows_sql(plan, suffix), [text])
-                out.extend(tuple(r) for r in cursor.fetchall())
+        for text in as_json:  # the same text for every batch: prepared once per connection
+            out.extend(execute_prepared(_json_rows_sql(plan, suffix), [text], fetch=True))
         return out
     head = connection.ops.insert_statement(on_conflict=on_conflict)
     values = _adapted(plan, rows)

@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection
 
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
+from trustline.core.prepared import prepared_statements_on
 from trustline.oncall.choices import ACTIVE_STATES
 from trustline.oncall.models import Emergency
 from trustline.routing.conf import routing_settings
@@ -173,11 +174,13 @@ def claim_candidate(compiled: CompiledClaim, now: dt.datetime) -> Case | None:
     countries, clearances...) are written into the statement as literals, so
     the generic plan still uses the partial indexes; only "now" is a
     parameter. Django leaves psycopg's own statement preparation off, hence
-    an explicit ``PREPARE``; ``ROUTING["PREPARE_CLAIM_QUERY"] = False``
-    turns this off (e.g. behind a transaction-pooling PgBouncer older than
-    1.21, which cannot keep prepared statements).
+    an explicit ``PREPARE``; ``DATABASE_PREPARED_STATEMENTS=0`` (every
+    prepared statement, trustline.core.prepared) or
+    ``ROUTING["PREPARE_CLAIM_QUERY"] = False`` (this one) turns it off, e.g.
+    behind a transaction-pooling PgBouncer older than 1.21, which cannot keep
+    prepared statements.
     """
-    if connection.vendor != "postgresql" or not routing_settings().prepare_claim_query:
+    if not prepared_statements_on() or not routing_settings().prepare_claim_query:
         found = list(Case.objects.raw(compiled.sql, compiled.params_at(now)))
         return found[0] if found else None
     connection.ensure_connection()
