@@ -4,7 +4,7 @@ Why: Django binds parameters on the client (psycopg's ``ClientCursor``) and
 switches psycopg's statement preparation off, so PostgreSQL parses and plans
 every statement anew. A partner report runs three statements of its own
 (the key lookup, the case open-or-join and the combined insert of its rows),
-and parsing and planning them was about a third of the database's CPU per
+and parsing and planning them was about 40 % of the database's CPU per
 report (docs/performance.md, 7 December 2026).
 
 :func:`execute_prepared` binds parameters on the server, and
