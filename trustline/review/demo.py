@@ -13,23 +13,28 @@ timeline, audit entry and SLA clock looks like real work:
 
    * the triage job runs a few minutes after each half hour in which reports
      arrived and triages the cases whose reports are all in (so no partner's
-     timeline shows "triaged" before "received");
+     timeline shows "triaged" before "received"); an imminent-harm case goes
+     to the emergency board, off the ordinary queue, and an escalation lead
+     decides it within half an hour, except the newest :data:`LEFT_ON_BOARD`,
+     which the on-call step leaves there;
    * on weekdays each reviewer takes a few turns in their own working hours
      (their time zone): a turn is ``case_claim_next`` at that moment, so a
      case can only be taken once it is triaged, and the most urgent case
      the reviewer may take is the one they get; they decide it a quarter of
-     an hour later. Only some turns are taken, so that about
-     :data:`DECIDED_SHARE` of the cases are decided, spread over the two
-     months, and recent ones still wait;
+     an hour later. The team keeps up: every turn is taken until the last
+     :data:`RECENT_WORKDAYS` working days, and only some after, so the
+     queue holds recent cases, as a programme that meets its deadlines
+     would, plus those no reviewer has the skills for;
    * the outcome is drawn from a seeded mix (violating with actions fitting
      the category, not violating, needs more information, out of scope,
      referred to policy review); the second-review rules decide by
      themselves which decisions wait for a cross-check, and another
      reviewer confirms them a couple of hours later, except in the last
      days, so a few still wait;
-   * the first question to a partner is answered the next day (the case goes
-     back to the queue and is decided later); in the last days a few claims
-     end on hold instead, waiting for the partner.
+   * a question to a partner is answered a day or two later (the case goes
+     back to the queue and is decided later), except those of the last
+     :data:`UNANSWERED_FROM`; in the last days a few claims end on hold
+     instead, waiting for the partner.
 3. **Contests.** One removal is contested and reversed (Kite puts the post
    back), one decision is contested and upheld, each handled by a reviewer
    who had no part in it.
@@ -64,6 +69,8 @@ from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError
 from trustline.demo.extensions import DemoContext
+from trustline.oncall.choices import EmergencyState
+from trustline.oncall.models import Emergency
 from trustline.policy.services import policy_feedback_submit, policy_referrals_pick_up
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.information import information_request_answer
@@ -76,15 +83,18 @@ from trustline.taxonomy.models import Category
 from trustline.triage.services import triage_pending
 
 SEED = 20261206
-DECIDED_SHARE = 0.42
 TURN_HOURS = (9.5, 11.5, 14.0, 16.0)  # local time of a reviewer's turns
-TURN_SURPLUS = 1.1  # turns taken per decision wanted (some turns find nothing the reviewer may take)
+RECENT_WORKDAYS = 2  # the queue holds the cases of about the last two working days...
+RECENT_TURN_SHARE = 0.05  # ...because reviewers take only this share of their turns in them
 DECIDE_AFTER = dt.timedelta(minutes=14)
 TRIAGE_AFTER = dt.timedelta(minutes=4)
 CONFIRM_AFTER = dt.timedelta(hours=2)
 KEEP_PENDING_WORKDAYS = 3  # cross-checks of the last working days still wait
 HOLD_FROM = dt.timedelta(days=4)  # claims in the last days may end on hold
 HOLDS = 3
+UNANSWERED_FROM = dt.timedelta(days=5)  # questions to partners asked since then are not answered yet
+EMERGENCY_DECIDE_AFTER = dt.timedelta(minutes=12)  # a lead decides an emergency-board case after 12-24 minutes
+LEFT_ON_BOARD = 3  # the newest imminent-harm cases stay on the emergency board (the on-call step)
 DEMO_CONNECTOR = {"BACKEND": "trustline.platforms.connectors.DemoPlatformConnector", "OPTIONS": {}}
 GROUND = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
 
@@ -133,7 +143,6 @@ class _Work:
     decided: Counter[str] = dataclasses.field(default_factory=Counter)
     confirmed: int = 0
     answered: int = 0
-    answer_planned: bool = False
     held: int = 0
     refused: int = 0
     contests: list[str] = dataclasses.field(default_factory=list)
@@ -158,7 +167,7 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
         f"Review: {work.skills} reviewers with skills (languages, countries, policy areas, clearances, time zone); "
         f"{work.triaged} cases triaged.",
         f"Review: {decided} decisions ({mix}); {work.confirmed} cross-checked, {pending} waiting for a second "
-        f"reviewer; {work.answered} question answered by a partner; {work.held} cases on hold.",
+        f"reviewer; {work.answered} questions answered by partners; {work.held} cases on hold.",
         f"Contests: {', '.join(work.contests) or 'none'}. Policy: {work.feedback} feedback items from partners, "
         f"{work.policy_items} referrals in the policy queue.",
     ]
@@ -232,16 +241,22 @@ def _simulate(ctx: DemoContext, work: _Work, rng: random.Random,
                                                                                         flat=True))
     # The triage job's runs: a few minutes after each half hour in which a case's last report arrived.
     runs = {_next_half_hour(at) + TRIAGE_AFTER for at in reported}
+    # Triage puts every imminent-harm case on the emergency board; an escalation lead decides it there, except
+    # the newest few, which the on-call step leaves on the board (paging, or acknowledged).
+    newest = Case.objects.filter(triaged_at__isnull=True, is_open=True, imminent_harm=True).order_by(
+        "-last_reported_at", "-pk").values_list("pk", flat=True)[:LEFT_ON_BOARD]
+    board = _Board(leads=[p["username"] for p in ctx.data.staff
+                          if Role.ESCALATION_LEAD in p["roles"] and p["username"] in reviewers],
+                   left=set(newest))
     for at in sorted(runs):
-        _push(heap, min(at, ctx.now - dt.timedelta(minutes=1)), _triage(work))
-    target = int(len(reported) * DECIDED_SHARE)
+        _push(heap, min(at, ctx.now - dt.timedelta(minutes=1)), _triage(ctx, work, rng, heap, reviewers, board))
     first = min((at for at, _, _ in heap), default=ctx.now)
     turns = [(turn, username) for username, (_, zone) in sorted(reviewers.items())
              for turn in _turns(ctx, first, zone)]
-    # Take just enough turns to decide about DECIDED_SHARE of the cases, spread over the whole period.
-    taken = min(1.0, TURN_SURPLUS * target / max(len(turns), 1))
+    # The team keeps up until the last working days, which are only partly worked through.
+    recent = _workdays_before(ctx.now, RECENT_WORKDAYS)
     for turn, username in turns:
-        if rng.random() < taken:
+        if turn < recent or rng.random() < RECENT_TURN_SHARE:
             _push(heap, turn + dt.timedelta(minutes=rng.randint(0, 40)),
                   _turn(ctx, work, rng, heap, reviewers, username))
     while heap:
@@ -269,10 +284,38 @@ def _next_half_hour(at: dt.datetime) -> dt.datetime:
     return floor + dt.timedelta(minutes=30)
 
 
-def _triage(work: _Work) -> Callable[[dt.datetime], None]:
-    """A run of the triage job: every case whose reports are all in by now (see the module docstring)."""
+@dataclasses.dataclass
+class _Board:
+    """The escalation leads who decide emergency-board cases, and what they leave there."""
+
+    leads: list[str]
+    left: set[Any]  # case ids
+    seen: set[Any] = dataclasses.field(default_factory=set)  # emergency ids
+
+
+def _triage(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event],
+            reviewers: dict[str, tuple[Actor, zoneinfo.ZoneInfo]], board: _Board) -> Callable[[dt.datetime], None]:
+    """A run of the triage job: every case whose reports are all in by now (see the module docstring).
+
+    An imminent-harm case it puts on the emergency board is off the ordinary
+    queue: an escalation lead decides it a quarter of an hour later (the
+    on-call step then closes the emergency), unless it is one of the newest.
+    """
     def run(at: dt.datetime) -> None:
         work.triaged += triage_pending(actor=SYSTEM, batch_size=200, reported_until=at).triaged
+        opened = (Emergency.objects.filter(case__isnull=False, state=EmergencyState.OPEN)
+                  .exclude(pk__in=board.seen).select_related("case").order_by("opened_at", "pk"))
+        for emergency in opened:
+            board.seen.add(emergency.pk)
+            case = emergency.case
+            if case is None or case.pk in board.left or not board.leads:
+                continue
+            lead = board.leads[len(board.seen) % len(board.leads)]
+            data = _decision_for(case, rng)
+            while data.outcome not in (Outcome.VIOLATING, Outcome.NOT_VIOLATING):  # no waiting on a life at risk
+                data = _decision_for(case, rng)
+            _push(heap, at + EMERGENCY_DECIDE_AFTER + dt.timedelta(minutes=rng.randint(0, 12)),
+                  _decide(ctx, work, rng, heap, reviewers, lead, case.pk, data))
     return run
 
 
@@ -334,9 +377,9 @@ def _decide(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event]
                                                                                               KEEP_PENDING_WORKDAYS):
             checker = rng.choice(sorted(set(reviewers) - {username}))
             _push(heap, at + CONFIRM_AFTER, _confirm(work, reviewers[checker][0], decision.pk))
-        if decision.outcome == Outcome.NEEDS_MORE_INFORMATION and not work.answer_planned:
-            work.answer_planned = True  # the first question is answered the next day; the others wait
-            _push(heap, at + dt.timedelta(hours=26), _answer(work, decision.pk))
+        if decision.outcome == Outcome.NEEDS_MORE_INFORMATION and at < ctx.now - UNANSWERED_FROM:
+            # Partners answer within a day or two; the questions of the last days still wait.
+            _push(heap, at + dt.timedelta(hours=rng.randint(20, 50)), _answer(work, decision.pk))
     return run
 
 

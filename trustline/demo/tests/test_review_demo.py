@@ -5,12 +5,14 @@ One load, many checks: loading the demo is the expensive part.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db.models import F
+from django.db.models import F, Min
+from django.utils import timezone
 
 from trustline.appeals.models import Appeal
 from trustline.audit.verify import verify_chain
@@ -18,10 +20,13 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.demo.plan import load_data
 from trustline.intake.models import TimelineEvent
+from trustline.oncall.choices import ACTIVE_STATES
+from trustline.oncall.models import Emergency
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.policy.choices import PolicyItemKind
 from trustline.policy.models import PolicyItem
 from trustline.review.choices import DecisionStatus
+from trustline.review.demo import LEFT_ON_BOARD
 from trustline.review.models import ClockPause, Decision, InformationRequest
 from trustline.routing.models import ReviewerProfile
 from trustline.taxonomy.models import Category
@@ -51,10 +56,22 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     assert not TimelineEvent.objects.filter(kind="triaged", at__lt=F("report__received_at")).exists()
     assert not TimelineEvent.objects.filter(kind="decided", at__lt=F("report__received_at")).exists()
 
-    # About 40 % decided, across outcomes, spread over the period, all in the past.
+    # The team keeps up: most cases decided, across outcomes, spread over the period, all in the past...
     decisions = Decision.objects.exclude(status=DecisionStatus.PENDING_SECOND_REVIEW)
     decided_cases = decisions.values("case_id").distinct().count()
-    assert 0.3 * cases <= decided_cases <= 0.55 * cases
+    assert 0.7 * cases <= decided_cases < cases
+    # ...so the queue holds the last days' cases, not a backlog weeks deep (the demo once showed 238 cases
+    # waiting, triaged weeks before), and imminent harm is decided on the emergency board within the hour,
+    # except the newest few left there for the on-call step.
+    queued = Case.objects.filter(status=CaseStatus.TRIAGED, is_open=True)
+    assert queued.count() >= 10
+    assert not queued.filter(triaged_at__lt=timezone.now() - dt.timedelta(days=7)).exists()
+    on_board = Emergency.objects.filter(state__in=ACTIVE_STATES, case__isnull=False)
+    assert 1 <= on_board.exclude(case__decisions__isnull=False).count() <= LEFT_ON_BOARD
+    imminent = Case.objects.filter(imminent_harm=True).annotate(first=Min("decisions__decided_at")).exclude(first=None)
+    assert imminent.count() >= 20
+    for case in imminent:
+        assert case.triaged_at is not None and case.first - case.triaged_at < dt.timedelta(hours=1)
     outcomes = Counter(decisions.values_list("outcome", flat=True))
     assert set(outcomes) >= {"violating", "not_violating", "needs_more_information", "out_of_scope",
                              "referred_to_policy_review"}
@@ -69,10 +86,10 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
 
     # Cross-checks: confirmed ones, and a couple still waiting.
     assert Decision.objects.filter(second_reviewer__isnull=False).exclude(second_reviewer=F("decided_by")).exists()
-    assert 1 <= Decision.objects.filter(status=DecisionStatus.PENDING_SECOND_REVIEW).count() <= 6
+    assert 1 <= Decision.objects.filter(status=DecisionStatus.PENDING_SECOND_REVIEW).count() <= 12
 
     # Questions to partners: one answered; some cases on hold with their clock paused.
-    assert InformationRequest.objects.filter(status="answered").count() == 1
+    assert InformationRequest.objects.filter(status="answered").count() >= 5
     assert InformationRequest.objects.filter(status="open").exists()
     held = Case.objects.filter(status=CaseStatus.ON_HOLD)
     assert held.count() >= 2
