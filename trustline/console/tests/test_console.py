@@ -12,10 +12,11 @@ from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
+from trustline.conftest import actor_of
 from trustline.console.tests.conftest import VIOLATING_FORM, case_of
 from trustline.review.models import Decision
 from trustline.routing.reviewers import reviewer_skills_set
-from trustline.routing.services import case_reassign
+from trustline.routing.services import case_hold, case_reassign
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,18 @@ class TestAccess:
         assert str(queued.pk)[-8:].encode() in page.content
         assert b'id="next-case"' in page.content
         assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+
+
+    def test_a_case_on_hold_shows_its_clock_paused_not_overdue(self, arabic_rita: User, queued: Case,
+                                                                  signed_in: Callable[[User], Client]) -> None:
+        client = signed_in(arabic_rita)
+        client.post("/console/next/")
+        case_hold(actor=actor_of(arabic_rita), case_id=queued.pk, reason="Waiting for the partner's screenshots")
+
+        body = signed_in(arabic_rita).get("/console/").content.decode()
+        row = body[body.index(str(queued.pk)[-8:]):]
+        row = row[:row.index("</tr>")]
+        assert "clock paused" in row and "data-countdown" not in row
 
 
 class TestNextCaseAndDecide:
