@@ -178,7 +178,10 @@ def claim_candidate(compiled: CompiledClaim, now: dt.datetime) -> Case | None:
     prepared statement, trustline.core.prepared) or
     ``ROUTING["PREPARE_CLAIM_QUERY"] = False`` (this one) turns it off, e.g.
     behind a transaction-pooling PgBouncer older than 1.21, which cannot keep
-    prepared statements.
+    prepared statements. psycopg, which prepares the intake statements on
+    the same connection, runs ``DEALLOCATE ALL`` after a rolled-back
+    transaction; that removes this statement too, and the claim then takes
+    one more attempt (:class:`PreparedStatementLost`, caught by the caller).
     """
     if not prepared_statements_on() or not routing_settings().prepare_claim_query:
         found = list(Case.objects.raw(compiled.sql, compiled.params_at(now)))
