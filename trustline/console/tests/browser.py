@@ -87,6 +87,11 @@ def totp_now(secret_base32: str, ahead: int = 0) -> str:
     """The code an authenticator app shows for this key (as typed from the enrolment page)."""
     import base64
 
+    # Never a code from the last seconds of its 30 s step: the server may check it in the next step, accept it
+    # as the authenticator's clock running behind, and then refuse the next code as too far ahead (a flaky test).
+    remaining = 30 - time.time() % 30
+    if remaining < 3:
+        time.sleep(remaining + 0.1)
     compact = re.sub(r"\s", "", secret_base32).upper()
     key = base64.b32decode(compact + "=" * (-len(compact) % 8))
     totp = TOTP(key, 30, 0, 6, 0)
