@@ -229,6 +229,7 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
         return
     parts: list[str] = []
     params: list[Any] = []
+    all_json = True
     for b in batches:
         plan = _plan(b.model, tuple(b.columns), connection.vendor)
         as_json = _json_rows(plan, b.rows)
@@ -236,11 +237,12 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
             parts.append(_json_rows_sql(plan, ""))
             params.append(as_json)
         else:
+            all_json = False
             values = _adapted(plan, b.rows)
             parts.append(_values_sql(plan, len(values), ""))
             params += [v for row in values for v in row]
     sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts[:-1])) + " " + parts[-1]
-    if len(params) == len(parts):  # all JSON: the same text for every report, prepared once per connection
+    if all_json:  # the same text for every report: prepared once per connection
         execute_prepared(sql, params)
         return
     with connection.cursor() as cursor:

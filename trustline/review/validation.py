@@ -296,9 +296,6 @@ def explanation_preview(*, case: Case, data: DecisionInput, now: dt.datetime) ->
 # Second-review rules' parameters
 # --------------------------------------------------------------------------------------------
 
-SECOND_REVIEW_RULE_PARAMS = ("targets", "tiers", "outcomes")
-
-
 def second_review_rule_param_problems(name: str, value: object) -> list[str]:
     """What is wrong with one parameter of a second-review rule (``targets``, ``tiers`` or ``outcomes``).
 
