@@ -28,6 +28,7 @@ from trustline.accounts.context_processors import request_actor
 from trustline.accounts.forms import ApiKeyCreateForm
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from trustline.core.forms import errors_onto
 
 P = ParamSpec("P")
 PortalView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponseBase]
@@ -108,9 +109,7 @@ def apikey_list(request: HttpRequest, actor: Actor) -> HttpResponse:
             try:
                 new_key = services.apikey_create(actor=actor, organisation=organisation, name=form.cleaned_data["name"])
             except ValidationFailed as exc:
-                for name, reasons in exc.fields.items():
-                    for reason in reasons:
-                        form.add_error(name if name in form.fields else None, reason)
+                errors_onto(form, exc)  # on its fields, or on the form when it names none
             else:
                 form = ApiKeyCreateForm(choose_organisation=manage_all)
     else:

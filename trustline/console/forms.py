@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trustline.core.exceptions import ApplicationError
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import AutomatedDecision, DecisionGround, Outcome
 
@@ -79,14 +78,3 @@ class DecisionForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
-
-
-def form_errors_from(form: forms.Form, exc: ApplicationError) -> None:
-    """Put a service's field errors (``ValidationFailed.fields``) on the form's fields; anything else on the form."""
-    fields = getattr(exc, "fields", None) or {}
-    for path, reasons in fields.items():
-        name = str(path).split(".")[0]
-        for reason in reasons:
-            form.add_error(name if name in form.fields else None, reason)
-    if not fields:
-        form.add_error(None, exc.message)

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import forbidden, portal_view
 from trustline.appeals.services import appeal_submit
-from trustline.console.forms import form_errors_from
 from trustline.console.selectors import partner_decision_get, partner_figures
 from trustline.core.exceptions import ApplicationError, ValidationFailed
+from trustline.core.forms import errors_onto
 from trustline.notifications import services as notification_services
 from trustline.notifications.choices import EventType
 from trustline.notifications.models import WebhookEndpoint
@@ -76,7 +76,7 @@ def information_request_answer(request: HttpRequest, actor: Actor, request_id: u
         try:
             answer_service(actor=actor, request_id=found.pk, answer=form.cleaned_data["answer"])
         except ApplicationError as exc:
-            form_errors_from(form, exc)
+            errors_onto(form, exc)
         else:
             messages.success(request, _("Thank you: your answer is with the reviewer."))
             return redirect("console:information_requests")
@@ -99,7 +99,7 @@ def contest(request: HttpRequest, actor: Actor, decision_id: uuid.UUID) -> HttpR
         try:
             appeal = appeal_submit(actor=actor, decision_id=decision.pk, reasons=form.cleaned_data["reasons"])
         except ApplicationError as exc:
-            form_errors_from(form, exc)
+            errors_onto(form, exc)
         else:
             messages.success(request, _("Your contest is registered (reference %(id)s).") % {"id": appeal.pk})
             return redirect("intake:report_detail", report_id=appeal.report_id)
@@ -165,7 +165,7 @@ def notification_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
             messages.success(request, _("Webhook endpoint disabled."))
             return redirect("console:notification_settings")
     except ValidationFailed as exc:
-        form_errors_from(webhook_form if action == "webhook" else settings_form, exc)
+        errors_onto(webhook_form if action == "webhook" else settings_form, exc)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     endpoints = list(WebhookEndpoint.objects.filter(organisation=organisation).order_by("-created_at")

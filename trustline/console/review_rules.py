@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from trustline.accounts.permissions import Actor
 from trustline.console.views import console_view
 from trustline.core.exceptions import ValidationFailed
+from trustline.core.forms import errors_onto
 from trustline.review.forms import SecondReviewRuleForm
 from trustline.review.selectors import second_review_rule_row, second_review_rules_for
 from trustline.review.services import second_review_rule_set
@@ -45,11 +46,7 @@ def rule_edit(request: HttpRequest, actor: Actor, kind: str) -> HttpResponse:
             try:
                 second_review_rule_set(actor=actor, **form.data_for_service())
             except ValidationFailed as exc:
-                for field, reasons in (exc.fields or {}).items():
-                    for reason in reasons:
-                        form.add_error(field if field in form.fields else None, reason)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
+                errors_onto(form, exc)
             else:
                 messages.success(request, _("Rule saved. Decisions already waiting for a second review keep "
                                             "waiting; new decisions follow the rule as it is now."))

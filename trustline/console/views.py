@@ -29,10 +29,11 @@ from trustline.accounts.views import portal_view
 from trustline.cases.models import Case
 from trustline.console.banners import crisis_banner
 from trustline.console.case_page import case_page
-from trustline.console.forms import DecisionForm, ReasonForm, form_errors_from
+from trustline.console.forms import DecisionForm, ReasonForm
 from trustline.console.selectors import confirmed_device, two_factor_required
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
+from trustline.core.forms import errors_onto
 from trustline.platforms.services import action_retry
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
@@ -166,7 +167,7 @@ def decide(request: HttpRequest, actor: Actor, case_id: uuid.UUID) -> HttpRespon
             decision = review_services.decision_record(actor=actor, case_id=case_id,
                                                        data=decision_input(form.cleaned_data))
         except ApplicationError as exc:
-            form_errors_from(form, exc)
+            errors_onto(form, exc)
         else:
             messages.success(request, _("Decision recorded: %(outcome)s.") % {
                 "outcome": decision.get_outcome_display()})

@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trustline.core.exceptions import ApplicationError
+from trustline.core.forms import Placement
+from trustline.core.forms import errors_onto as core_errors_onto
 from trustline.lawenforcement.choices import CONTACT_PUBLIC_FIELDS, Topic
 from trustline.lawenforcement.directory import AgencyData, ContactData
 from trustline.lawenforcement.models import Agency, AgencyContact
@@ -108,14 +110,13 @@ class ContactForm(forms.Form):
 
 
 def errors_onto(form: forms.Form, exc: ApplicationError) -> None:
-    """Put a service's field problems on the matching fields (``email_domains.1`` -> "Line 2: ..." on
-    ``email_domains``); a problem without a field of its own ("channels", a conflict) goes on the form."""
-    fields: dict[str, list[str]] = getattr(exc, "fields", None) or {}
-    for path, reasons in fields.items():
-        name, _dot, index = str(path).partition(".")
-        prefix = gettext("Line %(n)s: ") % {"n": int(index) + 1} if name == "email_domains" and index.isdigit() \
-            else ""
-        for reason in reasons:
-            form.add_error(name if name in form.fields else None, f"{prefix}{reason}")
-    if not fields:
-        form.add_error(None, exc.message)
+    """:func:`trustline.core.forms.errors_onto`, with a domain's line: ``email_domains.1`` -> "Line 2: ..." on
+    ``email_domains``; a problem without a field of its own ("channels", a conflict) goes on the form."""
+
+    def place(path: str, reason: str) -> Placement:
+        name, _dot, index = path.partition(".")
+        if name == "email_domains" and index.isdigit():
+            return form, name, gettext("Line %(n)s: ") % {"n": int(index) + 1} + reason
+        return form, name, reason
+
+    core_errors_onto(form, exc, place=place)

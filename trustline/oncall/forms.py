@@ -16,6 +16,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trustline.core.exceptions import ApplicationError
+from trustline.core.forms import Placement
+from trustline.core.forms import errors_onto as core_errors_onto
 from trustline.oncall.choices import Rotation, StepTarget
 from trustline.oncall.rota import ChainData, ScheduleData, StepData
 
@@ -125,17 +127,12 @@ def chain_data(form: ChainForm, steps: list[StepForm]) -> ChainData:
 
 def errors_onto(form: forms.Form, exc: ApplicationError, *, rows: list[StepForm] | None = None) -> None:
     """Put a service's field problems on the matching fields (``steps.N.x`` on the N-th non-empty step row)."""
-    fields: dict[str, list[str]] = getattr(exc, "fields", None) or {}
-    for path, reasons in fields.items():
-        parts = str(path).split(".")
-        target: forms.Form = form
-        name: str | None = parts[0]
+
+    def place(path: str, reason: str) -> Placement:
+        parts = path.split(".")
         if parts[0] == "steps" and rows is not None and len(parts) >= 3 and parts[1].isdigit() \
                 and int(parts[1]) < len(rows):
-            target, name = rows[int(parts[1])], parts[2]
-        elif parts[0] in ("user", "participants") and len(parts) > 1:
-            name = parts[0]
-        for reason in reasons:
-            target.add_error(name if name in target.fields else None, reason)
-    if not fields:
-        form.add_error(None, exc.message)
+            return rows[int(parts[1])], parts[2], reason
+        return form, parts[0], reason
+
+    core_errors_onto(form, exc, place=place)
