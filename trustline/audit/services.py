@@ -133,12 +133,14 @@ def audit_append(*, actor: Actor, events: Iterable[AuditEvent]) -> None:
     insert_rows(batch.model, batch.columns, batch.rows)
 
 
-def audit_rows(*, actor: Actor, events: Iterable[AuditEvent]) -> Rows:
+def audit_rows(*, actor: Actor, events: Iterable[AuditEvent], one_statement: bool = False) -> Rows:
     """The rows :func:`audit_append` inserts, for a caller that inserts them with its own (``insert_rows_together``).
 
-    Like every audit write, only inside the transaction that makes the change.
+    Like every audit write, only inside the transaction that makes the change,
+    or, with ``one_statement``, in the very statement that makes it (atomic
+    by itself: ``insert_rows_unless_conflict``).
     """
-    if not connection.in_atomic_block:
+    if not (one_statement or connection.in_atomic_block):
         raise RuntimeError("audit_record must run inside the transaction that makes the change")
     at = clock.now()
     actor_id, label, organisation_id = actor.audit_id, actor.label[:200], actor.organisation_id

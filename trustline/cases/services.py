@@ -26,7 +26,7 @@ from django.db.models.functions import Greatest
 
 from trustline.cases.models import Case
 from trustline.core.ids import uuid7
-from trustline.core.rows import insert_rows_returning, model_defaults
+from trustline.core.rows import Rows, insert_rows_returning, model_defaults
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,11 @@ def cases_open_or_join(
     intake needs nothing else, on the hottest path of the product.
     """
     wanted = {o.key.key_hash: o for o in openings}
-    names, defaults = model_defaults(Case, exclude=OPENING_COLUMNS)
-    rows = [
-        (uuid7(), h, o.key.canonical_key, o.key.canonical_url, o.key.item_kind, at, at, o.items, 1, o.country,
-         o.category_code, o.imminent_harm, *defaults)
-        for h, o in sorted(wanted.items())  # sorted: concurrent writers meet index entries in the same order
-    ]
+    new = case_opening_rows(openings=wanted.values(), at=at)
     # INSERT ... ON CONFLICT DO NOTHING RETURNING key_hash, id: only the rows actually inserted come back
     # (bulk_create(ignore_conflicts=True) cannot say which), on both backends (SQLite 3.35+).
     inserted = insert_rows_returning(
-        Case, OPENING_COLUMNS + names, rows, returning=("key_hash", "id"), ignore_conflicts=True,
+        Case, new.columns, new.rows, returning=("key_hash", "id"), ignore_conflicts=True,
         order_by="key_hash", batch_size=CASE_INSERT_BATCH,
     )
     found = {h: c if isinstance(c, uuid.UUID) else uuid.UUID(str(c)) for h, c in inserted}
@@ -75,6 +70,22 @@ def cases_open_or_join(
     if joined:
         found.update(Case.objects.filter(key_hash__in=joined, is_open=True).values_list("key_hash", "id"))
     return found, opened
+
+
+def case_opening_rows(*, openings: Iterable[CaseOpening], at: dt.datetime) -> Rows:
+    """The rows of the cases these openings would open (ids made here, first column), sorted by key hash.
+
+    Sorted so that concurrent writers meet the unique index's entries in the
+    same order. Intake inserts them itself when it writes a report of new
+    content in one statement (``trustline.intake.services``).
+    """
+    names, defaults = model_defaults(Case, exclude=OPENING_COLUMNS)
+    rows = [
+        (uuid7(), o.key.key_hash, o.key.canonical_key, o.key.canonical_url, o.key.item_kind, at, at, o.items, 1,
+         o.country, o.category_code, o.imminent_harm, *defaults)
+        for o in sorted(openings, key=lambda o: o.key.key_hash)
+    ]
+    return Rows(Case, OPENING_COLUMNS + names, rows)
 
 
 # What opening a case sets; every other column gets its model default.

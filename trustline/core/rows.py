@@ -249,6 +249,45 @@ def insert_rows_together(batches: Sequence[Rows]) -> None:
         cursor.execute(sql, params)
 
 
+def insert_rows_unless_conflict(first: Rows, then: Sequence[Rows]) -> bool | None:
+    """PostgreSQL: insert ``first``'s one row unless it conflicts, and ``then``'s rows only if it went in.
+
+    One statement, so all of it or none of it is written, and in autocommit
+    it is its own transaction, with no ``BEGIN`` and ``COMMIT`` round trips::
+
+        WITH w0 AS (INSERT INTO first ... ON CONFLICT DO NOTHING RETURNING 1),
+             w1 AS (INSERT INTO then_1 SELECT ... WHERE EXISTS (SELECT FROM w0)),
+             ...
+        SELECT EXISTS (SELECT FROM w0)
+
+    Every part of the ``WITH`` runs exactly once, on the same snapshot, and
+    the later ones insert only if ``w0`` returned its row. One row only:
+    of two, one could go in and the other not. Foreign keys between the rows
+    are checked at the statement's end (Django declares them deferrable).
+
+    Returns whether the rows went in (False: ``first`` conflicted, nothing
+    was written), or None where this cannot be done (not PostgreSQL, or a
+    value JSON cannot carry): nothing was written, use the general way.
+    """
+    if connection.vendor != "postgresql" or len(first.rows) != 1:
+        return None
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, batch in enumerate([first, *[b for b in then if b.rows]]):
+        plan = _plan(batch.model, tuple(batch.columns), connection.vendor)
+        as_json = _json_rows(plan, batch.rows)
+        if as_json is None:
+            return None
+        guard = " ON CONFLICT DO NOTHING RETURNING 1" if n == 0 else " WHERE EXISTS (SELECT FROM w0)"
+        parts.append(_json_rows_sql(plan, guard))
+        params.append(as_json)
+    # Model identifiers and fixed clauses; every value is a parameter.
+    sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts))
+    sql += " SELECT EXISTS (SELECT FROM w0)"
+    rows = execute_prepared(sql, params, fetch=True)
+    return bool(rows[0][0])
+
+
 @functools.lru_cache(maxsize=256)
 def _json_rows_sql(plan: _Plan, suffix: str) -> str:
     """``INSERT ... SELECT`` from one JSON array of row objects (PostgreSQL).

@@ -15,6 +15,7 @@ channel (API, web form, bulk CSV):
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -27,12 +28,19 @@ from django.db import IntegrityError, connection, transaction
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import AuditEvent, audit_rows
-from trustline.cases.services import CaseIncrement, CaseKey, CaseOpening, cases_add_reports, cases_open_or_join
+from trustline.cases.services import (
+    CaseIncrement,
+    CaseKey,
+    CaseOpening,
+    case_opening_rows,
+    cases_add_reports,
+    cases_open_or_join,
+)
 from trustline.core import clock
 from trustline.core.conf import option
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from trustline.core.ids import uuid7
-from trustline.core.rows import Rows, insert_rows_together, model_defaults
+from trustline.core.rows import Rows, insert_rows_together, insert_rows_unless_conflict, model_defaults
 from trustline.intake.canonical import UrlRejected, UrlRules, canonical_platform_id, canonicalize_url, load_rules
 from trustline.intake.choices import Channel, TimelineKind
 from trustline.intake.models import IdempotencyRecord, Report, ReportItem, TimelineEvent
@@ -200,7 +208,16 @@ def request_fingerprint(data: ReportIn) -> str:
 def report_submit(
     *, actor: Actor, data: ReportIn, channel: Channel, idempotency_key: str | None = None
 ) -> SubmitResult:
-    """Receive one report. With an idempotency key, a retry returns the original report."""
+    """Receive one report. With an idempotency key, a retry returns the original report.
+
+    1. Answer a retry (same key, same body) with the original report.
+    2. Validate and canonicalise (:func:`report_prepare`).
+    3. Write it: in one statement when it is one item nobody has an open
+       case for (:func:`_report_write_opening`), else in a transaction that
+       joins the open cases (:func:`reports_write`). The idempotency record
+       is written with it, so a concurrent retry with the same key fails on
+       the unique key and is answered with the report that won.
+    """
     check_can_submit(actor)
     key = (idempotency_key or "").strip()
     if len(key) > 255:
@@ -211,17 +228,14 @@ def report_submit(
         if replay is not None:
             return replay
     prepared = report_prepare(data=data, categories=categories_by_code([data.category]))
+    at = clock.now()
+    also = [_idempotency_rows(actor=actor, key=key, fingerprint=fingerprint, report_id=prepared.id, at=at)] if key \
+        else []
     try:
-        with transaction.atomic():
-            results = reports_persist(actor=actor, prepared=[prepared], channel=channel)
-            if key:
-                IdempotencyRecord.objects.create(
-                    organisation=results[0].report.organisation,
-                    key=key,
-                    request_hash=fingerprint,
-                    report=results[0].report,
-                    created_at=results[0].report.received_at,
-                )
+        written = _report_write_opening(actor=actor, prep=prepared, channel=channel, at=at, also=also)
+        if written is None:
+            with transaction.atomic():
+                written = reports_write(actor=actor, prepared=[prepared], channel=channel, at=at, also=also)[0]
     except IntegrityError:
         # A concurrent retry with the same key committed first: answer with its report.
         if key:
@@ -229,7 +243,15 @@ def report_submit(
             if replay is not None:
                 return replay
         raise
-    return results[0]
+    return written.result()
+
+
+IDEMPOTENCY_COLUMNS = ("organisation_id", "key", "request_hash", "report_id", "created_at")
+
+
+def _idempotency_rows(*, actor: Actor, key: str, fingerprint: str, report_id: uuid.UUID, at: Any) -> Rows:
+    assert actor.organisation is not None  # check_can_submit guarantees it
+    return Rows(IdempotencyRecord, IDEMPOTENCY_COLUMNS, [(actor.organisation.pk, key, fingerprint, report_id, at)])
 
 
 def _replay(*, actor: Actor, key: str, fingerprint: str) -> SubmitResult | None:
@@ -250,12 +272,45 @@ def _replay(*, actor: Actor, key: str, fingerprint: str) -> SubmitResult | None:
     return SubmitResult(report=record.report, items=list(record.report.items.all()), created=False)
 
 
-def reports_persist(*, actor: Actor, prepared: Sequence[PreparedReport], channel: Channel) -> list[SubmitResult]:
-    """:func:`reports_write`, answered with model instances (caller holds the transaction)."""
-    return [written.result() for written in reports_write(actor=actor, prepared=prepared, channel=channel)]
+def _report_write_opening(
+    *, actor: Actor, prep: PreparedReport, channel: Channel, at: dt.datetime, also: Sequence[Rows]
+) -> Written | None:
+    """Write a one-item report that opens its case in one statement; None, having written nothing, if it cannot.
+
+    Why: this is the partner API's common case (one post nobody has reported
+    yet), and in a transaction it costs four round trips (``BEGIN``, the
+    case, the rows, ``COMMIT``); as one statement in autocommit it costs one
+    (docs/performance.md, 7 December 2026, afternoon). The rows are the ones
+    :func:`reports_write` would write for a case it opened
+    (:func:`_rows_for`), sent with the case row by
+    :func:`~trustline.core.rows.insert_rows_unless_conflict`: if the content
+    already has an open case, nothing is written and None sends the caller
+    the general way, which joins it. None also on SQLite (its transaction
+    costs no round trip) and for reports of several items.
+    """
+    if len(prep.items) != 1 or connection.vendor != "postgresql":
+        return None
+    openings = _openings([prep])
+    case = case_opening_rows(openings=openings.values(), at=at)
+    cases = {h: case.rows[0][0] for h in openings}
+    built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings, cases=cases,
+                      opened=set(openings), already_reported=set(cases.values()), one_statement=True)
+    if connection.get_autocommit():
+        done = insert_rows_unless_conflict(case, [*built.rows, *also])
+    else:
+        with transaction.atomic():  # a savepoint in the caller's transaction, which a failure leaves usable
+            done = insert_rows_unless_conflict(case, [*built.rows, *also])
+    return built.written[0] if done else None
 
 
-def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: Channel) -> list[Written]:
+def reports_write(
+    *,
+    actor: Actor,
+    prepared: Sequence[PreparedReport],
+    channel: Channel,
+    at: dt.datetime | None = None,
+    also: Sequence[Rows] = (),
+) -> list[Written]:
     """Write validated reports, their items, cases, timeline and audit entries (caller holds the transaction).
 
     1. Open a case for every distinct content key, or join the open one, in
@@ -263,14 +318,37 @@ def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: 
     2. For the cases that existed, find which already had a report from this
        partner, so ``partner_count`` counts distinct partners.
     3. Update the counters of the joined cases.
-    4. Insert reports, items, "received" timeline events and audit entries
-       (unsealed: no lock, see trustline.audit): on PostgreSQL one statement
-       for a single report, ``COPY`` for a bulk upload.
+    4. Insert reports, items, "received" timeline events, audit entries
+       (unsealed: no lock, see trustline.audit) and the ``also`` rows: on
+       PostgreSQL one statement for a single report, ``COPY`` for a bulk
+       upload.
     """
     organisation = actor.organisation
     assert organisation is not None  # check_can_submit guarantees it
-    now = clock.now()
-    openings: dict[str, CaseOpening] = {}  # by key hash; the first report of a key gives its country and category
+    now = at or clock.now()
+    openings = _openings(prepared)
+    cases, opened = cases_open_or_join(openings=openings.values(), at=now)
+    existing_ids = [cases[h] for h in openings if h not in opened]
+    already_reported: set[uuid.UUID] = {cases[h] for h in opened}  # a new case already counts this partner
+    if existing_ids:
+        already_reported |= set(
+            ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
+            .values_list("case_id", flat=True)
+            .distinct()
+        )
+    built = _rows_for(actor=actor, prepared=prepared, channel=channel, at=now, openings=openings, cases=cases,
+                      opened=opened, already_reported=already_reported)
+    cases_add_reports(increments=built.increments, at=now)
+    # No bulk_create (see trustline.core.rows): the rows are the values in column order; on PostgreSQL one
+    # statement for a single report's rows, COPY for a bulk upload's.
+    insert_rows_together([*built.rows, *also])
+    return built.written
+
+
+def _openings(prepared: Sequence[PreparedReport]) -> dict[str, CaseOpening]:
+    """The case each distinct content key would open, by key hash; the first report of a key gives its country
+    and category."""
+    openings: dict[str, CaseOpening] = {}
     for prep in prepared:
         for item in prep.items:
             opening = openings.get(item.key_hash)
@@ -282,17 +360,38 @@ def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: 
                 )
             opening.items += 1
             opening.imminent_harm = opening.imminent_harm or prep.data.imminent_harm
-    cases, opened = cases_open_or_join(openings=openings.values(), at=now)
-    existing_ids = [cases[h] for h in openings if h not in opened]
-    opened_ids = {cases[h] for h in opened}
-    already_reported: set[uuid.UUID] = set(opened_ids)  # a new case already counts this partner
-    if existing_ids:
-        already_reported |= set(
-            ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
-            .values_list("case_id", flat=True)
-            .distinct()
-        )
+    return openings
 
+
+@dataclass(frozen=True)
+class _Built:
+    rows: list[Rows]  # reports, items, timeline, audit
+    increments: dict[uuid.UUID, CaseIncrement]  # for the cases joined, not opened
+    written: list[Written]
+
+
+def _rows_for(
+    *,
+    actor: Actor,
+    prepared: Sequence[PreparedReport],
+    channel: Channel,
+    at: dt.datetime,
+    openings: dict[str, CaseOpening],
+    cases: dict[str, uuid.UUID],
+    opened: set[str],
+    already_reported: set[uuid.UUID],
+    one_statement: bool = False,
+) -> _Built:
+    """The rows of the reports, given each key's case (``cases``), and what the joined cases' counters gain.
+
+    ``opened``: the key hashes whose case this write opens (born with their
+    counters, and audited as opened); ``already_reported``: the cases that
+    already count this partner (updated as rows are built); ``one_statement``:
+    the caller writes the rows in one statement, not in a transaction.
+    """
+    organisation = actor.organisation
+    assert organisation is not None
+    opened_ids = {cases[h] for h in opened}
     report_rows: list[list[Any]] = []
     item_rows: list[list[list[Any]]] = []
     timeline: list[tuple[object, ...]] = []
@@ -323,7 +422,7 @@ def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: 
                 "bona_fide": data.bona_fide,
             },
             "reference": prep.reference,
-            "received_at": now,
+            "received_at": at,
             "item_count": len(prep.items),
         }
         report_rows.append([row[c] for c in REPORT_COLUMNS])
@@ -353,9 +452,7 @@ def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: 
                 inc.new_partners += 1
                 already_reported.add(case_id)
         item_rows.append(these)
-        timeline.append((prep.id, None, TimelineKind.RECEIVED.value, now, {"items": len(these)}))
-
-    cases_add_reports(increments=increments, at=now)
+        timeline.append((prep.id, None, TimelineKind.RECEIVED.value, at, {"items": len(these)}))
 
     events = [
         AuditEvent(
@@ -383,18 +480,19 @@ def reports_write(*, actor: Actor, prepared: Sequence[PreparedReport], channel: 
         )
         for prep, these in zip(prepared, item_rows, strict=True)
     ]
-    # No bulk_create (see trustline.core.rows): the rows are the values in column order; on PostgreSQL one
-    # statement for a single report's rows, COPY for a bulk upload's.
-    insert_rows_together([
-        Rows(Report, REPORT_COLUMNS, report_rows),
-        Rows(ReportItem, ITEM_COLUMNS, [i for these in item_rows for i in these]),
-        Rows(TimelineEvent, TIMELINE_COLUMNS, timeline),
-        audit_rows(actor=actor, events=events),
-    ])
-    return [
-        Written(report_row=r, item_rows=these, actor=actor, category=prep.category)
-        for r, these, prep in zip(report_rows, item_rows, prepared, strict=True)
-    ]
+    return _Built(
+        rows=[
+            Rows(Report, REPORT_COLUMNS, report_rows),
+            Rows(ReportItem, ITEM_COLUMNS, [i for these in item_rows for i in these]),
+            Rows(TimelineEvent, TIMELINE_COLUMNS, timeline),
+            audit_rows(actor=actor, events=events, one_statement=one_statement),
+        ],
+        increments=increments,
+        written=[
+            Written(report_row=r, item_rows=these, actor=actor, category=prep.category)
+            for r, these, prep in zip(report_rows, item_rows, prepared, strict=True)
+        ],
+    )
 
 
 @dataclass(frozen=True)

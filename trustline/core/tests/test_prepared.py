@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -23,8 +24,11 @@ pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                    reason="prepared statements are PostgreSQL's; SQLite gets an ordinary cursor")
 
-# The beginnings of a report's three statements (accounts.selectors, cases.services, intake.services).
+# The beginnings of a report's statements (accounts.selectors, cases.services, intake.services): the key lookup,
+# then the one statement that opens a case and writes the report, or, for content with an open case, the case
+# open-or-join and the report's rows, in a transaction.
 KEY_LOOKUP = 'SELECT k."id"'
+OPEN_AND_WRITE = 'WITH w0 AS (INSERT INTO "cases_case"'
 CASE_INSERT = 'INSERT INTO "cases_case"'
 ROWS_INSERT = 'WITH w0 AS (INSERT INTO "intake_report"'
 
@@ -36,7 +40,7 @@ def executions() -> dict[str, int]:
         rows = cursor.fetchall()
     found: dict[str, int] = {}
     for statement, runs in rows:
-        for start in (KEY_LOOKUP, CASE_INSERT, ROWS_INSERT):
+        for start in (KEY_LOOKUP, OPEN_AND_WRITE, CASE_INSERT, ROWS_INSERT):
             if statement.startswith(start):
                 found[start] = found.get(start, 0) + runs
     return found
@@ -48,12 +52,30 @@ def test_a_reports_statements_are_prepared_once_and_then_only_executed(
 ) -> None:
     assert sudan_api.submit(report_payload()).status_code == 201
     first = executions()
-    assert set(first) == {KEY_LOOKUP, CASE_INSERT, ROWS_INSERT}
+    assert set(first) == {KEY_LOOKUP, OPEN_AND_WRITE}
 
     for _ in range(3):
         assert sudan_api.submit(report_payload()).status_code == 201
 
     assert executions() == {name: runs + 3 for name, runs in first.items()}
+
+
+@postgres_only
+def test_a_report_of_content_with_an_open_case_joins_it_in_a_transaction(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Callable[..., dict[str, Any]],
+) -> None:
+    payload = report_payload()
+    opened = sudan_api.submit(payload).json()["items"][0]["case_id"]
+    before = executions()
+
+    joined = pakistan_api.submit(payload)
+
+    assert joined.status_code == 201
+    assert joined.json()["items"][0]["case_id"] == opened
+    # The one statement tried first wrote nothing (the case exists); the transaction then joined it.
+    after = executions()
+    assert after[OPEN_AND_WRITE] == before[OPEN_AND_WRITE] + 1
+    assert (after[CASE_INSERT], after[ROWS_INSERT]) == (1, 1)
 
 
 @postgres_only
@@ -123,3 +145,28 @@ def test_a_lost_statement_inside_a_transaction_aborts_it_once() -> None:
     with transaction.atomic():
         assert execute_prepared(query, [4], fetch=True) == [(8,)]
     assert connection.connection.prepare_threshold is None
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_api_call_on_a_connection_the_database_dropped_reconnects(
+    sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]], caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The key lookup stands in for Django's health check (CONN_HEALTH_CHECKS): it must replace a dead
+    # connection as the check would, not fail the partner's call.
+    assert sudan_api.submit(report_payload()).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(" ".join(f"{k}={v}" for k, v in connection.get_connection_params().items()
+                                  if k in ("host", "port", "user", "dbname")), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])  # what a database restart does to us
+    connection.close_if_unusable_or_obsolete()  # what the server does at the start of every request
+
+    response = sudan_api.submit(report_payload())
+
+    assert response.status_code == 201, response.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+    assert "connection was lost" in caplog.text

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from trustline.audit.models import AuditEntry
@@ -25,6 +25,7 @@ from trustline.core.rows import (
     insert_rows,
     insert_rows_returning,
     insert_rows_together,
+    insert_rows_unless_conflict,
     model_defaults,
 )
 
@@ -183,3 +184,64 @@ def test_a_value_json_cannot_carry_falls_back_to_values(size: int):
     assert len(returned) == size
     assert list(Case.objects.filter(key_hash__startswith="h").values_list("language_confidence", flat=True)) == [
         float("-inf")] * size
+
+
+def case_rows(*rows: dict[str, Any]) -> Rows:
+    names, defaults = model_defaults(Case, exclude=GIVEN)
+    return Rows(Case, GIVEN + names, [(*row.values(), *defaults) for row in rows])
+
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
+                                   reason="one statement of several inserts (data-modifying WITH) is PostgreSQL's")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # autocommit: the statement is its own transaction
+def test_one_statement_writes_the_first_row_and_the_rest_when_it_goes_in():
+    first, rest = case_values(0, "h"), [case_values(n, "h") for n in range(1, 3)]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_rows_unless_conflict(case_rows(first), [case_rows(*rest)]) is True
+
+    assert len(queries) == 1
+    assert Case.objects.filter(key_hash__startswith="h").count() == 3
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_one_statement_writes_nothing_when_the_first_row_conflicts():
+    taken = case_values(0, "i")
+    assert insert_rows_unless_conflict(case_rows(taken), []) is True
+    again = {**taken, "id": uuid7()}  # the same open key: the partial unique index refuses it
+
+    assert insert_rows_unless_conflict(case_rows(again), [case_rows(case_values(1, "i"))]) is False
+
+    assert list(Case.objects.filter(key_hash__startswith="i").values_list("id", flat=True)) == [taken["id"]]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_one_statement_that_fails_late_leaves_nothing_behind():
+    existing = case_values(0, "j")
+    assert insert_rows_unless_conflict(case_rows(existing), []) is True
+    clash = {**case_values(2, "j"), "id": existing["id"]}  # a primary key taken: the statement fails
+
+    with pytest.raises(IntegrityError):
+        insert_rows_unless_conflict(case_rows(case_values(1, "j")), [case_rows(clash)])
+
+    assert list(Case.objects.filter(key_hash__startswith="j").values_list("key_hash", flat=True)) == [
+        existing["key_hash"]
+    ]
+
+
+@pytest.mark.django_db
+def test_one_statement_declines_what_it_cannot_do():
+    two = case_rows(case_values(0, "k"), case_values(1, "k"))  # one first row only: of two, one could go in alone
+    nan = case_rows({**case_values(2, "k"), "language_confidence": float("nan")})  # JSON has no NaN
+
+    assert insert_rows_unless_conflict(two, []) is None
+    if connection.vendor == "postgresql":
+        assert insert_rows_unless_conflict(nan, []) is None
+    else:
+        assert insert_rows_unless_conflict(case_rows(case_values(3, "k")), []) is None  # SQLite: never
+    assert not Case.objects.filter(key_hash__startswith="k").exists()
