@@ -2,10 +2,12 @@
 
 Why: Django binds parameters on the client (psycopg's ``ClientCursor``) and
 switches psycopg's statement preparation off, so PostgreSQL parses and plans
-every statement anew. A partner report runs three statements of its own
-(the key lookup, the case open-or-join and the combined insert of its rows),
-and parsing and planning them was about 40 % of the database's CPU per
-report (docs/performance.md, 7 December 2026).
+every statement anew. A partner report runs two or three statements of its
+own (the key lookup, then either one statement that opens its case and
+writes its rows, or the case open-or-join and the combined insert of its
+rows), and parsing and planning them was about 40 % of the database's CPU
+per report (docs/performance.md, 7 December 2026). Audit entries written
+alone (``rows.insert_rows``) are prepared too.
 
 :func:`execute_prepared` binds parameters on the server, and
 psycopg prepares each statement text the first time the connection runs it

@@ -186,8 +186,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Seque
     if postgres and len(rows) >= COPY_MIN_ROWS:
         _copy(plan, _adapted(plan, rows, copy=True))
     elif postgres and (as_json := _json_rows(plan, rows)) is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(_json_rows_sql(plan, ""), [as_json])
+        execute_prepared(_json_rows_sql(plan, ""), [as_json])  # the same text for every call: prepared once
     elif len(rows) == 1 or postgres:
         # PostgreSQL (a column type JSON cannot carry): one multi-row statement, under COPY_MIN_ROWS rows.
         values = _adapted(plan, rows)

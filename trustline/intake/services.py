@@ -249,7 +249,7 @@ def report_submit(
 IDEMPOTENCY_COLUMNS = ("organisation_id", "key", "request_hash", "report_id", "created_at")
 
 
-def _idempotency_rows(*, actor: Actor, key: str, fingerprint: str, report_id: uuid.UUID, at: Any) -> Rows:
+def _idempotency_rows(*, actor: Actor, key: str, fingerprint: str, report_id: uuid.UUID, at: dt.datetime) -> Rows:
     assert actor.organisation is not None  # check_can_submit guarantees it
     return Rows(IdempotencyRecord, IDEMPOTENCY_COLUMNS, [(actor.organisation.pk, key, fingerprint, report_id, at)])
 
