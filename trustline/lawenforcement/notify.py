@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import User
 from trustline.accounts.permissions import Actor
-from trustline.notifications.services import outbox_enqueue
+from trustline.notifications.services import email_people
 from trustline.oncall.law_enforcement import (
     emergency_acknowledge_for_le_request,
     emergency_open_for_le_request,
@@ -52,14 +52,8 @@ def notify(
     A sweeper that notifies about many rows passes ``people`` (``staff_with_roles(roles)`` read once per run)
     instead of having the same people looked up again for every row.
     """
-    sent = 0
-    for person in staff_with_roles(roles) if people is None else people:
-        outbox_enqueue(
-            channel="email", recipient=person.email, subject=subject, body=body, payload=dict(payload or {}),
-            idempotency_key=f"{key}:user:{person.pk}", event_type=event_type,
-        )
-        sent += 1
-    return sent
+    return email_people(people=staff_with_roles(roles) if people is None else people, subject=subject, body=body,
+                        key=key, event_type=event_type, payload=payload)
 
 
 LIAISONS = (Role.LAW_ENFORCEMENT_LIAISON,)

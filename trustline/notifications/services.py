@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from trustline.accounts.models import Organisation
+from trustline.accounts.models import Organisation, User
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
@@ -129,7 +129,36 @@ def outbox_enqueue(
     return message
 
 
+def email_people(
+    *, people: Iterable[User], subject: str, body: str, key: str, event_type: str,
+    payload: Mapping[str, Any] | None = None,
+) -> int:
+    """One e-mail to each person through the outbox (inside the caller's transaction); how many.
+
+    Each message's idempotency key is ``{key}:user:{pk}``: a retried
+    transaction or a later run of the same sweep tells nobody twice, and a
+    person added later still gets theirs.
+    """
+    sent = 0
+    for person in people:
+        outbox_enqueue(channel=Channel.EMAIL, recipient=person.email, subject=subject, body=body,
+                       payload=dict(payload or {}), idempotency_key=f"{key}:user:{person.pk}", event_type=event_type)
+        sent += 1
+    return sent
+
+
+def email_addresses(*, addresses: Iterable[str], subject: str, body: str, key: str, event_type: str) -> int:
+    """:func:`email_people` for bare addresses; each key is ``{key}:{a tag of the address}`` (any script)."""
+    sent = 0
+    for address in addresses:
+        outbox_enqueue(channel=Channel.EMAIL, recipient=address, subject=subject, body=body,
+                       idempotency_key=f"{key}:{_address_tag(address)}", event_type=event_type)
+        sent += 1
+    return sent
+
+
 def _address_tag(address: str) -> str:
+    """A short stable tag of an address for idempotency keys (keys are ASCII; the address may not be)."""
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from trustline.accounts.models import User
-from trustline.notifications.services import outbox_enqueue
+from trustline.notifications.services import email_people
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.review.models import Decision
 from trustline.triage.selectors import escalation_leads
@@ -53,14 +53,5 @@ def enforcement_gave_up_notify(*, record: EnforcementActionRecord) -> int:
     )
     payload = {"action_id": str(record.pk), "case_id": str(record.case_id), "action_type": record.action_type,
                "attempts": record.attempts, "idempotency_key": record.idempotency_key}
-    for person in people.values():
-        outbox_enqueue(
-            channel="email",
-            recipient=person.email,
-            subject=subject,
-            body=body,
-            payload=payload,
-            idempotency_key=f"enforcement-gave-up:{record.pk}:user:{person.pk}",
-            event_type=EVENT_TYPE,
-        )
-    return len(people)
+    return email_people(people=people.values(), subject=subject, body=body, payload=payload,
+                        key=f"enforcement-gave-up:{record.pk}", event_type=EVENT_TYPE)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -49,8 +48,7 @@ from trustline.audit.services import audit_record
 from trustline.core import clock
 from trustline.core.exceptions import PermissionDenied, ValidationFailed
 from trustline.intake.models import Report
-from trustline.notifications.choices import Channel
-from trustline.notifications.services import outbox_enqueue
+from trustline.notifications.services import email_addresses
 from trustline.trends import stats
 from trustline.trends.choices import SpikeStatus
 from trustline.trends.models import Spike
@@ -289,16 +287,5 @@ def spike_notify(*, spike: Spike, recipients: list[str] | None = None) -> int:
         f"  p-value before correction: {spike.p_value:.2g}; {spike.series_tested} series tested that day\n\n"
         f"Evidence and the button to dismiss it as a false alarm: {site}/trends/spikes/{spike.pk}/\n"
     )
-    sent = 0
-    for email in programme_manager_emails() if recipients is None else recipients:
-        outbox_enqueue(
-            channel=Channel.EMAIL, recipient=email, subject=subject, body=body,
-            idempotency_key=f"trends:spike:{spike.pk}:{_address_tag(email)}", event_type="spike.detected",
-        )
-        sent += 1
-    return sent
-
-
-def _address_tag(address: str) -> str:
-    """A short stable tag of an address for idempotency keys (the address itself may not be ASCII)."""
-    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()[:16]
+    return email_addresses(addresses=programme_manager_emails() if recipients is None else recipients,
+                           subject=subject, body=body, key=f"trends:spike:{spike.pk}", event_type="spike.detected")

@@ -46,7 +46,7 @@ from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
-from trustline.notifications.services import outbox_enqueue
+from trustline.notifications.services import email_people
 from trustline.triage.choices import BreachKind
 from trustline.triage.models import SlaBreach, SweepRun
 from trustline.triage.priority import compute_priority
@@ -174,19 +174,8 @@ def _alert_leads(*, case: Case, breach: SlaBreach) -> int:
     )
     payload = {"case_id": str(case.pk), "kind": breach.kind, "due_at": breach.due_at.isoformat(),
                "tier": case.tier, "imminent_harm": case.imminent_harm}
-    sent = 0
-    for lead in escalation_leads():
-        outbox_enqueue(
-            channel="email",
-            recipient=lead.email,
-            subject=subject,
-            body=body,
-            payload=payload,
-            idempotency_key=f"sla-breach:{case.pk}:{breach.kind}:user:{lead.pk}",
-            event_type="sla.breached",
-        )
-        sent += 1
-    return sent
+    return email_people(people=escalation_leads(), subject=subject, body=body, payload=payload,
+                        key=f"sla-breach:{case.pk}:{breach.kind}", event_type="sla.breached")
 
 
 def sla_watchdog(now: dt.datetime) -> WatchdogReport:
@@ -204,14 +193,7 @@ def sla_watchdog(now: dt.datetime) -> WatchdogReport:
     logger.error("SLA watchdog: %s", message)
     hour = now.strftime("%Y%m%d%H")
     with transaction.atomic():
-        for lead in escalation_leads():
-            outbox_enqueue(
-                channel="email",
-                recipient=lead.email,
-                subject="Trustline: the SLA sweeper is not running",
-                body=message + "\n",
-                payload={"last_sweep_at": last.isoformat() if last else None},
-                idempotency_key=f"sla-watchdog:{hour}:user:{lead.pk}",
-                event_type="sla.watchdog",
-            )
+        email_people(people=escalation_leads(), subject="Trustline: the SLA sweeper is not running",
+                     body=message + "\n", payload={"last_sweep_at": last.isoformat() if last else None},
+                     key=f"sla-watchdog:{hour}", event_type="sla.watchdog")
     return WatchdogReport(ok=False, last_sweep_at=last, message=message)

@@ -17,7 +17,13 @@ from trustline.core.clock import frozen_at
 from trustline.notifications.choices import Channel, MessageStatus
 from trustline.notifications.models import NotificationSetting, OutboxMessage
 from trustline.notifications.selectors import outbox_visible
-from trustline.notifications.services import notification_send, outbox_deliver_due, outbox_enqueue
+from trustline.notifications.services import (
+    email_addresses,
+    email_people,
+    notification_send,
+    outbox_deliver_due,
+    outbox_enqueue,
+)
 from trustline.notifications.tasks import deliver_message_task
 from trustline.notifications.tests.conftest import WebhookReceiver, make_endpoint
 from trustline.notifications.transport import email_message_id
@@ -216,3 +222,29 @@ def test_partners_see_only_their_own_delivery_status(
     rita: Actor = actor_of(reviewer_rita)
     assert list(outbox_visible(actor=amal)) == [ours]
     assert {m.id for m in outbox_visible(actor=rita)} == {ours.id, theirs.id}
+
+
+def test_email_people_sends_one_message_each_and_never_twice(lead_lena: Any, reviewer_rita: Any, admin_ada: Any):
+    def alert(people: list[Any]) -> int:
+        with transaction.atomic():
+            return email_people(people=people, subject="SLA breach", body="Case overdue.", key="sla-breach:c1:ack",
+                                event_type="sla.breached", payload={"case_id": "c1"})
+
+    assert alert([lead_lena, reviewer_rita]) == 2
+    alert([lead_lena, reviewer_rita, admin_ada])  # the sweep runs again; Ada joined the leads meanwhile
+
+    sent = OutboxMessage.objects.filter(event_type="sla.breached").order_by("recipient")
+    assert sorted(m.recipient for m in sent) == sorted(p.email for p in (lead_lena, reviewer_rita, admin_ada))
+    assert all(m.payload == {"case_id": "c1"} and m.channel == Channel.EMAIL for m in sent)
+
+
+def test_email_addresses_sends_to_any_domain_and_never_twice():
+    def spike() -> int:
+        with transaction.atomic():
+            return email_addresses(addresses=["pm@kite.example", "desk@خرطوم.example"], subject="Spike",
+                                   body="Unusual reports.", key="trends:spike:7", event_type="spike.detected")
+
+    assert spike() == 2
+    spike()
+
+    assert OutboxMessage.objects.filter(event_type="spike.detected").count() == 2
