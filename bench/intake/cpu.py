@@ -19,7 +19,8 @@ For each database, in a fresh child process (Django's settings are global):
 2. Migrate, create a partner and an API key through the services.
 3. Post single-item reports with unique URLs through Django's test
    ``Client``: the whole stack (middleware, Ninja, key authentication,
-   validation, services, one transaction per report). Ping
+   validation, services, the report's statements), with the connection
+   health check the server makes at every request. Ping
    (``GET /api/v1/ping``) is the reference. CSV uploads of ``--bulk-rows``
    rows give the cost per bulk item.
 4. Report the median CPU ms per request over ``--rounds`` rounds (the
