@@ -13,9 +13,10 @@ BIND   ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
-# Tests run in one process per core (pytest-xdist), each with its own test database; a file's tests stay in
-# one process (loadfile), so the two slow demo loads run side by side. PYTEST_ARGS="-p no:xdist": one process.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# Tests run in one process per core (pytest-xdist), each with its own test database. Not --dist loadfile:
+# it runs a file's transactional tests among the others, and a flush then empties the seeded taxonomy for
+# the tests after it. PYTEST_ARGS="-p no:xdist": one process.
+PYTEST_ARGS ?= -n auto
 LINT_PATHS := trustline $(wildcard bench)
 
 .DEFAULT_GOAL := help
