@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -294,12 +295,10 @@ def _report_write_opening(
     case = case_opening_rows(openings=openings.values(), at=at)
     cases = {h: case.rows[0][0] for h in openings}
     built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings, cases=cases,
-                      opened=set(openings), already_reported=set(cases.values()), one_statement=True)
-    if connection.get_autocommit():
+                      opened=set(openings), reported_before=set(), one_statement=True)
+    # Inside a caller's transaction, a savepoint, which a failure leaves usable; else the statement alone.
+    with nullcontext() if connection.get_autocommit() else transaction.atomic():
         done = insert_rows_unless_conflict(case, [*built.rows, *also])
-    else:
-        with transaction.atomic():  # a savepoint in the caller's transaction, which a failure leaves usable
-            done = insert_rows_unless_conflict(case, [*built.rows, *also])
     return built.written[0] if done else None
 
 
@@ -329,15 +328,13 @@ def reports_write(
     openings = _openings(prepared)
     cases, opened = cases_open_or_join(openings=openings.values(), at=now)
     existing_ids = [cases[h] for h in openings if h not in opened]
-    already_reported: set[uuid.UUID] = {cases[h] for h in opened}  # a new case already counts this partner
-    if existing_ids:
-        already_reported |= set(
-            ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
-            .values_list("case_id", flat=True)
-            .distinct()
-        )
+    reported_before = set(
+        ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
+        .values_list("case_id", flat=True)
+        .distinct()
+    ) if existing_ids else set()
     built = _rows_for(actor=actor, prepared=prepared, channel=channel, at=now, openings=openings, cases=cases,
-                      opened=opened, already_reported=already_reported)
+                      opened=opened, reported_before=reported_before)
     cases_add_reports(increments=built.increments, at=now)
     # No bulk_create (see trustline.core.rows): the rows are the values in column order; on PostgreSQL one
     # statement for a single report's rows, COPY for a bulk upload's.
@@ -379,19 +376,20 @@ def _rows_for(
     openings: dict[str, CaseOpening],
     cases: dict[str, uuid.UUID],
     opened: set[str],
-    already_reported: set[uuid.UUID],
+    reported_before: set[uuid.UUID],
     one_statement: bool = False,
 ) -> _Built:
     """The rows of the reports, given each key's case (``cases``), and what the joined cases' counters gain.
 
     ``opened``: the key hashes whose case this write opens (born with their
-    counters, and audited as opened); ``already_reported``: the cases that
-    already count this partner (updated as rows are built); ``one_statement``:
-    the caller writes the rows in one statement, not in a transaction.
+    counters, and audited as opened); ``reported_before``: the joined cases
+    that already count this partner; ``one_statement``: the caller writes
+    the rows in one statement, not in a transaction.
     """
     organisation = actor.organisation
     assert organisation is not None
     opened_ids = {cases[h] for h in opened}
+    counted = opened_ids | reported_before  # the cases that already count this partner (a new one does)
     report_rows: list[list[Any]] = []
     item_rows: list[list[list[Any]]] = []
     timeline: list[tuple[object, ...]] = []
@@ -448,9 +446,9 @@ def _rows_for(
             inc = increments.setdefault(case_id, CaseIncrement())
             inc.items += 1
             inc.imminent_harm = inc.imminent_harm or data.imminent_harm
-            if case_id not in already_reported:
+            if case_id not in counted:
                 inc.new_partners += 1
-                already_reported.add(case_id)
+                counted.add(case_id)
         item_rows.append(these)
         timeline.append((prep.id, None, TimelineKind.RECEIVED.value, at, {"items": len(these)}))
 

@@ -52,8 +52,8 @@ def notify(
     A sweeper that notifies about many rows passes ``people`` (``staff_with_roles(roles)`` read once per run)
     instead of having the same people looked up again for every row.
     """
-    return email_people(people=staff_with_roles(roles) if people is None else people, subject=subject, body=body,
-                        key=key, event_type=event_type, payload=payload)
+    return len(email_people(people=staff_with_roles(roles) if people is None else people, subject=subject,
+                            body=body, key=key, event_type=event_type, payload=payload))
 
 
 LIAISONS = (Role.LAW_ENFORCEMENT_LIAISON,)

@@ -132,29 +132,31 @@ def outbox_enqueue(
 def email_people(
     *, people: Iterable[User], subject: str, body: str, key: str, event_type: str,
     payload: Mapping[str, Any] | None = None,
-) -> int:
-    """One e-mail to each person through the outbox (inside the caller's transaction); how many.
+) -> list[OutboxMessage]:
+    """One e-mail to each person through the outbox (inside the caller's transaction).
 
     Each message's idempotency key is ``{key}:user:{pk}``: a retried
     transaction or a later run of the same sweep tells nobody twice, and a
     person added later still gets theirs.
     """
-    sent = 0
-    for person in people:
+    return [
         outbox_enqueue(channel=Channel.EMAIL, recipient=person.email, subject=subject, body=body,
                        payload=dict(payload or {}), idempotency_key=f"{key}:user:{person.pk}", event_type=event_type)
-        sent += 1
-    return sent
+        for person in people
+    ]
 
 
-def email_addresses(*, addresses: Iterable[str], subject: str, body: str, key: str, event_type: str) -> int:
-    """:func:`email_people` for bare addresses; each key is ``{key}:{a tag of the address}`` (any script)."""
-    sent = 0
-    for address in addresses:
+def email_addresses(
+    *, addresses: Iterable[str], subject: str, body: str, key: str, event_type: str,
+    organisation: Organisation | None = None,
+) -> list[OutboxMessage]:
+    """:func:`email_people` for bare addresses, each once; each key is ``{key}:{a tag of the address}``."""
+    return [
         outbox_enqueue(channel=Channel.EMAIL, recipient=address, subject=subject, body=body,
-                       idempotency_key=f"{key}:{_address_tag(address)}", event_type=event_type)
-        sent += 1
-    return sent
+                       idempotency_key=f"{key}:{_address_tag(address)}", organisation=organisation,
+                       event_type=event_type)
+        for address in dict.fromkeys(a for a in addresses if a)
+    ]
 
 
 def _address_tag(address: str) -> str:
@@ -188,18 +190,8 @@ def notification_send(
     if setting.email_enabled:
         default_to = list(setting.email_recipients or []) or [organisation.contact_email]
         addresses = list(email_to) if email_to is not None else default_to
-        for address in dict.fromkeys(a for a in addresses if a):
-            messages.append(
-                outbox_enqueue(
-                    channel=Channel.EMAIL,
-                    recipient=address,
-                    subject=subject,
-                    body=body,
-                    idempotency_key=f"{key}:email:{_address_tag(address)}",
-                    organisation=organisation,
-                    event_type=event_type,
-                )
-            )
+        messages += email_addresses(addresses=addresses, subject=subject, body=body, key=f"{key}:email",
+                                    organisation=organisation, event_type=event_type)
     if setting.webhook_enabled:
         payload = {"type": event_type, "timestamp": clock.now().isoformat(), "data": dict(data)}
         for endpoint in webhook_endpoints_for_event(organisation=organisation, event_type=event_type):

@@ -53,5 +53,5 @@ def enforcement_gave_up_notify(*, record: EnforcementActionRecord) -> int:
     )
     payload = {"action_id": str(record.pk), "case_id": str(record.case_id), "action_type": record.action_type,
                "attempts": record.attempts, "idempotency_key": record.idempotency_key}
-    return email_people(people=people.values(), subject=subject, body=body, payload=payload,
-                        key=f"enforcement-gave-up:{record.pk}", event_type=EVENT_TYPE)
+    return len(email_people(people=people.values(), subject=subject, body=body, payload=payload,
+                            key=f"enforcement-gave-up:{record.pk}", event_type=EVENT_TYPE))

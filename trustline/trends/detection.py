@@ -287,5 +287,5 @@ def spike_notify(*, spike: Spike, recipients: list[str] | None = None) -> int:
         f"  p-value before correction: {spike.p_value:.2g}; {spike.series_tested} series tested that day\n\n"
         f"Evidence and the button to dismiss it as a false alarm: {site}/trends/spikes/{spike.pk}/\n"
     )
-    return email_addresses(addresses=programme_manager_emails() if recipients is None else recipients,
-                           subject=subject, body=body, key=f"trends:spike:{spike.pk}", event_type="spike.detected")
+    return len(email_addresses(addresses=programme_manager_emails() if recipients is None else recipients,
+                               subject=subject, body=body, key=f"trends:spike:{spike.pk}", event_type="spike.detected"))

@@ -174,8 +174,8 @@ def _alert_leads(*, case: Case, breach: SlaBreach) -> int:
     )
     payload = {"case_id": str(case.pk), "kind": breach.kind, "due_at": breach.due_at.isoformat(),
                "tier": case.tier, "imminent_harm": case.imminent_harm}
-    return email_people(people=escalation_leads(), subject=subject, body=body, payload=payload,
-                        key=f"sla-breach:{case.pk}:{breach.kind}", event_type="sla.breached")
+    return len(email_people(people=escalation_leads(), subject=subject, body=body, payload=payload,
+                            key=f"sla-breach:{case.pk}:{breach.kind}", event_type="sla.breached"))
 
 
 def sla_watchdog(now: dt.datetime) -> WatchdogReport:
