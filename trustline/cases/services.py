@@ -130,3 +130,22 @@ def cases_add_reports(*, increments: dict[uuid.UUID, CaseIncrement], at: dt.date
         case_ids.sort()
         for start in range(0, len(case_ids), CASE_UPDATE_BATCH):
             Case.objects.filter(pk__in=case_ids[start:start + CASE_UPDATE_BATCH]).update(**changes)
+
+
+def case_join_update(*, case_id: uuid.UUID, increment: CaseIncrement, at: dt.datetime) -> tuple[str, list[object]]:
+    """What :func:`cases_add_reports` does to one case, as an ``UPDATE ... RETURNING 1`` that finds it only open.
+
+    For intake's one-statement join (PostgreSQL): the report's rows are
+    inserted only if this updated the case, so a case closed since it was
+    read takes nothing, and the report goes the general way (which opens a
+    new case). Written out rather than compiled by the ORM: compiling the
+    ``F()`` expressions cost a fifth of a report's CPU.
+    """
+    return _JOIN_SQL, [increment.items, increment.new_partners, at, increment.imminent_harm, case_id]
+
+
+_JOIN_SQL = (
+    'UPDATE "cases_case" SET "item_count" = "item_count" + %s, "partner_count" = "partner_count" + %s, '
+    '"last_reported_at" = GREATEST("last_reported_at", %s), "imminent_harm" = "imminent_harm" OR %s '
+    'WHERE "id" = %s AND "is_open" RETURNING 1'
+)

@@ -270,15 +270,38 @@ def insert_rows_unless_conflict(first: Rows, then: Sequence[Rows]) -> bool | Non
     """
     if connection.vendor != "postgresql" or len(first.rows) != 1:
         return None
-    parts: list[str] = []
-    params: list[Any] = []
-    for n, batch in enumerate([first, *[b for b in then if b.rows]]):
+    plan = _plan(first.model, tuple(first.columns), connection.vendor)
+    as_json = _json_rows(plan, first.rows)
+    if as_json is None:
+        return None
+    return _guarded(_json_rows_sql(plan, " ON CONFLICT DO NOTHING RETURNING 1"), [as_json], then)
+
+
+def insert_rows_if_updated(update_sql: str, update_params: Sequence[Any], then: Sequence[Rows]) -> bool | None:
+    """PostgreSQL: run ``update_sql`` (an ``UPDATE ... RETURNING 1`` of at most one row) and insert ``then``'s
+    rows only if it updated its row; the same one statement as :func:`insert_rows_unless_conflict`.
+
+    For a write that must change a row that may have gone meanwhile (a case
+    closed since it was read): False, and nothing written, if the ``UPDATE``
+    found no row; None, nothing written, where this cannot be done.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    return _guarded(update_sql, list(update_params), then)
+
+
+def _guarded(first_sql: str, first_params: list[Any], then: Sequence[Rows]) -> bool | None:
+    """``WITH w0 AS (first_sql), wN AS (INSERT ... WHERE EXISTS (SELECT FROM w0)) SELECT EXISTS (SELECT FROM w0)``."""
+    parts = [first_sql]
+    params = list(first_params)
+    for batch in then:
+        if not batch.rows:
+            continue
         plan = _plan(batch.model, tuple(batch.columns), connection.vendor)
         as_json = _json_rows(plan, batch.rows)
         if as_json is None:
             return None
-        guard = " ON CONFLICT DO NOTHING RETURNING 1" if n == 0 else " WHERE EXISTS (SELECT FROM w0)"
-        parts.append(_json_rows_sql(plan, guard))
+        parts.append(_json_rows_sql(plan, " WHERE EXISTS (SELECT FROM w0)"))
         params.append(as_json)
     # Model identifiers and fixed clauses; every value is a parameter.
     sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts))

@@ -33,6 +33,7 @@ from trustline.cases.services import (
     CaseIncrement,
     CaseKey,
     CaseOpening,
+    case_join_update,
     case_opening_rows,
     cases_add_reports,
     cases_open_or_join,
@@ -41,7 +42,14 @@ from trustline.core import clock
 from trustline.core.conf import option
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from trustline.core.ids import uuid7
-from trustline.core.rows import Rows, insert_rows_together, insert_rows_unless_conflict, model_defaults
+from trustline.core.prepared import execute_prepared
+from trustline.core.rows import (
+    Rows,
+    insert_rows_if_updated,
+    insert_rows_together,
+    insert_rows_unless_conflict,
+    model_defaults,
+)
 from trustline.intake.canonical import UrlRejected, UrlRules, canonical_platform_id, canonicalize_url, load_rules
 from trustline.intake.choices import Channel, TimelineKind
 from trustline.intake.models import IdempotencyRecord, Report, ReportItem, TimelineEvent
@@ -213,9 +221,9 @@ def report_submit(
 
     1. Answer a retry (same key, same body) with the original report.
     2. Validate and canonicalise (:func:`report_prepare`).
-    3. Write it: in one statement when it is one item nobody has an open
-       case for (:func:`_report_write_opening`), else in a transaction that
-       joins the open cases (:func:`reports_write`). The idempotency record
+    3. Write it: in one statement when it is one item
+       (:func:`_report_write_alone`), else in a transaction that opens or
+       joins the cases (:func:`reports_write`). The idempotency record
        is written with it, so a concurrent retry with the same key fails on
        the unique key and is answered with the report that won.
     """
@@ -233,7 +241,7 @@ def report_submit(
     also = [_idempotency_rows(actor=actor, key=key, fingerprint=fingerprint, report_id=prepared.id, at=at)] if key \
         else []
     try:
-        written = _report_write_opening(actor=actor, prep=prepared, channel=channel, at=at, also=also)
+        written = _report_write_alone(actor=actor, prep=prepared, channel=channel, at=at, also=also)
         if written is None:
             with transaction.atomic():
                 written = reports_write(actor=actor, prepared=[prepared], channel=channel, at=at, also=also)[0]
@@ -273,33 +281,65 @@ def _replay(*, actor: Actor, key: str, fingerprint: str) -> SubmitResult | None:
     return SubmitResult(report=record.report, items=list(record.report.items.all()), created=False)
 
 
-def _report_write_opening(
+def _report_write_alone(
     *, actor: Actor, prep: PreparedReport, channel: Channel, at: dt.datetime, also: Sequence[Rows]
 ) -> Written | None:
-    """Write a one-item report that opens its case in one statement; None, having written nothing, if it cannot.
+    """Write a one-item report in one statement; None, having written nothing, if it cannot.
 
-    Why: this is the partner API's common case (one post nobody has reported
-    yet), and in a transaction it costs four round trips (``BEGIN``, the
-    case, the rows, ``COMMIT``); as one statement in autocommit it costs one
-    (docs/performance.md, 7 December 2026, afternoon). The rows are the ones
-    :func:`reports_write` would write for a case it opened
-    (:func:`_rows_for`), sent with the case row by
-    :func:`~trustline.core.rows.insert_rows_unless_conflict`: if the content
-    already has an open case, nothing is written and None sends the caller
-    the general way, which joins it. None also on SQLite (its transaction
-    costs no round trip) and for reports of several items.
+    Why: this is the partner API's common case, and in a transaction it
+    costs four round trips or more (``BEGIN``, the case, the rows,
+    ``COMMIT``); a statement in autocommit costs one (docs/performance.md,
+    7 December 2026). The rows are the ones :func:`reports_write` would
+    write (:func:`_rows_for`).
+
+    1. New content: the case row and the report's rows in one statement
+       (:func:`~trustline.core.rows.insert_rows_unless_conflict`); if the
+       content already has an open case, it writes nothing.
+    2. Content with an open case: read the case and whether this partner
+       already reported it, then add to its counters and insert the rows in
+       one statement (:func:`~trustline.core.rows.insert_rows_if_updated`),
+       which writes nothing if the case was closed in between.
+
+    None sends the caller the general way: on SQLite (its transaction costs
+    no round trip), for reports of several items, and in the rare races above.
     """
     if len(prep.items) != 1 or connection.vendor != "postgresql":
         return None
     openings = _openings([prep])
+    (key_hash,) = openings
     case = case_opening_rows(openings=openings.values(), at=at)
-    cases = {h: case.rows[0][0] for h in openings}
-    built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings, cases=cases,
-                      opened=set(openings), reported_before=set(), one_statement=True)
+    case_id: uuid.UUID = case.rows[0][0]
+    built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings,
+                      cases={key_hash: case_id}, opened={key_hash}, reported_before=set(), one_statement=True)
     # Inside a caller's transaction, a savepoint, which a failure leaves usable; else the statement alone.
     with nullcontext() if connection.get_autocommit() else transaction.atomic():
-        done = insert_rows_unless_conflict(case, [*built.rows, *also])
-    return built.written[0] if done else None
+        opened = insert_rows_unless_conflict(case, [*built.rows, *also])
+    if opened is not False:
+        return built.written[0] if opened else None
+    found = _open_case(key_hash=key_hash, organisation_id=actor.organisation_id)
+    if found is None:
+        return None  # closed since: the general way opens a new one
+    case_id, reported_before = found
+    built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings,
+                      cases={key_hash: case_id}, opened=set(), reported_before={case_id} if reported_before else set(),
+                      one_statement=True)
+    sql, params = case_join_update(case_id=case_id, increment=built.increments[case_id], at=at)
+    with nullcontext() if connection.get_autocommit() else transaction.atomic():
+        joined = insert_rows_if_updated(sql, params, [*built.rows, *also])
+    return built.written[0] if joined else None
+
+
+def _open_case(*, key_hash: str, organisation_id: int | None) -> tuple[uuid.UUID, bool] | None:
+    """The open case of ``key_hash``, and whether this organisation already reported it (one prepared query)."""
+    rows = execute_prepared(_OPEN_CASE_SQL, [organisation_id, key_hash], fetch=True)
+    return (rows[0][0], bool(rows[0][1])) if rows else None
+
+
+_OPEN_CASE_SQL = (
+    'SELECT c."id", EXISTS (SELECT FROM "intake_reportitem" i JOIN "intake_report" r ON r."id" = i."report_id" '
+    'WHERE i."case_id" = c."id" AND r."organisation_id" = %s) FROM "cases_case" c '
+    'WHERE c."key_hash" = %s AND c."is_open"'
+)
 
 
 def reports_write(

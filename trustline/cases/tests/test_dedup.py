@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient
+from trustline.intake import services
+from trustline.intake.models import ReportItem
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +76,29 @@ def test_a_platform_identifier_dedups_across_partners(
 
     assert case_of(sudan).pk == case_of(pakistan).pk
     assert Case.objects.get().partner_count == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite writes every report in a transaction, where the case cannot close in between")
+def test_a_case_closed_while_a_report_joins_it_leaves_the_report_to_a_new_case(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload, monkeypatch: pytest.MonkeyPatch
+):
+    items = [{"url": "https://kite.example/posts/4040", "kind": "post"}]
+    first = case_of(sudan_api.submit(report_payload(items=items)))
+    read = services._open_case
+
+    def read_then_a_reviewer_closes_it(**kwargs: Any) -> Any:
+        found = read(**kwargs)
+        Case.objects.filter(pk=first.pk).update(is_open=False)
+        return found
+
+    monkeypatch.setattr(services, "_open_case", read_then_a_reviewer_closes_it)
+    second = case_of(pakistan_api.submit(report_payload(items=items, country="PK")))
+
+    assert second.pk != first.pk
+    first.refresh_from_db()
+    assert (first.item_count, first.partner_count, ReportItem.objects.filter(case=first).count()) == (1, 1, 1)
+    assert (second.is_open, second.item_count, second.partner_count) == (True, 1, 1)
 
 
 def test_imminent_harm_on_any_report_marks_the_case(

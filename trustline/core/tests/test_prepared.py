@@ -17,6 +17,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from trustline.cases.models import Case
 from trustline.conftest import ApiClient
 from trustline.core.prepared import execute_prepared
 
@@ -24,11 +25,14 @@ pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                    reason="prepared statements are PostgreSQL's; SQLite gets an ordinary cursor")
 
-# The beginnings of a report's statements (accounts.selectors, cases.services, intake.services): the key lookup,
-# then the one statement that opens a case and writes the report, or, for content with an open case, the case
-# open-or-join and the report's rows, in a transaction.
+# The beginnings of a one-item report's statements (accounts.selectors, cases.services, intake.services): the key
+# lookup, then the one statement that opens a case and writes the report; for content with an open case, that
+# statement writes nothing, and the case is read, then joined with the report's rows in one statement. The
+# transaction's statements (several items, or a race) open or join the cases, then insert the rows.
 KEY_LOOKUP = 'SELECT k."id"'
 OPEN_AND_WRITE = 'WITH w0 AS (INSERT INTO "cases_case"'
+OPEN_CASE = 'SELECT c."id", EXISTS'
+JOIN_AND_WRITE = 'WITH w0 AS (UPDATE "cases_case"'
 CASE_INSERT = 'INSERT INTO "cases_case"'
 ROWS_INSERT = 'WITH w0 AS (INSERT INTO "intake_report"'
 
@@ -40,7 +44,7 @@ def executions() -> dict[str, int]:
         rows = cursor.fetchall()
     found: dict[str, int] = {}
     for statement, runs in rows:
-        for start in (KEY_LOOKUP, OPEN_AND_WRITE, CASE_INSERT, ROWS_INSERT):
+        for start in (KEY_LOOKUP, OPEN_AND_WRITE, OPEN_CASE, JOIN_AND_WRITE, CASE_INSERT, ROWS_INSERT):
             if statement.startswith(start):
                 found[start] = found.get(start, 0) + runs
     return found
@@ -61,7 +65,7 @@ def test_a_reports_statements_are_prepared_once_and_then_only_executed(
 
 
 @postgres_only
-def test_a_report_of_content_with_an_open_case_joins_it_in_a_transaction(
+def test_a_report_of_content_with_an_open_case_joins_it_in_one_statement_after_reading_it(
     sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Callable[..., dict[str, Any]],
 ) -> None:
     payload = report_payload()
@@ -72,10 +76,28 @@ def test_a_report_of_content_with_an_open_case_joins_it_in_a_transaction(
 
     assert joined.status_code == 201
     assert joined.json()["items"][0]["case_id"] == opened
-    # The one statement tried first wrote nothing (the case exists); the transaction then joined it.
     after = executions()
+    # The opening statement wrote nothing (the case exists); the case was read, then joined with the rows.
     assert after[OPEN_AND_WRITE] == before[OPEN_AND_WRITE] + 1
-    assert (after[CASE_INSERT], after[ROWS_INSERT]) == (1, 1)
+    assert after[OPEN_CASE] == before.get(OPEN_CASE, 0) + 1
+    assert after[JOIN_AND_WRITE] == before.get(JOIN_AND_WRITE, 0) + 1
+    assert CASE_INSERT not in after and ROWS_INSERT not in after  # no transaction
+    assert (Case.objects.get(pk=opened).item_count, Case.objects.get(pk=opened).partner_count) == (2, 2)
+
+
+def test_a_report_of_several_items_is_written_in_a_transaction(
+    sudan_api: ApiClient, report_payload: Callable[..., dict[str, Any]],
+) -> None:
+    response = sudan_api.submit(report_payload(items=[
+        {"url": "https://kite.example/posts/31", "kind": "post"},
+        {"url": "https://kite.example/posts/32", "kind": "post"},
+    ]))
+
+    assert response.status_code == 201
+    if connection.vendor == "postgresql":
+        assert {CASE_INSERT, ROWS_INSERT} <= set(executions())
+        assert OPEN_AND_WRITE not in executions()
+    assert Case.objects.filter(pk__in=[i["case_id"] for i in response.json()["items"]]).count() == 2
 
 
 @postgres_only

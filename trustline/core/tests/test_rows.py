@@ -23,6 +23,7 @@ from trustline.core.rows import (
     COPY_MIN_ROWS,
     Rows,
     insert_rows,
+    insert_rows_if_updated,
     insert_rows_returning,
     insert_rows_together,
     insert_rows_unless_conflict,
@@ -245,3 +246,32 @@ def test_one_statement_declines_what_it_cannot_do():
     else:
         assert insert_rows_unless_conflict(case_rows(case_values(3, "k")), []) is None  # SQLite: never
     assert not Case.objects.filter(key_hash__startswith="k").exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_one_statement_after_an_update_writes_the_rows_only_if_it_found_its_row():
+    target = case_values(0, "m")
+    assert insert_rows_unless_conflict(case_rows(target), []) is True
+    bump = 'UPDATE "cases_case" SET "item_count" = "item_count" + 1 WHERE "id" = %s AND "is_open" RETURNING 1'
+
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_rows_if_updated(bump, [target["id"]], [case_rows(case_values(1, "m"))]) is True
+    Case.objects.filter(pk=target["id"]).update(is_open=False)
+    assert insert_rows_if_updated(bump, [target["id"]], [case_rows(case_values(2, "m"))]) is False
+
+    assert len(queries) == 1
+    added = case_values(1, "m")
+    assert sorted(Case.objects.filter(key_hash__startswith="m").values_list("key_hash", "item_count")) == [
+        (target["key_hash"], target["item_count"] + 1), (added["key_hash"], added["item_count"]),
+    ]
+
+
+@pytest.mark.django_db
+def test_one_statement_after_an_update_that_finds_no_row_writes_nothing():
+    no_such_case = 'UPDATE "cases_case" SET "item_count" = 0 WHERE "id" = %s RETURNING 1'
+
+    answer = insert_rows_if_updated(no_such_case, [uuid7()], [case_rows(case_values(0, "n"))])
+
+    assert answer is (False if connection.vendor == "postgresql" else None)  # SQLite: never, the caller's way
+    assert not Case.objects.filter(key_hash__startswith="n").exists()
