@@ -1,4 +1,4 @@
-"""Security headers for every response.
+"""Security headers for every response, and compressed answers.
 
 Reported content is hostile by nature. The Content-Security-Policy allows no
 inline script or style and no third-party origin, so an escaped-but-missed
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,3 +37,18 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Django's gzip (padded against BREACH) for clients that ask, except files.
+
+    Why: partners on slow lines; a 10,000-row bulk answer is 2.9 MB of JSON
+    and 0.33 MB compressed. Evidence files are images and PDFs, compressed
+    already, and a download that keeps its ``Content-Length`` shows its
+    progress.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if isinstance(response, FileResponse):
+            return response
+        return super().process_response(request, response)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -39,9 +40,10 @@ def make_csv(rows: Sequence[dict[str, str]], header: Sequence[str] = HEADER) -> 
     return buffer.getvalue().encode("utf-8")
 
 
-def upload(client: ApiClient, content: bytes, all_or_nothing: bool | None = None, name: str = "batch.csv") -> Any:
+def upload(client: ApiClient, content: bytes, all_or_nothing: bool | None = None, name: str = "batch.csv",
+           headers: dict[str, str] | None = None) -> Any:
     data = {} if all_or_nothing is None else {"all_or_nothing": "true" if all_or_nothing else "false"}
-    return client.upload("/reports/bulk", {"file": (name, content, "text/csv")}, data)
+    return client.upload("/reports/bulk", {"file": (name, content, "text/csv")}, data, headers=headers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,6 +66,22 @@ def test_every_valid_row_is_accepted_and_acknowledged(pakistan_api: ApiClient):
     for acknowledged in body["reports"]:
         (item,) = acknowledged["items"]
         assert ReportItem.objects.get(pk=item["id"]).case_id.hex == item["case_id"].replace("-", "")
+
+
+def test_a_partner_on_a_slow_line_gets_the_answer_compressed_when_it_asks(pakistan_api: ApiClient):
+    content = make_csv([row() for _ in range(200)])
+
+    compressed = upload(pakistan_api, content, headers={"Accept-Encoding": "gzip"})
+    plain = upload(pakistan_api, make_csv([row() for _ in range(200)]))
+
+    assert compressed.status_code == plain.status_code == 200
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed["Vary"]
+    body = json.loads(gzip.decompress(compressed.content))
+    assert (body["rows"], body["accepted_rows"], len(body["reports"])) == (200, 200, 200)
+    assert len(compressed.content) < len(plain.content) / 2
+    assert not plain.has_header("Content-Encoding")  # a client that does not ask gets plain JSON
+    assert plain.json()["accepted_rows"] == 200
 
 
 def test_rows_sharing_a_report_ref_form_one_report(pakistan_api: ApiClient):

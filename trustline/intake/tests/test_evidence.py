@@ -60,10 +60,12 @@ def test_a_screenshot_is_stored_with_its_hash_and_downloads_as_an_attachment(
     assert [e["id"] for e in detail["evidence"]] == [body["id"]]
     assert [e["kind"] for e in detail["timeline"]] == ["received", "evidence_added"]
 
-    download = sudan_api.get(f"/reports/{report_id}/evidence/{body['id']}")
+    download = sudan_api.get(f"/reports/{report_id}/evidence/{body['id']}", headers={"Accept-Encoding": "gzip"})
 
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PNG
+    assert not download.has_header("Content-Encoding")  # a file is sent as stored, with its length
+    assert download["Content-Length"] == str(len(PNG))
     assert download["Content-Disposition"].startswith("attachment")
     assert download["Content-Disposition"].endswith(f'evidence-{body["id"]}.png"')
     assert download["X-Content-Type-Options"] == "nosniff"
