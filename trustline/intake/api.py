@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from trustline.accounts.permissions import Perm, requires
+from trustline.core.api import validated_json
 from trustline.core.types import ApiRequest
 from trustline.intake.bulk import bulk_submit
 from trustline.intake.choices import Channel
@@ -105,8 +106,9 @@ def bulk_upload(
     request: ApiRequest,
     file: File[UploadedFile],
     all_or_nothing: Form[bool] = False,
-) -> Any:
-    return bulk_submit(actor=request.auth, upload=file, all_or_nothing=all_or_nothing, channel=Channel.BULK)
+) -> HttpResponse:
+    result = bulk_submit(actor=request.auth, upload=file, all_or_nothing=all_or_nothing, channel=Channel.BULK)
+    return validated_json(BulkResultOut, result)
 
 
 @router.get("/{report_id}", response=ReportOut, summary="A report with its status and partner-visible timeline")

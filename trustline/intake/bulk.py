@@ -281,15 +281,15 @@ def bulk_submit(
                 actor=actor, action=AuditAction.BULK_UPLOADED, target=("intake.bulk", upload.name or "upload.csv"),
                 data={"rows": total, "reports": len(results), "rejected_rows": rejected_rows},
             )
-        # From the rows written, not model instances (reports_write); ids as text, as the JSON answer has them.
+        # From the rows written, not model instances (reports_write).
         names = ("id", "case_id", "canonical_url", "platform_id", "kind", "position")
         for prep, written in zip(prepared, results, strict=True):
             reports_out.append({
                 "row": prep.row,
                 "report_ref": prep.reference,
-                "id": str(written.report_id),
+                "id": written.report_id,
                 "items": [
-                    {"id": str(item_id), "case_id": str(case_id), "url": url, "platform_id": platform_id,
+                    {"id": item_id, "case_id": case_id, "url": url, "platform_id": platform_id,
                      "kind": kind, "position": position}
                     for item_id, case_id, url, platform_id, kind, position in zip(
                         *(written.item_values(n) for n in names), strict=True
