@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from django.db import connection
 
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient
+from trustline.core import clock
 from trustline.intake import services
 from trustline.intake.models import ReportItem
 
@@ -99,6 +101,23 @@ def test_a_case_closed_while_a_report_joins_it_leaves_the_report_to_a_new_case(
     first.refresh_from_db()
     assert (first.item_count, first.partner_count, ReportItem.objects.filter(case=first).count()) == (1, 1, 1)
     assert (second.is_open, second.item_count, second.partner_count) == (True, 1, 1)
+
+
+def test_joining_reports_keep_the_latest_report_time(
+    sudan_api: ApiClient, pakistan_api: ApiClient, report_payload: Payload
+):
+    items = [{"url": "https://kite.example/posts/5150", "kind": "post"}]
+    opened_at = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
+    with clock.frozen_at(opened_at):
+        case = case_of(sudan_api.submit(report_payload(items=items)))
+    with clock.frozen_at(opened_at + dt.timedelta(hours=3)):
+        pakistan_api.submit(report_payload(items=items, country="PK"))
+    with clock.frozen_at(opened_at + dt.timedelta(hours=1)):  # a clock behind: the case keeps the later time
+        sudan_api.submit(report_payload(items=items))
+
+    case.refresh_from_db()
+    assert (case.opened_at, case.last_reported_at) == (opened_at, opened_at + dt.timedelta(hours=3))
+    assert (case.item_count, case.partner_count) == (3, 2)
 
 
 def test_imminent_harm_on_any_report_marks_the_case(
