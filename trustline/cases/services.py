@@ -17,10 +17,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -138,14 +140,21 @@ def case_join_update(*, case_id: uuid.UUID, increment: CaseIncrement, at: dt.dat
     For intake's one-statement join (PostgreSQL): the report's rows are
     inserted only if this updated the case, so a case closed since it was
     read takes nothing, and the report goes the general way (which opens a
-    new case). Written out rather than compiled by the ORM: compiling the
-    ``F()`` expressions cost a fifth of a report's CPU.
+    new case). Written out once rather than compiled by the ORM per report:
+    compiling the ``F()`` expressions took 237 µs, about a sixth of a
+    report's Python time.
     """
-    return _JOIN_SQL, [increment.items, increment.new_partners, at, increment.imminent_harm, case_id]
+    return _join_sql(), [increment.items, increment.new_partners, at, increment.imminent_harm, case_id]
 
 
-_JOIN_SQL = (
-    'UPDATE "cases_case" SET "item_count" = "item_count" + %s, "partner_count" = "partner_count" + %s, '
-    '"last_reported_at" = GREATEST("last_reported_at", %s), "imminent_harm" = "imminent_harm" OR %s '
-    'WHERE "id" = %s AND "is_open" RETURNING 1'
-)
+@functools.cache
+def _join_sql() -> str:
+    quote = connection.ops.quote_name
+    c = {f.name: quote(f.column) for f in Case._meta.concrete_fields}
+    return (
+        f"UPDATE {quote(Case._meta.db_table)} SET {c['item_count']} = {c['item_count']} + %s, "  # noqa: S608 - model identifiers; values are parameters
+        f"{c['partner_count']} = {c['partner_count']} + %s, "
+        f"{c['last_reported_at']} = GREATEST({c['last_reported_at']}, %s), "
+        f"{c['imminent_harm']} = {c['imminent_harm']} OR %s "
+        f"WHERE {c['id']} = %s AND {c['is_open']} RETURNING 1"
+    )

@@ -23,8 +23,8 @@ def validated_json(schema: type[BaseModel], data: Any, *, status: int = 200) -> 
 
     Why: Ninja validates an answer into model objects, dumps them back to
     Python, then encodes that with the standard library and a Python hook
-    for every UUID. For the 10,000 reports of a bulk answer that was about
-    a tenth of the upload (docs/performance.md). The operation still declares
+    for every UUID. For the 10,000 reports of a bulk answer that was 244 ms,
+    about 7 % of the upload (docs/performance.md). The operation still declares
     ``response=schema``, so the OpenAPI document does not change, and the
     answer is still checked against it.
     """

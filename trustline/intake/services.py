@@ -25,10 +25,12 @@ from functools import lru_cache
 from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import AuditEvent, audit_rows
+from trustline.cases.models import Case
 from trustline.cases.services import (
     CaseIncrement,
     CaseKey,
@@ -331,15 +333,24 @@ def _report_write_alone(
 
 def _open_case(*, key_hash: str, organisation_id: int | None) -> tuple[uuid.UUID, bool] | None:
     """The open case of ``key_hash``, and whether this organisation already reported it (one prepared query)."""
-    rows = execute_prepared(_OPEN_CASE_SQL, [organisation_id, key_hash], fetch=True)
+    rows = execute_prepared(_open_case_sql(), [organisation_id, key_hash], fetch=True)
     return (rows[0][0], bool(rows[0][1])) if rows else None
 
 
-_OPEN_CASE_SQL = (
-    'SELECT c."id", EXISTS (SELECT FROM "intake_reportitem" i JOIN "intake_report" r ON r."id" = i."report_id" '
-    'WHERE i."case_id" = c."id" AND r."organisation_id" = %s) FROM "cases_case" c '
-    'WHERE c."key_hash" = %s AND c."is_open"'
-)
+@lru_cache(maxsize=1)
+def _open_case_sql() -> str:
+    quote = connection.ops.quote_name
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(next(f.column for f in model._meta.concrete_fields if f.name == name))
+
+    return (
+        f"SELECT c.{column(Case, 'id')}, EXISTS (SELECT FROM {quote(ReportItem._meta.db_table)} i "  # noqa: S608 - model identifiers; values are parameters
+        f"JOIN {quote(Report._meta.db_table)} r ON r.{column(Report, 'id')} = i.{column(ReportItem, 'report')} "
+        f"WHERE i.{column(ReportItem, 'case')} = c.{column(Case, 'id')} "
+        f"AND r.{column(Report, 'organisation')} = %s) "
+        f"FROM {quote(Case._meta.db_table)} c WHERE c.{column(Case, 'key_hash')} = %s AND c.{column(Case, 'is_open')}"
+    )
 
 
 def reports_write(
