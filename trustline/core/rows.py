@@ -287,10 +287,10 @@ def insert_rows_if_updated(update_sql: str, update_params: Sequence[Any], then: 
     """
     if connection.vendor != "postgresql":
         return None
-    return _guarded(update_sql, list(update_params), then)
+    return _guarded(update_sql, update_params, then)
 
 
-def _guarded(first_sql: str, first_params: list[Any], then: Sequence[Rows]) -> bool | None:
+def _guarded(first_sql: str, first_params: Sequence[Any], then: Sequence[Rows]) -> bool | None:
     """``WITH w0 AS (first_sql), wN AS (INSERT ... WHERE EXISTS (SELECT FROM w0)) SELECT EXISTS (SELECT FROM w0)``."""
     parts = [first_sql]
     params = list(first_params)

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -313,8 +313,7 @@ def _report_write_alone(
     case_id: uuid.UUID = case.rows[0][0]
     built = _rows_for(actor=actor, prepared=[prep], channel=channel, at=at, openings=openings,
                       cases={key_hash: case_id}, opened={key_hash}, reported_before=set(), one_statement=True)
-    # Inside a caller's transaction, a savepoint, which a failure leaves usable; else the statement alone.
-    with nullcontext() if connection.get_autocommit() else transaction.atomic():
+    with _alone():
         opened = insert_rows_unless_conflict(case, [*built.rows, *also])
     if opened is not False:
         return built.written[0] if opened else None
@@ -326,13 +325,21 @@ def _report_write_alone(
                       cases={key_hash: case_id}, opened=set(), reported_before={case_id} if reported_before else set(),
                       one_statement=True)
     sql, params = case_join_update(case_id=case_id, increment=built.increments[case_id], at=at)
-    with nullcontext() if connection.get_autocommit() else transaction.atomic():
+    with _alone():
         joined = insert_rows_if_updated(sql, params, [*built.rows, *also])
     return built.written[0] if joined else None
 
 
+def _alone() -> AbstractContextManager[object]:
+    """The statement alone in autocommit; inside a caller's transaction, a savepoint, which a failure leaves usable."""
+    return nullcontext() if connection.get_autocommit() else transaction.atomic()
+
+
 def _open_case(*, key_hash: str, organisation_id: int | None) -> tuple[uuid.UUID, bool] | None:
-    """The open case of ``key_hash``, and whether this organisation already reported it (one prepared query)."""
+    """The open case of ``key_hash``, and whether this organisation already reported it (one prepared query).
+
+    The same question as ``reported_before`` in :func:`reports_write`, for one key, asked with the case's lookup.
+    """
     rows = execute_prepared(_open_case_sql(), [organisation_id, key_hash], fetch=True)
     return (rows[0][0], bool(rows[0][1])) if rows else None
 
@@ -379,7 +386,7 @@ def reports_write(
     openings = _openings(prepared)
     cases, opened = cases_open_or_join(openings=openings.values(), at=now)
     existing_ids = [cases[h] for h in openings if h not in opened]
-    reported_before = set(
+    reported_before = set(  # as _open_case asks it for a one-item report
         ReportItem.objects.filter(case_id__in=existing_ids, report__organisation=organisation)
         .values_list("case_id", flat=True)
         .distinct()
