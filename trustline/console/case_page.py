@@ -27,6 +27,7 @@ from django.db.models import Prefetch
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.audit.models import AuditEntry
+from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core.exceptions import ApplicationError
 from trustline.intake.models import Evidence, ReportItem
@@ -51,6 +52,9 @@ class PartnerReport:
     evidence: list[Evidence]
 
 
+DECIDED_STATUSES = frozenset({CaseStatus.DECIDED, CaseStatus.CLOSED})
+
+
 @dataclasses.dataclass
 class CasePage:
     case: Case
@@ -66,6 +70,7 @@ class CasePage:
     holder_id: int | None
     held_by_me: bool
     clock_paused_at: dt.datetime | None
+    decided_at: dt.datetime | None  # when the case got the decision it stands on; None while undecided
     routing_stage: str
     priority_components: list[tuple[str, Any]]
     can_decide: bool
@@ -119,6 +124,10 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
     if actor.has(Perm.QUEUE_VIEW):
         comments = list(comment_list(actor=actor, case_id=case.pk).select_related("author"))
     components = sorted((case.priority_components or {}).items(), key=lambda kv: str(kv[0]))
+    decisions = decisions_for_case(actor=actor, case_id=case.pk)  # oldest first
+    # A decided case is measured against its deadline by its latest decision; showing it "overdue" because the
+    # deadline has since passed read, in the demo, as weeks-late cases that had been decided within hours.
+    decided = decisions[-1].decided_at if decisions and case.status in DECIDED_STATUSES else None
     return CasePage(
         case=case,
         reports=[
@@ -127,7 +136,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         ],
         description=description,
         description_error=error,
-        decisions=decisions_for_case(actor=actor, case_id=case.pk),
+        decisions=decisions,
         actions=actions_for_case(actor=actor, case_id=case.pk) if actor.has(Perm.CASE_VIEW) else [],
         can_enforce=actor.has(Perm.ENFORCEMENT_APPLY),
         comments=comments,
@@ -137,6 +146,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         holder_id=holder,
         held_by_me=mine,
         clock_paused_at=case_clock_paused_at(case),
+        decided_at=decided,
         routing_stage=str(current_pool(case, now)),
         priority_components=components,
         can_decide=case.is_open and (

@@ -1,10 +1,15 @@
 """Later capabilities grow the demo programme here.
 
-After the partners' reports are in, :func:`demo_extend` runs each step below
-in order. A step is ``trustline.<app>.demo.demo_extend(*, ctx: DemoContext) -> list[str]``:
-it adds what its app brings (decided cases, crises, on-call rotas, ...) through
+:func:`demo_extend` runs each step below in order. A step is
+``trustline.<app>.demo.demo_extend(*, ctx: DemoContext) -> list[str]``: it
+adds what its app brings (decided cases, crises, on-call rotas, ...) through
 that app's services, and returns notes for the summary printed at start.
 Steps run inside the demo's transaction with the demo's fast password hasher.
+
+The partners' reports are not all in when the first step starts. A step that
+replays the programme's two months (``REPLAYS_REPORTS = True`` in its module:
+the review step) submits them as its clock moves, through
+``ctx.reports.until(moment)``; before any other step, every report is in.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from trustline.accounts.models import Organisation, User
+    from trustline.demo.services import ReportReplay
 
 # Order matters: review work first (cases get decided), then what builds on it.
 STEPS: list[str] = [
@@ -42,6 +48,7 @@ class DemoContext:
     staff: dict[str, User]  # by username; roles and skills are in demo/data/staff.json
     partners: dict[str, Organisation]  # by slug
     data: Any  # trustline.demo.plan.DemoData
+    reports: ReportReplay  # the partners' planned reports, submitted as a replay's clock reaches them
     extra: dict[str, Any] = field(default_factory=dict)  # steps may leave things for later steps
 
 
@@ -50,5 +57,7 @@ def demo_extend(ctx: DemoContext) -> list[str]:
     notes: list[str] = []
     for dotted in STEPS:
         module = import_module(dotted)
+        if not getattr(module, "REPLAYS_REPORTS", False):
+            ctx.reports.until(ctx.now)
         notes.extend(module.demo_extend(ctx=ctx))
     return notes

@@ -16,8 +16,10 @@ days:
    spell some of them the way real tools do: the mobile host, ``utm_``
    parameters, ``http``, a fragment. Canonicalisation folds them together, so
    the demo shows deduplication merging items into cases. Items that carry a
-   ``post_id`` in the templates are reported by two partners and become
-   cross-partner cases.
+   ``post_id`` in the templates are reported by two partners: when one
+   partner first reports such a post, the other reports it too within hours
+   (:data:`ALSO_SEEN_HOURS`), as partners watching the same country do with
+   a post that spreads, so the two reports usually meet in one open case.
 4. Pick the channel the way partners work: integrated partners use the API
    (often with an ``Idempotency-Key``), others the web form, and busy days are
    sometimes sent as one bulk CSV upload.
@@ -49,6 +51,7 @@ NEVER_REPEATED = frozenset({"child_sexual_exploitation"})
 API_SHARE = {"ngao-mtandaoni": 0.8, "mirador-verifica": 0.85, "vigie-numerique": 0.7, "setu-safety": 0.6}
 DEFAULT_API_SHARE = 0.3
 BULK_DAY_SHARE = 0.45  # share of days with 3+ reports that a partner sends as one CSV
+ALSO_SEEN_HOURS = (0.25, 4.0)  # the second partner's report of a shared post follows the first's by this much
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,12 @@ def plan_reports(data: DemoData, *, now: dt.datetime, seed: int = SEED) -> list[
     rng = random.Random(seed)
     urls = _UrlBook(rng, data.platform_url)
     by_partner: dict[str, list[int]] = defaultdict(list)
+    shared: dict[str, list[int]] = defaultdict(list)  # post_id -> templates reporting it
     for index, template in enumerate(data.templates):
         by_partner[template["partner_slug"]].append(index)
+        for item in template["items"]:
+            if item.get("post_id"):
+                shared[str(item["post_id"])].append(index)
     analysts = {p["slug"]: [a["username"] for a in p["analysts"]] for p in data.partners}
     decks: dict[tuple[str, bool], list[int]] = {}
     uses: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)  # template -> (reference, when)
@@ -209,6 +216,7 @@ def plan_reports(data: DemoData, *, now: dt.datetime, seed: int = SEED) -> list[
                 if at > latest:
                     continue
                 day_reports.append(_build(rng, urls, data, chosen, slug, at, uses, counters, analysts[slug]))
+                planned.extend(_also_seen(rng, urls, data, chosen, at, latest, shared, uses, counters, analysts))
             if len(day_reports) >= 3 and rng.random() < BULK_DAY_SHARE:
                 batch = f"{slug}-{day:%Y%m%d}"
                 first = min(r.at for r in day_reports)
@@ -219,6 +227,30 @@ def plan_reports(data: DemoData, *, now: dt.datetime, seed: int = SEED) -> list[
             planned.extend(day_reports)
     planned.sort(key=lambda r: (r.at, r.partner, r.payload["reference"]))
     return planned
+
+
+def _also_seen(
+    rng: random.Random,
+    urls: _UrlBook,
+    data: DemoData,
+    index: int,
+    at: dt.datetime,
+    latest: dt.datetime,
+    shared: dict[str, list[int]],
+    uses: dict[int, list[tuple[str, dt.datetime]]],
+    counters: dict[str, int],
+    analysts: dict[str, list[str]],
+) -> list[PlannedReport]:
+    """The other partners' first reports of the shared posts in template ``index`` (module docstring, step 3)."""
+    others = {other for item in data.templates[index]["items"] if item.get("post_id")
+              for other in shared[str(item["post_id"])] if other != index and not uses[other]}
+    reports = []
+    for other in sorted(others):
+        when = (at + dt.timedelta(hours=rng.uniform(*ALSO_SEEN_HOURS))).replace(microsecond=0)
+        if when <= latest:
+            slug = data.templates[other]["partner_slug"]
+            reports.append(_build(rng, urls, data, other, slug, when, uses, counters, analysts[slug]))
+    return reports
 
 
 def _build(

@@ -14,10 +14,10 @@ entries and case counters look like two months of real work.
 3. Submit the planned reports (``plan.plan_reports``) as the partners do:
    through ``report_submit`` with the partner's API key or an analyst's
    session actor, or as a bulk CSV through ``bulk_submit``; attach a
-   monitoring note as evidence to some.
-
-Reviewer skills (languages, countries, policy areas, clearances, time zone)
-stay in ``data/staff.json`` until the review app gives them a model.
+   monitoring note as evidence to some. They are submitted by
+   :class:`ReportReplay` as the review step's clock reaches them, so
+   reports and the team's work interleave as they do in a real programme.
+4. Run the later capabilities' steps (``extensions.demo_extend``).
 """
 
 from __future__ import annotations
@@ -135,9 +135,12 @@ def demo_load(*, now: dt.datetime | None = None) -> DemoSummary:
         platform, staff, manager = _platform_create(data)
     partners, keys, logins = _partners_create(data, manager=manager, start=onboarded + dt.timedelta(hours=2))
     plan = plan_reports(data, now=now)
-    stats = _reports_submit(plan, partners=partners, keys=keys)
-    ctx = DemoContext(now=now, platform=platform, staff={u.username: u for u in staff}, partners=partners, data=data)
+    replay = ReportReplay(plan, partners=partners, keys=keys)
+    ctx = DemoContext(now=now, platform=platform, staff={u.username: u for u in staff}, partners=partners, data=data,
+                      reports=replay)
     notes = demo_extend(ctx)
+    replay.until(now)  # whatever no step replayed (none, if the review step is installed)
+    stats = replay.stats
     reviewer = next(s for s in data.staff if "reviewer" in s["roles"])
     logins += [("reviewer", reviewer["username"], platform.name), ("admin site", SUPERUSER, "staff only")]
     first_partner = data.partners[0]["slug"]
@@ -244,48 +247,72 @@ def _bulk_csv(reports: list[PlannedReport]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _reports_submit(
-    plan: list[PlannedReport], *, partners: dict[str, Organisation], keys: dict[str, tuple[Actor, str]]
-) -> Counter[str]:
-    memberships = Membership.objects.filter(organisation__in=partners.values()).select_related("user")
-    users = {m.user.username: m.user for m in memberships}
-    roles = {m.user.username: Role(m.role) for m in memberships}
-    stats: Counter[str] = Counter()
-    batches: dict[str, list[PlannedReport]] = {}
-    for report in plan:
-        if report.batch:
-            batches.setdefault(report.batch, []).append(report)
-    done: set[str] = set()
-    for report in plan:
-        actor = _submitter(report, partners, keys, users, roles)
-        with clock.frozen_at(report.at):
+class ReportReplay:
+    """The planned reports, submitted in time order as the demo's clock reaches them.
+
+    A step that replays the programme's time (the review step) calls
+    :meth:`until` before each of its own events, so a report arrives, is
+    triaged and is decided in the order a real programme sees, and a report
+    of content whose case was already decided opens a new case instead of
+    joining a closed one. :func:`~trustline.demo.extensions.demo_extend`
+    submits what is left before any step that does not replay time.
+    """
+
+    def __init__(self, plan: list[PlannedReport], *, partners: dict[str, Organisation],
+                 keys: dict[str, tuple[Actor, str]]) -> None:
+        memberships = Membership.objects.filter(organisation__in=partners.values()).select_related("user")
+        self.users = {m.user.username: m.user for m in memberships}
+        self.roles = {m.user.username: Role(m.role) for m in memberships}
+        self.partners, self.keys = partners, keys
+        self.plan = plan  # time order (plan_reports sorts it)
+        self.batches: dict[str, list[PlannedReport]] = {}
+        for report in plan:
             if report.batch:
-                if report.batch in done:
-                    continue
-                done.add(report.batch)
-                rows = batches[report.batch]
-                upload = SimpleUploadedFile(f"{report.batch}.csv", _bulk_csv(rows), content_type="text/csv")
-                result: dict[str, Any] = bulk_submit(
-                    actor=actor, upload=upload, all_or_nothing=True, channel=Channel.BULK,
-                )
-                if result["errors"]:
-                    raise RuntimeError(f"demo bulk upload {report.batch} was refused: {result['errors'][:3]}")
-                stats["bulk_uploads"] += 1
-                stats["bulk"] += len(result["reports"])
-                continue
-            submitted = report_submit(
-                actor=actor, data=ReportIn(**report.payload),
-                channel=Channel.API if report.channel == "api" else Channel.WEB,
-                idempotency_key=report.idempotency_key,
+                self.batches.setdefault(report.batch, []).append(report)
+        self.next = 0
+        self.stats: Counter[str] = Counter()
+
+    def arrivals(self) -> list[dt.datetime]:
+        """When the planned reports arrive, for a replay to schedule its triage runs."""
+        return [report.at for report in self.plan]
+
+    def until(self, moment: dt.datetime) -> int:
+        """Submit every planned report due by ``moment``, each at its own time; returns how many."""
+        done = 0
+        while self.next < len(self.plan) and self.plan[self.next].at <= moment:
+            report = self.plan[self.next]
+            self.next += 1
+            if report.batch and report.batch not in self.batches:
+                continue  # already sent with its upload
+            with clock.frozen_at(report.at):
+                done += self._submit(report)
+        return done
+
+    def _submit(self, report: PlannedReport) -> int:
+        actor = _submitter(report, self.partners, self.keys, self.users, self.roles)
+        if report.batch:
+            rows = self.batches.pop(report.batch)
+            upload = SimpleUploadedFile(f"{report.batch}.csv", _bulk_csv(rows), content_type="text/csv")
+            result: dict[str, Any] = bulk_submit(actor=actor, upload=upload, all_or_nothing=True,
+                                                 channel=Channel.BULK)
+            if result["errors"]:
+                raise RuntimeError(f"demo bulk upload {report.batch} was refused: {result['errors'][:3]}")
+            self.stats["bulk_uploads"] += 1
+            self.stats["bulk"] += len(result["reports"])
+            return len(result["reports"])
+        submitted = report_submit(
+            actor=actor, data=ReportIn(**report.payload),
+            channel=Channel.API if report.channel == "api" else Channel.WEB,
+            idempotency_key=report.idempotency_key,
+        )
+        self.stats[report.channel] += 1
+        if report.evidence_note:
+            evidence_attach(
+                actor=actor, report=submitted.report, fileobj=io.BytesIO(report.evidence_note.encode("utf-8")),
+                name=f"{report.payload['reference']}-note.txt", declared_type="text/plain",
             )
-            stats[report.channel] += 1
-            if report.evidence_note:
-                evidence_attach(
-                    actor=actor, report=submitted.report, fileobj=io.BytesIO(report.evidence_note.encode("utf-8")),
-                    name=f"{report.payload['reference']}-note.txt", declared_type="text/plain",
-                )
-                stats["evidence"] += 1
-    return stats
+            self.stats["evidence"] += 1
+        return 1
 
 
 def _summary(

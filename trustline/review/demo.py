@@ -9,10 +9,14 @@ timeline, audit entry and SLA clock looks like real work:
    areas, clearances, time zone) through ``routing.reviewers``; the file
    names categories, which become their policy areas.
 2. **A simulated working day, two months long.** Events are replayed in time
-   order from a heap:
+   order from a heap, and the partners' reports arrive among them, each at
+   its planned moment (``ctx.reports.until``). A report of content whose
+   case was decided meanwhile opens a new case, as it would in production;
+   when every report was submitted first, a case reported again weeks later
+   was triaged only then, and the demo showed fifty cases overdue by weeks:
 
    * the triage job runs a few minutes after each half hour in which reports
-     arrived and triages the cases whose reports are all in (so no partner's
+     arrived and triages the cases reported by then (so no partner's
      timeline shows "triaged" before "received"); an imminent-harm case goes
      to the emergency board, off the ordinary queue, and an escalation lead
      decides it within half an hour, except the newest :data:`LEFT_ON_BOARD`,
@@ -33,8 +37,9 @@ timeline, audit entry and SLA clock looks like real work:
      days, so a few still wait;
    * a question to a partner is answered a day or two later (the case goes
      back to the queue and is decided later), except those of the last
-     :data:`UNANSWERED_FROM`; in the last days a few claims end on hold
-     instead, waiting for the partner.
+     :data:`UNANSWERED_FROM`, where the first claimed case always gets one;
+     in the last days a few claims end on hold instead, waiting for the
+     partner.
 3. **Contests.** One removal is contested and reversed (Kite puts the post
    back), one decision is contested and upheld, each handled by a reviewer
    who had no part in it.
@@ -82,6 +87,7 @@ from trustline.routing.services import case_claim_next, case_hold
 from trustline.taxonomy.models import Category
 from trustline.triage.services import triage_pending
 
+REPLAYS_REPORTS = True  # the partners' reports arrive during the simulation (trustline.demo.extensions)
 SEED = 20261206
 TURN_HOURS = (9.5, 11.5, 14.0, 16.0)  # local time of a reviewer's turns
 RECENT_WORKDAYS = 2  # the queue holds the cases of about the last two working days...
@@ -90,7 +96,8 @@ DECIDE_AFTER = dt.timedelta(minutes=14)
 TRIAGE_AFTER = dt.timedelta(minutes=4)
 CONFIRM_AFTER = dt.timedelta(hours=2)
 KEEP_PENDING_WORKDAYS = 3  # cross-checks of the last working days still wait
-HOLD_FROM = dt.timedelta(days=4)  # claims in the last days may end on hold
+HOLD_WORKDAYS = 3  # claims in the last working days may end on hold (counted in calendar days, a demo loaded
+# early on a Wednesday found only one turn to put on hold)
 HOLDS = 3
 UNANSWERED_FROM = dt.timedelta(days=5)  # questions to partners asked since then are not answered yet
 EMERGENCY_DECIDE_AFTER = dt.timedelta(minutes=12)  # a lead decides an emergency-board case after 12-24 minutes
@@ -144,6 +151,7 @@ class _Work:
     confirmed: int = 0
     answered: int = 0
     held: int = 0
+    waiting_question: bool = False  # a question to a partner in the last days, left unanswered
     refused: int = 0
     contests: list[str] = dataclasses.field(default_factory=list)
     feedback: int = 0
@@ -237,17 +245,14 @@ def _turns(ctx: DemoContext, start: dt.datetime, zone: zoneinfo.ZoneInfo) -> lis
 def _simulate(ctx: DemoContext, work: _Work, rng: random.Random,
               reviewers: dict[str, tuple[Actor, zoneinfo.ZoneInfo]]) -> None:
     heap: list[Event] = []
-    reported = list(Case.objects.filter(triaged_at__isnull=True, is_open=True).values_list("last_reported_at",
-                                                                                        flat=True))
-    # The triage job's runs: a few minutes after each half hour in which a case's last report arrived.
-    runs = {_next_half_hour(at) + TRIAGE_AFTER for at in reported}
+    # The triage job's runs: a few minutes after each half hour in which a report arrives.
+    runs = {_next_half_hour(at) + TRIAGE_AFTER for at in ctx.reports.arrivals()}
     # Triage puts every imminent-harm case on the emergency board; an escalation lead decides it there, except
-    # the newest few, which the on-call step leaves on the board (paging, or acknowledged).
-    newest = Case.objects.filter(triaged_at__isnull=True, is_open=True, imminent_harm=True).order_by(
-        "-last_reported_at", "-pk").values_list("pk", flat=True)[:LEFT_ON_BOARD]
+    # the cases of the newest few imminent-harm reports, which the on-call step leaves on the board (paging, or
+    # acknowledged).
     board = _Board(leads=[p["username"] for p in ctx.data.staff
                           if Role.ESCALATION_LEAD in p["roles"] and p["username"] in reviewers],
-                   left=set(newest))
+                   left_from=_left_from(ctx))
     for at in sorted(runs):
         _push(heap, min(at, ctx.now - dt.timedelta(minutes=1)), _triage(ctx, work, rng, heap, reviewers, board))
     first = min((at for at, _, _ in heap), default=ctx.now)
@@ -261,8 +266,27 @@ def _simulate(ctx: DemoContext, work: _Work, rng: random.Random,
                   _turn(ctx, work, rng, heap, reviewers, username))
     while heap:
         at, _, run = heapq.heappop(heap)
+        ctx.reports.until(at)  # the reports that arrived meanwhile, each at its own time
         with clock.frozen_at(at):
             run(at)
+    ctx.reports.until(ctx.now)
+
+
+def _left_from(ctx: DemoContext) -> dt.datetime:
+    """When the imminent-harm reports whose cases stay on the board begin: the newest, up to LEFT_ON_BOARD items.
+
+    Counted in items, not reports: one report of several posts opens a case
+    for each, and the board should hold a few cases, not every case of the
+    last few reports.
+    """
+    left_from, items = ctx.now, 0
+    for report in sorted((r for r in ctx.reports.plan if r.payload["imminent_harm"]), key=lambda r: r.at,
+                         reverse=True):
+        items += len(report.payload["items"])
+        if items > LEFT_ON_BOARD and left_from < ctx.now:
+            break
+        left_from = report.at
+    return left_from
 
 
 def _workdays_before(now: dt.datetime, days: int) -> dt.datetime:
@@ -289,7 +313,7 @@ class _Board:
     """The escalation leads who decide emergency-board cases, and what they leave there."""
 
     leads: list[str]
-    left: set[Any]  # case ids
+    left_from: dt.datetime  # a case last reported since then stays on the board
     seen: set[Any] = dataclasses.field(default_factory=set)  # emergency ids
 
 
@@ -308,7 +332,7 @@ def _triage(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event]
         for emergency in opened:
             board.seen.add(emergency.pk)
             case = emergency.case
-            if case is None or case.pk in board.left or not board.leads:
+            if case is None or case.last_reported_at >= board.left_from or not board.leads:
                 continue
             lead = board.leads[len(board.seen) % len(board.leads)]
             data = _decision_for(case, rng)
@@ -327,11 +351,15 @@ def _turn(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event],
         case = case_claim_next(actor=actor)
         if case is None:
             return
-        if work.held < HOLDS and at > ctx.now - HOLD_FROM:
+        if work.held < HOLDS and at > _workdays_before(ctx.now, HOLD_WORKDAYS):
             case_hold(actor=actor, case_id=case.pk, reason=HOLD_REASONS[work.held % len(HOLD_REASONS)])
             work.held += 1
             return
         data = _decision_for(case, rng)
+        if not work.waiting_question and at > ctx.now - UNANSWERED_FROM:
+            # At least one question waits for its answer, whatever the seeded mix drew in the last days.
+            data = DecisionInput(outcome=Outcome.NEEDS_MORE_INFORMATION, question=QUESTIONS[0])
+            work.waiting_question = True
         _push(heap, at + DECIDE_AFTER + dt.timedelta(minutes=rng.randint(0, 4)),
               _decide(ctx, work, rng, heap, reviewers, username, case.pk, data))
     return run

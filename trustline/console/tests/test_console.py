@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.console.tests.conftest import VIOLATING_FORM, case_of
+from trustline.core import clock
 from trustline.review.models import Decision
 from trustline.routing.reviewers import reviewer_skills_set
 from trustline.routing.services import case_hold, case_reassign
@@ -69,6 +71,51 @@ class TestAccess:
         row = body[body.index(str(queued.pk)[-8:]):]
         row = row[:row.index("</tr>")]
         assert "clock paused" in row and "data-countdown" not in row
+
+
+class TestDecideByOnTheCasePage:
+    """A decided case is measured by its decision, not by how long ago its deadline passed."""
+
+    def decide_at(self, client: Client, case: Case, moment: dt.datetime) -> None:
+        with clock.frozen_at(moment):
+            client.post("/console/next/")
+            response = client.post(f"/console/cases/{case.pk}/decide/", {
+                "outcome": "not_violating", "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+                "internal_note": "checked the context",
+            })
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+    def decide_by(self, client: Client, case: Case) -> str:
+        body = client.get(f"/console/cases/{case.pk}/").content.decode()
+        start = body.index("Decide by")
+        return body[start:body.index("</dd>", start)]
+
+    def test_decided_in_time_stays_in_time_after_the_deadline(self, arabic_rita: User, queued: Case,
+                                                              signed_in: Callable[[User], Client]) -> None:
+        client = signed_in(arabic_rita)
+        assert queued.decide_due_at is not None
+        self.decide_at(client, queued, queued.decide_due_at - dt.timedelta(hours=1))
+
+        with clock.frozen_at(queued.decide_due_at + dt.timedelta(days=20)):
+            shown = self.decide_by(client, queued)
+        assert "decided in time" in shown and "overdue" not in shown
+
+    def test_decided_late_says_by_how_much(self, arabic_rita: User, queued: Case,
+                                          signed_in: Callable[[User], Client]) -> None:
+        client = signed_in(arabic_rita)
+        assert queued.decide_due_at is not None
+        self.decide_at(client, queued, queued.decide_due_at + dt.timedelta(hours=3))
+
+        with clock.frozen_at(queued.decide_due_at + dt.timedelta(days=20)):
+            shown = self.decide_by(client, queued)
+        assert "decided 3\xa0hours late" in shown and "(overdue)" not in shown
+
+    def test_undecided_past_its_deadline_is_overdue(self, arabic_rita: User, queued: Case,
+                                                   signed_in: Callable[[User], Client]) -> None:
+        assert queued.decide_due_at is not None
+        with clock.frozen_at(queued.decide_due_at + dt.timedelta(hours=1)):
+            shown = self.decide_by(signed_in(arabic_rita), queued)
+        assert "(overdue)" in shown and "decided" not in shown
 
 
 class TestNextCaseAndDecide:

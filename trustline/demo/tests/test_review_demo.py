@@ -56,6 +56,15 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     assert not TimelineEvent.objects.filter(kind="triaged", at__lt=F("report__received_at")).exists()
     assert not TimelineEvent.objects.filter(kind="decided", at__lt=F("report__received_at")).exists()
 
+    # Reports arrive among the team's work, as in production: a case is decided within days of its first report,
+    # and a report of content decided meanwhile opens a new case. (When every report was submitted before the
+    # replay, a post reported again weeks later kept its first case open until then: 87 cases were decided more
+    # than a week after they opened, and 50 undecided ones were over a week past their deadline.)
+    waited = Case.objects.annotate(first=Min("decisions__decided_at")).exclude(first=None)
+    assert max(case.first - case.opened_at for case in waited) < dt.timedelta(days=7)
+    undecided = Case.objects.filter(status__in=[CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.IN_REVIEW])
+    assert not undecided.filter(decide_due_at__lt=timezone.now() - dt.timedelta(days=7)).exists()
+
     # The team keeps up: most cases decided, across outcomes, spread over the period, all in the past...
     decisions = Decision.objects.exclude(status=DecisionStatus.PENDING_SECOND_REVIEW)
     decided_cases = decisions.values("case_id").distinct().count()
@@ -63,12 +72,15 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     # ...so the queue holds the last days' cases, not a backlog weeks deep (the demo once showed 238 cases
     # waiting, triaged weeks before), and imminent harm is decided on the emergency board within the hour,
     # except the newest few left there for the on-call step.
-    queued = Case.objects.filter(status=CaseStatus.TRIAGED, is_open=True)
-    assert queued.count() >= 10
+    queued = Case.objects.filter(status__in=[CaseStatus.TRIAGED, CaseStatus.IN_REVIEW], is_open=True)
+    assert queued.count() >= 8  # loaded on each day of a week: 12 (a Wednesday, two workdays in) to 43 (a Monday)
     assert not queued.filter(triaged_at__lt=timezone.now() - dt.timedelta(days=7)).exists()
     on_board = Emergency.objects.filter(state__in=ACTIVE_STATES, case__isnull=False)
     assert 1 <= on_board.exclude(case__decisions__isnull=False).count() <= LEFT_ON_BOARD
-    imminent = Case.objects.filter(imminent_harm=True).annotate(first=Min("decisions__decided_at")).exclude(first=None)
+    # (A case flagged at triage, that is: a partner's report of imminent harm that joins a case after its
+    # decision, as a second partner's report of the same post can, puts it on the board later.)
+    imminent = Case.objects.filter(imminent_harm=True, emergency__opened_at=F("triaged_at")).annotate(
+        first=Min("decisions__decided_at")).exclude(first=None)
     assert imminent.count() >= 20
     for case in imminent:
         assert case.triaged_at is not None and case.first - case.triaged_at < dt.timedelta(hours=1)
