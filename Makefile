@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n auto
 LINT_PATHS := trustline $(wildcard bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint bench clean clean-data
+.PHONY: help install run test test-sqlite test-postgres lint bench messages clean clean-data
 
 help:
 	@echo "make run            install if needed, migrate, load the demo, serve on http://$(BIND) with a worker"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-postgres  pytest on PostgreSQL only"
 	@echo "make lint           ruff and mypy"
 	@echo "make bench          the intake benchmark (bench/intake/run.py)"
+	@echo "make messages       update the translation catalogues and compile them (needs GNU gettext)"
 	@echo "make clean          remove the virtual environment and caches (keeps var/: database, evidence)"
 	@echo "make clean-data     remove var/ (the SQLite database, uploaded evidence, collected static files)"
 
@@ -81,6 +82,11 @@ test-postgres-if-up: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake/run.py
+
+# The .po files are translated by hand; the compiled .mo files are committed, so `make run` needs no gettext.
+messages: $(STAMP)
+	cd trustline && ../$(BIN)/trustline makemessages -l ar -l fr -l es --ignore '*/tests/*' --no-obsolete
+	cd trustline && ../$(BIN)/trustline compilemessages
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info

@@ -123,6 +123,7 @@ class Command(BaseCommand):
                 shot(rp, case_url, "phone-console-case")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
+            shot(session(partner, locale="ar"), "/portal/reports/new/", "partner-new-report-arabic")
             m = session(manager, staff=True)
             shot(m, "/console/dashboards/", "dashboards")
             shot(m, "/console/security/", "security")
