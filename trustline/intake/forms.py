@@ -10,6 +10,7 @@ is mapped back onto the fields by :func:`apply_service_errors`.
 from __future__ import annotations
 
 import functools
+import gettext
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -17,6 +18,7 @@ from typing import Any, cast
 import pycountry
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticValidationError
@@ -46,15 +48,30 @@ LANGUAGE_HELP = _(
 COMMON_LANGUAGES = ("ar", "en", "fr", "es", "ur", "bn", "ka", "ru", "sw", "am", "fa", "ps")
 
 
-@functools.cache
 def country_choices() -> tuple[tuple[str, str], ...]:
-    """All ISO 3166-1 countries, by name (pycountry is the list the service validates against)."""
-    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1]))
+    """All ISO 3166-1 countries, by name in the reader's language (pycountry is the list the service validates)."""
+    return _country_choices(translation.get_language() or "en")
+
+
+@functools.cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    names = _country_names(language)
+    return tuple(sorted(((c.alpha_2, names.gettext(c.name)) for c in pycountry.countries),
+                        key=lambda pair: pair[1].casefold()))
+
+
+@functools.cache
+def _country_names(language: str) -> gettext.NullTranslations:
+    """pycountry's own translations of the ISO 3166-1 names (Debian's iso-codes): "Sudan" is "السّودان" in Arabic."""
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language.split("-")[0]], fallback=True)
 
 
 def country_name(code: str) -> str:
+    """The country's name in the reader's language; the code itself when it is not an ISO 3166-1 country."""
     country = pycountry.countries.get(alpha_2=code) if code else None
-    return str(country.name) if country is not None else code
+    if country is None:
+        return code
+    return _country_names(translation.get_language() or "en").gettext(str(country.name))
 
 
 def category_groups(categories: Iterable[Category]) -> list[tuple[str, list[Category]]]:

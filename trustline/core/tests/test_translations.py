@@ -91,6 +91,15 @@ class TestThePortalInTheReadersLanguage:
         assert "بلاغاتي" in body and "بلاغ جديد" in body  # "My reports", "New report"
         assert "My reports" not in body
 
+    def test_countries_are_named_in_the_readers_language(self, analyst_amal: User,
+                                                         staff_client: Callable[[User], Client]) -> None:
+        """From pycountry's own ISO 3166 catalogues: a partner picks "السّودان", not "Sudan"."""
+        client = staff_client(analyst_amal)
+
+        assert '<option value="SD">السّودان</option>' in self.get(client, "/portal/reports/new/", "ar")
+        assert '<option value="SD">Soudan</option>' in self.get(client, "/portal/reports/new/", "fr")
+        assert '<option value="SD">Sudan</option>' in self.get(client, "/portal/reports/new/", "en")
+
     def test_french_and_spanish_report_forms(self, analyst_amal: User,
                                              staff_client: Callable[[User], Client]) -> None:
         client = staff_client(analyst_amal)
