@@ -25,6 +25,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 
 from trustline.accounts.permissions import Actor
@@ -103,21 +104,21 @@ def _read_rows(upload: UploadedFile) -> tuple[list[str], Iterator[tuple[int, dic
         )
     raw = upload.read()
     if not raw.strip():
-        raise ValidationFailed.field("file", "the CSV file is empty")
+        raise ValidationFailed.field("file", _("the CSV file is empty"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationFailed.field(
-            "file", f"the CSV is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'"
+            "file", _("the CSV is not UTF-8 text (byte %(at)d); save it as 'CSV UTF-8'") % {"at": exc.start}
         ) from exc
     if "\x00" in text:
-        raise ValidationFailed.field("file", "the file contains NUL bytes: it is not a CSV text file")
+        raise ValidationFailed.field("file", _("the file contains NUL bytes: it is not a CSV text file"))
     delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        raise ValidationFailed.field("file", f"malformed CSV header: {exc}") from exc
+        raise ValidationFailed.field("file", _("malformed CSV header: %(error)s") % {"error": exc}) from exc
     unknown = [h for h in header if h not in ALL_COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if "url" not in header and "platform_id" not in header:
@@ -265,7 +266,7 @@ def bulk_submit(
         key = f"ref:{ref}" if ref else f"row:{number}"
         groups.setdefault(key, Group(ref=ref)).rows.append(row)
     if total == 0:
-        raise ValidationFailed.field("file", "the CSV has a header but no rows")
+        raise ValidationFailed.field("file", _("the CSV has a header but no rows"))
 
     categories = categories_by_code()
     prepared = [p for g in groups.values() if (p := _prepare_group(g, default_bona_fide, categories, errors))]

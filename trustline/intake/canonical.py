@@ -72,6 +72,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from django.utils.translation import gettext
 from w3lib.url import canonicalize_url as _w3lib_canonicalize_url
 from w3lib.url import url_query_cleaner
 
@@ -301,18 +302,19 @@ def canonicalize_url(raw: str, rules: UrlRules | None = None) -> CanonicalUrl:
         rules = _default_rules()
     text = raw.strip()
     if not text:
-        raise UrlRejected("the URL is empty")
+        raise UrlRejected(gettext("the URL is empty"))
     if len(text) > MAX_URL_LENGTH:
-        raise UrlRejected(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        raise UrlRejected(gettext("the URL is longer than %(most)d characters") % {"most": MAX_URL_LENGTH})
     if _has_unsafe_chars(text):
-        raise UrlRejected("the URL contains whitespace or control characters")
+        raise UrlRejected(gettext("the URL contains whitespace or control characters"))
 
     scheme_match = _SCHEME_RE.match(text)
     if scheme_match is None or _looks_like_host_and_port(text, scheme_match):
-        raise UrlRejected("the URL has no scheme; it must start with http:// or https://")
+        raise UrlRejected(gettext("the URL has no scheme; it must start with http:// or https://"))
     scheme = scheme_match.group(1).lower()
     if scheme not in _ALLOWED_SCHEMES:
-        raise UrlRejected(f"only http and https URLs are accepted (got {scheme + ':'!r})")
+        raise UrlRejected(gettext("only http and https URLs are accepted (got %(scheme)s)")
+                          % {"scheme": repr(scheme + ":")})
 
     _check_authority(text)
     # A "%" that does not start an escape means a literal percent sign. Escape it first: w3lib
@@ -322,7 +324,7 @@ def canonicalize_url(raw: str, rules: UrlRules | None = None) -> CanonicalUrl:
     try:
         generic = _w3lib_canonicalize_url(text)
     except (ValueError, UnicodeError) as exc:
-        raise UrlRejected("the URL could not be parsed") from exc
+        raise UrlRejected(gettext("the URL could not be parsed")) from exc
     # w3lib parses with its own (WHATWG-like) parser; re-check what it produced.
     parts = _check_authority(generic)
 
@@ -350,7 +352,8 @@ def canonicalize_url(raw: str, rules: UrlRules | None = None) -> CanonicalUrl:
         if platform.strip_trailing_slash:
             url = _strip_trailing_slash_stable(url)
     if len(url) > MAX_URL_LENGTH:
-        raise UrlRejected(f"the URL is longer than {MAX_URL_LENGTH} characters once normalised")
+        raise UrlRejected(gettext("the URL is longer than %(most)d characters once normalised")
+                          % {"most": MAX_URL_LENGTH})
     return CanonicalUrl(url=url, key="url:" + url)
 
 
@@ -363,14 +366,15 @@ def canonical_platform_id(kind: str, platform_id: str) -> CanonicalUrl:
     """
     normal_kind = kind.strip().lower()
     if not _KIND_RE.fullmatch(normal_kind):
-        raise UrlRejected("the identifier kind must be 1-64 characters of a-z, 0-9, '_', '.', '-'")
+        raise UrlRejected(gettext("the identifier kind must be 1-64 characters of a-z, 0-9, '_', '.', '-'"))
     value = platform_id.strip()
     if not value:
-        raise UrlRejected("the platform identifier is empty")
+        raise UrlRejected(gettext("the platform identifier is empty"))
     if len(value) > MAX_PLATFORM_ID_LENGTH:
-        raise UrlRejected(f"the platform identifier is longer than {MAX_PLATFORM_ID_LENGTH} characters")
+        raise UrlRejected(gettext("the platform identifier is longer than %(most)d characters")
+                          % {"most": MAX_PLATFORM_ID_LENGTH})
     if _has_unsafe_chars(value):
-        raise UrlRejected("the platform identifier contains whitespace or control characters")
+        raise UrlRejected(gettext("the platform identifier contains whitespace or control characters"))
     return CanonicalUrl(url="", key=f"id:{normal_kind}:{value}")
 
 
@@ -397,51 +401,54 @@ def _check_authority(url: str) -> SplitResult:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a non-numeric or out-of-range port
     except ValueError as exc:
-        raise UrlRejected("the URL could not be parsed (malformed host or port)") from exc
+        raise UrlRejected(gettext("the URL could not be parsed (malformed host or port)")) from exc
     netloc = parts.netloc
     if not netloc or not parts.hostname:
-        raise UrlRejected("the URL has no host")
+        raise UrlRejected(gettext("the URL has no host"))
     if "@" in netloc:
-        raise UrlRejected("URLs with a user name or password (user:pass@) are not accepted")
+        raise UrlRejected(gettext("URLs with a user name or password (user:pass@) are not accepted"))
     if "\\" in netloc or "%" in netloc:
         # Browsers treat these differently from urllib; refuse rather than guess.
-        raise UrlRejected("the URL's host is not a valid domain name or IP address")
+        raise UrlRejected(gettext("the URL's host is not a valid domain name or IP address"))
     if port == 0:
-        raise UrlRejected("the URL could not be parsed (malformed host or port)")
+        raise UrlRejected(gettext("the URL could not be parsed (malformed host or port)"))
     return parts
 
 
 def _normalise_host(hostname: str | None, netloc: str) -> str:
     """Validate the (already lowercased, punycoded) host and return its canonical spelling."""
     if not hostname:
-        raise UrlRejected("the URL has no host")
+        raise UrlRejected(gettext("the URL has no host"))
     if netloc.startswith("["):
         try:
             return f"[{ipaddress.IPv6Address(hostname).compressed}]"
         except ValueError as exc:
-            raise UrlRejected("the URL's host is not a valid IPv6 address") from exc
+            raise UrlRejected(gettext("the URL's host is not a valid IPv6 address")) from exc
     host = hostname.removesuffix(".")
     shown = host if len(host) <= 64 else host[:61] + "..."
     if not host.isascii():
         # w3lib leaves the host as-is when IDNA encoding fails (e.g. disallowed characters).
-        raise UrlRejected(f"the URL's host {shown!r} is not a valid internationalised domain name")
+        raise UrlRejected(gettext("the URL's host %(host)s is not a valid internationalised domain name")
+                          % {"host": repr(shown)})
     if len(host) > _MAX_HOST_LENGTH:
-        raise UrlRejected("the URL's host is longer than 253 characters")
+        raise UrlRejected(gettext("the URL's host is longer than 253 characters"))
     labels = host.split(".")
     if all(label.isdigit() for label in labels if label) and labels[-1].isdigit():
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError as exc:
-            raise UrlRejected(f"the URL's host {shown!r} is not a valid IPv4 address") from exc
+            raise UrlRejected(gettext("the URL's host %(host)s is not a valid IPv4 address")
+                              % {"host": repr(shown)}) from exc
     if "" in labels:
-        raise UrlRejected(f"the URL's host {shown!r} is not valid (empty label)")
+        raise UrlRejected(gettext("the URL's host %(host)s is not valid (empty label)") % {"host": repr(shown)})
     for label in labels:
         if not _LABEL_RE.fullmatch(label):
-            raise UrlRejected(f"the URL's host {shown!r} is not a valid domain name")
+            raise UrlRejected(gettext("the URL's host %(host)s is not a valid domain name") % {"host": repr(shown)})
     if len(labels) < 2:
-        raise UrlRejected(f"the URL's host {shown!r} is not a public domain name")
+        raise UrlRejected(gettext("the URL's host %(host)s is not a public domain name") % {"host": repr(shown)})
     if labels[-1].isdigit():
-        raise UrlRejected(f"the URL's host {shown!r} is not valid (numeric top-level domain)")
+        raise UrlRejected(gettext("the URL's host %(host)s is not valid (numeric top-level domain)")
+                          % {"host": repr(shown)})
     return host
 
 

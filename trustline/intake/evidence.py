@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
@@ -34,10 +35,10 @@ def evidence_attach(
 ) -> Evidence:
     require(actor, Perm.REPORT_SUBMIT)
     if actor.organisation_id != report.organisation_id:
-        raise ValidationFailed.field("report", "evidence can only be added by the reporting partner")
+        raise ValidationFailed.field("report", _("evidence can only be added by the reporting partner"))
     most = limit("MAX_EVIDENCE_PER_REPORT")
     if report.evidence.count() >= most:
-        raise ValidationFailed.field("file", f"a report can hold at most {most} evidence files")
+        raise ValidationFailed.field("file", _("a report can hold at most %(most)d evidence files") % {"most": most})
     try:
         info = inspect_evidence(
             fileobj, declared_name=name, declared_type=declared_type,
@@ -50,9 +51,9 @@ def evidence_attach(
     if item_id:
         item = report.items.filter(pk=item_id).first() if _is_uuid(item_id) else None
         if item is None:
-            raise ValidationFailed.field("item_id", "is not an item of this report")
+            raise ValidationFailed.field("item_id", _("is not an item of this report"))
     if report.evidence.filter(sha256=info.sha256).exists():
-        raise Conflict("This file is already attached to the report.", code="evidence_duplicate",
+        raise Conflict(_("This file is already attached to the report."), code="evidence_duplicate",
                        fields={"file": ["already attached (same SHA-256)"]})
     with transaction.atomic():
         evidence = Evidence(

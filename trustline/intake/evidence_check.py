@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import filetype  # untyped upstream; the project mypy config sets ignore_missing_imports
+from django.utils.translation import gettext as _
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
@@ -159,7 +160,7 @@ def inspect_evidence(
     finally:
         fileobj.seek(0)
     if size == 0:
-        raise EvidenceRejected("empty", f"file {_shown(declared_name)} is empty")
+        raise EvidenceRejected("empty", _("file %(name)s is empty") % {"name": _shown(declared_name)})
 
     content_type = _detect(head, is_text, declared_name)
     _check_labels(content_type, declared_name, declared_type)
@@ -189,9 +190,8 @@ def _read(fileobj: BinaryIO, declared_name: str, max_bytes: int) -> tuple[int, s
             break
         size += len(chunk)
         if size > max_bytes:
-            raise EvidenceRejected(
-                "too_large", f"file {_shown(declared_name)} is larger than the limit of {max_bytes} bytes"
-            )
+            raise EvidenceRejected("too_large", _("file %(name)s is larger than the limit of %(most)d bytes") % {
+                "name": _shown(declared_name), "most": max_bytes})
         hasher.update(chunk)
         if len(head) < _DETECTION_HEAD_BYTES:
             head += chunk[: _DETECTION_HEAD_BYTES - len(head)]
@@ -224,17 +224,17 @@ def _detect(head: bytes, is_text: bool, declared_name: str) -> str:
         if markup is not None:
             raise EvidenceRejected(
                 "unsupported_type",
-                f"file {_shown(declared_name)} contains {markup}, which is not accepted "
-                "because markup can carry scripts; upload a screenshot, PDF or plain text instead",
+                _("file %(name)s contains %(type)s, which is not accepted because markup can carry scripts; upload "
+                  "a screenshot, PDF or plain text instead") % {"name": _shown(declared_name), "type": markup},
             )
         # Clean UTF-8 without NULs is stored and served as text/plain, which is harmless even when
         # filetype matched a short magic number by coincidence (a note starting with "BM" or "MZ").
         return TEXT_PLAIN
-    detected = guessed or "unrecognised binary data"
+    detected = guessed or _("unrecognised binary data")
     raise EvidenceRejected(
         "unsupported_type",
-        f"file {_shown(declared_name)} contains {detected}, which is not accepted; "
-        "accepted are PNG, JPEG, GIF, WebP, PDF and plain UTF-8 text",
+        _("file %(name)s contains %(type)s, which is not accepted; accepted are PNG, JPEG, GIF, WebP, PDF and plain "
+          "UTF-8 text") % {"name": _shown(declared_name), "type": detected},
     )
 
 
@@ -262,13 +262,15 @@ def _check_labels(content_type: str, declared_name: str, declared_type: str | No
     if named_as is not None and named_as != content_type:
         raise EvidenceRejected(
             "mislabelled",
-            f"file {_shown(declared_name)} is named as {named_as} but its content is {content_type}",
+            _("file %(name)s is named as %(named)s but its content is %(type)s") % {
+                "name": _shown(declared_name), "named": named_as, "type": content_type},
         )
     declared = _normalise_declared_type(declared_type)
     if declared is not None and declared != content_type:
         raise EvidenceRejected(
             "mislabelled",
-            f"file {_shown(declared_name)} is declared as {declared} but its content is {content_type}",
+            _("file %(name)s is declared as %(declared)s but its content is %(type)s") % {
+                "name": _shown(declared_name), "declared": declared, "type": content_type},
         )
 
 

@@ -178,6 +178,17 @@ def test_validation_errors_are_shown_next_to_their_fields_and_nothing_is_stored(
     assert "Kill her, she lives near the market" in html
 
 
+def test_a_partner_reading_arabic_gets_the_errors_in_arabic(amal: Client) -> None:
+    """The URL check's reasons are translated too, not only the page around them."""
+    response = amal.post(NEW, form_data(items={"items-0-url": "javascript:alert(1)"}), HTTP_ACCEPT_LANGUAGE="ar")
+    html = response.content.decode()
+
+    assert response.status_code == 200 and Report.objects.count() == 0
+    assert "لم يُرسل البلاغ" in html  # "The report was not sent"
+    assert re.search(r"id=\"id_items-0-url_error\">.*لا تُقبل إلا روابط http وhttps", html, re.S)
+    assert "Only http and https" not in html
+
+
 def test_an_item_error_from_the_service_lands_on_the_row_it_came_from(amal: Client) -> None:
     url = kite_url()
     # Row 1 is empty, so the service's items.1 is the form's row 2.
