@@ -58,8 +58,9 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
 
     # Reports arrive among the team's work, as in production: a case is decided within days of its first report,
     # and a report of content decided meanwhile opens a new case. (When every report was submitted before the
-    # replay, a post reported again weeks later kept its first case open until then: 87 cases were decided more
-    # than a week after they opened, and 50 undecided ones were over a week past their deadline.)
+    # replay, a post reported again weeks later kept its first case open until then: loaded on 7 December 2026,
+    # 87 cases were decided more than a week after they opened, and 18 undecided ones were over a week past their
+    # deadline.)
     waited = Case.objects.annotate(first=Min("decisions__decided_at")).exclude(first=None)
     assert max(case.first - case.opened_at for case in waited) < dt.timedelta(days=7)
     undecided = Case.objects.filter(status__in=[CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.IN_REVIEW])
