@@ -74,7 +74,7 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     # waiting, triaged weeks before), and imminent harm is decided on the emergency board within the hour,
     # except the newest few left there for the on-call step.
     queued = Case.objects.filter(status__in=[CaseStatus.TRIAGED, CaseStatus.IN_REVIEW], is_open=True)
-    assert queued.count() >= 8  # loaded on each day of a week: 12 (a Wednesday, two workdays in) to 43 (a Monday)
+    assert queued.count() >= 8  # loaded as of each day of a week: 13 (a Wednesday, two workdays in) to 47 (a Monday)
     assert not queued.filter(triaged_at__lt=timezone.now() - dt.timedelta(days=7)).exists()
     on_board = Emergency.objects.filter(state__in=ACTIVE_STATES, case__isnull=False)
     assert 1 <= on_board.exclude(case__decisions__isnull=False).count() <= LEFT_ON_BOARD
