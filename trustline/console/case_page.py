@@ -35,7 +35,13 @@ from trustline.platforms.connectors import ContentDescription
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.platforms.selectors import actions_for_case, item_describe
 from trustline.review.models import Decision
-from trustline.review.selectors import case_clock_paused_at, case_holder_id, decisions_for_case, review_case_get
+from trustline.review.selectors import (
+    case_clock_paused_at,
+    case_holder_id,
+    case_referred_undecided,
+    decisions_for_case,
+    review_case_get,
+)
 from trustline.routing.eligibility import current_pool
 from trustline.routing.models import CaseComment
 from trustline.routing.workspace import case_tags, comment_list
@@ -75,6 +81,7 @@ class CasePage:
     priority_components: list[tuple[str, Any]]
     can_decide: bool
     can_claim: bool
+    referred_undecided: bool  # decided only by a referral: a lead may still decide the content
     can_release: bool
     can_enforce: bool = False  # "Retry now" on a failed enforcement action
 
@@ -128,6 +135,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
     # A decided case is measured against its deadline by its latest decision; showing it "overdue" because the
     # deadline has since passed read, in the demo, as weeks-late cases that had been decided within hours.
     decided = decisions[-1].decided_at if decisions and case.status in DECIDED_STATUSES else None
+    referred = case_referred_undecided(case)
     return CasePage(
         case=case,
         reports=[
@@ -149,9 +157,13 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         decided_at=decided,
         routing_stage=str(current_pool(case, now)),
         priority_components=components,
-        can_decide=case.is_open and (
-            (mine and actor.has(Perm.DECISION_RECORD)) or actor.has(Perm.DECISION_RECORD_ANY)
-        ),
+        # The same rule as the service (``review.services._check_decidable``): undecided cases by their holder
+        # or a lead; a case decided only by a referral by a lead.
+        can_decide=(
+            case.is_open and case.status not in DECIDED_STATUSES
+            and ((mine and actor.has(Perm.DECISION_RECORD)) or actor.has(Perm.DECISION_RECORD_ANY))
+        ) or (referred and actor.has(Perm.DECISION_RECORD_ANY)),
         can_claim=actor.has(Perm.CASE_CLAIM),
+        referred_undecided=referred,
         can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
     )

@@ -19,6 +19,7 @@ from django.db.models import QuerySet, Sum
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import Actor, Perm
+from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core.exceptions import NotFound
 from trustline.intake.models import Report, ReportItem
@@ -27,6 +28,7 @@ from trustline.platforms.connectors import AccountInfo
 from trustline.platforms.selectors import item_describe
 from trustline.review.choices import (
     DEFAULT_PROTECTED_TARGETS,
+    REFERRAL_OUTCOMES,
     DecisionStatus,
     Outcome,
     ReferralKind,
@@ -80,6 +82,19 @@ def case_holder_id(case: Case, now: dt.datetime) -> int | None:
 def case_held_by(*, case: Case, actor: Actor, now: dt.datetime) -> bool:
     """Whether ``actor`` (a person) holds ``case`` under a live routing lease."""
     return actor.user is not None and case_holder_id(case, now) == actor.user.pk
+
+
+def case_referred_undecided(case: Case) -> bool:
+    """Whether ``case`` is decided only by a referral, so the content itself still waits for a decision.
+
+    A referral to policy review or towards law enforcement keeps the case open
+    while others work on it, with the content still up. An escalation lead may
+    then decide the content (an imminent-harm report joins it at 3 a.m.)
+    without waiting for the policy team; the referral goes on.
+    """
+    return case.is_open and case.status == CaseStatus.DECIDED and Decision.objects.filter(
+        case=case, status=DecisionStatus.EFFECTIVE, outcome__in=REFERRAL_OUTCOMES
+    ).exists()
 
 
 def review_cases_visible(*, actor: Actor) -> QuerySet[Case]:

@@ -87,6 +87,7 @@ from trustline.review.selectors import (
     case_first_item,
     case_held_by,
     case_holder_id,
+    case_referred_undecided,
     decision_get,
     is_same_reviewer,
     parse_id,
@@ -146,9 +147,21 @@ def _prepare(*, actor: Actor, case_id: str | uuid.UUID, data: DecisionInput, now
     return _Pending(case=case, valid=valid, author=author)
 
 
-def _check_decidable(*, actor: Actor, case: Case, now: dt.datetime, may_take_free: bool = False) -> None:
-    """Step 4's checks, on the locked case row."""
-    if not case.is_open or case.status in (CaseStatus.DECIDED, CaseStatus.CLOSED):
+def _check_decidable(
+    *, actor: Actor, case: Case, outcome: str, now: dt.datetime, may_take_free: bool = False
+) -> None:
+    """Step 4's checks, on the locked case row.
+
+    A case decided only by a referral (``case_referred_undecided``) is still
+    open to an escalation lead's decision on the content, for example when an
+    imminent-harm report joins it while the policy team works; it supersedes
+    the referral decision, and the referral itself goes on.
+    """
+    if case.status == CaseStatus.DECIDED and actor.has(Perm.DECISION_RECORD_ANY) and case_referred_undecided(case):
+        if outcome == Outcome.NEEDS_MORE_INFORMATION:
+            raise Conflict("This case was referred on; decide the content, or wait for the referral to conclude. "
+                           "A question to the partner cannot follow a referral.", code="case_referred")
+    elif not case.is_open or case.status in (CaseStatus.DECIDED, CaseStatus.CLOSED):
         raise Conflict("This case is already decided; a decision can only change through a contest.",
                        code="case_decided")
     if Decision.objects.filter(case=case, status=DecisionStatus.PENDING_SECOND_REVIEW).exists():
@@ -164,7 +177,7 @@ def _check_decidable(*, actor: Actor, case: Case, now: dt.datetime, may_take_fre
 def _record_locked(*, actor: Actor, pending: _Pending, now: dt.datetime, may_take_free: bool = False) -> Decision:
     """Step 4 for one case; the caller is inside the transaction."""
     case = Case.objects.select_for_update().get(pk=pending.case.pk)
-    _check_decidable(actor=actor, case=case, now=now, may_take_free=may_take_free)
+    _check_decidable(actor=actor, case=case, outcome=pending.valid.outcome, now=now, may_take_free=may_take_free)
     events: list[AuditEvent] = []
     pause = clock_resume(case=case, at=now, reason="decided")
     if pause is not None:

@@ -190,6 +190,44 @@ class TestNextCaseAndDecide:
         assert signed_in(arabic_rita).get("/console/cases/0190b2c4-0000-7000-8000-000000000000/").status_code == 404
 
 
+class TestAReferredCase:
+    """A referral leaves the content undecided: the escalation lead can still decide it from the case page."""
+
+    REFER = {"outcome": "referred_to_policy_review", "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+             "internal_note": "new coded slur: policy to rule"}
+
+    def test_the_lead_sees_the_form_and_decides_the_reviewer_does_not(
+        self, arabic_rita: User, lead_lena: User, signed_in: Callable[[User], Client], queued: Case,
+        demo_platform: None,
+    ) -> None:
+        rita = signed_in(arabic_rita)
+        rita.post("/console/next/")
+        assert rita.post(f"/console/cases/{queued.pk}/decide/", self.REFER).status_code == 302
+        assert b"Record the decision" not in rita.get(f"/console/cases/{queued.pk}/").content
+
+        lena = signed_in(lead_lena)
+        page = lena.get(f"/console/cases/{queued.pk}/").content.decode()
+        assert "Record the decision" in page and "the content itself is still undecided" in page
+        response = lena.post(f"/console/cases/{queued.pk}/decide/", VIOLATING_FORM)
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert list(Decision.objects.filter(case=queued).order_by("decided_at", "pk").values_list(
+            "outcome", "status")) == [("referred_to_policy_review", "superseded"), ("violating", "effective")]
+
+    def test_a_case_decided_on_its_content_offers_the_lead_no_form(
+        self, arabic_rita: User, lead_lena: User, signed_in: Callable[[User], Client], queued: Case, settings: Any,
+    ) -> None:
+        """The manual platform leaves the removal waiting, so the case stays open; it is decided all the same."""
+        settings.PLATFORM_CONNECTOR = {"BACKEND": "trustline.platforms.connectors.ManualConnector", "OPTIONS": {}}
+        rita = signed_in(arabic_rita)
+        rita.post("/console/next/")
+        assert rita.post(f"/console/cases/{queued.pk}/decide/", VIOLATING_FORM).status_code == 302
+        queued.refresh_from_db()
+        assert (queued.status, queued.is_open) == (CaseStatus.DECIDED, True)
+
+        assert b"Record the decision" not in signed_in(lead_lena).get(f"/console/cases/{queued.pk}/").content
+
+
 class TestSecondReview:
     def test_a_second_reviewer_confirms_in_the_console(
         self, arabic_rita: User, reviewer_rafael: User, signed_in: Callable[[User], Client],

@@ -13,6 +13,7 @@ from trustline.audit.models import AuditEntry
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, actor_of, assert_error
+from trustline.core import clock
 from trustline.core.exceptions import Conflict
 from trustline.intake.models import Report, TimelineEvent
 from trustline.notifications.models import OutboxMessage
@@ -305,6 +306,61 @@ def test_a_decided_case_cannot_be_decided_again(held_case: Case, reviewer_rita: 
     assert decide(reviewer_rita, held_case).status_code == 201
 
     assert_error(decide(lead_lena, held_case, outcome="not_violating"), 409, "case_decided")
+
+
+# --------------------------------------------------------------------------------------------
+# A referred case: the content itself is still undecided
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_escalation_lead_may_decide_the_content_of_a_referred_case_when_imminent_harm_is_reported(
+    held_case: Case, reviewer_rita: User, lead_lena: User, analyst_bilal: User, decide: Decide, submit: Submit,
+    demo_platform: None, sudan_api: ApiClient, sudan_partner: Organisation,
+):
+    referral = decide(reviewer_rita, held_case, outcome="referred_to_policy_review")
+    assert referral.status_code == 201, referral.content
+
+    with clock.frozen_at(T0 + dt.timedelta(hours=2)):
+        # While the policy team works, another partner reports the same post as an imminent threat: it joins the
+        # case, and the escalation lead decides the content at once.
+        joined = submit(analyst_bilal, items=[{"url": held_case.canonical_url, "kind": "post"}], imminent_harm=True,
+                        imminent_harm_reason="The author names a shelter for tonight")
+        assert case_of(joined) == held_case
+        held_case.refresh_from_db()
+        assert held_case.imminent_harm
+
+        response = decide(lead_lena, held_case)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["outcome"] == "violating"
+    held_case.refresh_from_db()
+    assert (held_case.status, held_case.is_open) == (CaseStatus.CLOSED, False)  # removed, so closed
+    assert DemoContentState.objects.filter(url=held_case.canonical_url, removed=True).exists()
+    first = Decision.objects.get(pk=referral.json()["id"])
+    assert (first.status, str(first.superseded_by_id)) == ("superseded", response.json()["id"])
+    # The policy team's work goes on: the referral stays in its queue.
+    assert Referral.objects.get(case=held_case).status == "open"
+    # The first partner sees both: the referral, then the decision on the content.
+    report = Report.objects.filter(items__case=held_case, organisation=sudan_partner).get()
+    assert [e["data"]["outcome"] for e in partner_timeline(sudan_api, report.pk, "decided")] == [
+        "referred_to_policy_review", "violating"]
+
+
+def test_a_reviewer_cannot_decide_a_referred_case_again(held_case: Case, reviewer_rita: User, decide: Decide):
+    assert decide(reviewer_rita, held_case, outcome="referred_to_policy_review").status_code == 201
+
+    assert_error(decide(reviewer_rita, held_case), 409, "case_decided")
+    assert Decision.objects.filter(case=held_case).count() == 1
+
+
+def test_a_referral_cannot_be_followed_by_a_question_to_the_partner(
+    held_case: Case, reviewer_rita: User, lead_lena: User, decide: Decide,
+):
+    assert decide(reviewer_rita, held_case, outcome="referred_to_law_enforcement").status_code == 201
+
+    assert_error(decide(lead_lena, held_case, outcome="needs_more_information",
+                        question="Which shelter is named?"), 409, "case_referred")
+    assert Decision.objects.filter(case=held_case).count() == 1
 
 
 # --------------------------------------------------------------------------------------------
