@@ -22,6 +22,7 @@ from django.db.models.functions import TruncWeek
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from trustline.accounts.choices import OrganisationKind
@@ -84,7 +85,8 @@ def dashboard_data(*, actor: Actor, now: dt.datetime) -> list[Chart]:
         for r in weekly if r["total"]
     ]
     charts = [Chart(key="sla", title=_("Decisions within the SLA, by week"), kind="line",
-                    headers=[_("Week"), _("Due"), _("On time"), _("Attainment %")], rows=sla_rows)]
+                    headers=[_("Week"), pgettext("a count of cases", "Due"), _("On time"), _("Attainment %")],
+                    rows=sla_rows)]
     open_cases = Case.objects.filter(is_open=True)
     charts.append(_backlog(open_cases, "tier", _("Backlog by tier"), "backlog_tier", _("Tier"), by_value=True))
     charts.append(_backlog(open_cases, "country", _("Backlog by country"), "backlog_country", _("Country")))

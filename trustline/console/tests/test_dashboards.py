@@ -76,6 +76,13 @@ class TestInternationalisation:
         client = signed_in(reviewer_rita)
         page = client.get("/console/", HTTP_ACCEPT_LANGUAGE="ar")
         assert b'<html lang="ar" dir="rtl">' in page.content
+        body = page.content.decode()
+        assert "قائمة انتظار المراجعة" in body and "الحالة التالية" in body  # "Review queue", "Next case"
+        assert "Review queue" not in body
+
+    def test_the_console_in_spanish(self, reviewer_rita: User, signed_in: Callable[[User], Client]) -> None:
+        body = signed_in(reviewer_rita).get("/console/", HTTP_ACCEPT_LANGUAGE="es-VE,es;q=0.9").content.decode()
+        assert "Cola de revisión" in body and "Siguiente caso" in body
 
     def test_dates_are_in_the_persons_time_zone(self, reviewer_rita: User, signed_in: Callable[[User], Client],
                                                 analyst_amal: User, submit: Callable[..., Any]) -> None:
