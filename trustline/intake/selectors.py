@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.core.exceptions import NotFound
-from trustline.intake.models import Evidence, Report
+from trustline.intake.models import Evidence, IdempotencyRecord, Report
 from trustline.intake.schemas import ReportFilter
 
 
@@ -70,3 +70,15 @@ def evidence_get(*, actor: Actor, report_id: str | uuid.UUID, evidence_id: str |
     if evidence is None:
         raise NotFound("Evidence not found.")
     return evidence
+
+
+def report_submission_keys(*, actor: Actor, report: Report) -> list[str]:
+    """The idempotency keys the report was sent with, for its own organisation only.
+
+    The report form's draft (kept in the partner's browser) carries the
+    form's key; a report page that shows it tells the browser the draft is
+    stored and can go, even when the answer to the submission itself was lost.
+    """
+    if actor.organisation_id is None or actor.organisation_id != report.organisation_id:
+        return []
+    return list(IdempotencyRecord.objects.filter(report=report).values_list("key", flat=True)[:10])

@@ -252,6 +252,7 @@ def report_detail(request: HttpRequest, actor: Actor, report_id: uuid.UUID) -> H
         "show_organisation": actor.organisation_id != report.organisation_id,
         "can_download": actor.has(Perm.EVIDENCE_VIEW),
         "can_add_evidence": actor.has(Perm.REPORT_SUBMIT) and actor.organisation_id == report.organisation_id,
+        "submission_keys": selectors.report_submission_keys(actor=actor, report=report),
     }
     return render(request, "intake/report_detail.html", context)
 

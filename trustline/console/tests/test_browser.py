@@ -219,6 +219,84 @@ def test_bulk_upload_reports_bad_rows(browse: Callable[..., Browsing], analyst_a
     assert Report.objects.count() == 1
 
 
+SEND = "form[action='/portal/reports/new/'] button.btn-primary"
+DRAFTS = "() => Object.keys(localStorage).filter(k => k.startsWith('trustline.draft.')).length"
+ONE_DRAFT = "() => Object.keys(localStorage).filter(k => k.startsWith('trustline.draft.')).length === 1"
+
+
+def test_a_lost_answer_loses_no_report_and_stores_none_twice(browse: Callable[..., Browsing],
+                                                              analyst_amal: User) -> None:
+    """Khartoum, a weak connection: the partner sends, the report is stored, and the answer never arrives.
+
+    Back on the form, the draft from this browser is there with its idempotency key; sent again, it is
+    the same report ("not sent twice"), and the report page deletes the draft.
+    """
+    b = browse()
+    b.sign_in("amal", PASSWORD)
+    b.go("/portal/reports/new/")
+    page = b.page
+    assert page.is_visible("[data-draft-help]")
+    first, second = kite_url(), kite_url()
+    text = "يدعو المنشوران إلى مهاجمة مأوى النازحين في الفاشر الليلة، ويذكران اسم المأوى وموقعه."
+    page.click("[data-formset-add]")
+    page.fill("#id_items-0-url", first)
+    page.fill("#id_items-1-url", second)
+    page.select_option("#id_category", "incitement_violence")
+    page.select_option("#id_country", "SD")
+    page.fill("#id_explanation", text)
+    page.check("#id_imminent_harm")
+    page.fill("#id_imminent_harm_reason", "The attack is announced for tonight")
+    page.check("#id_bona_fide")
+
+    def answer_lost(route: Any) -> None:
+        route.fetch(max_redirects=0)  # the request reaches the server, which stores the report
+        route.abort("connectionreset")
+
+    page.route("**/portal/reports/new/", answer_lost)
+    page.click(SEND)
+    page.wait_for_function("() => !document.querySelector('form[data-draft]')")  # the browser's error page
+    page.unroute("**/portal/reports/new/")
+    [stored] = Report.objects.all()
+
+    b.go("/portal/reports/new/")
+    assert page.is_visible("[data-draft-notice]")
+    assert (page.input_value("#id_items-0-url"), page.input_value("#id_items-1-url")) == (first, second)
+    assert page.input_value("#id_explanation") == text and page.input_value("#id_category") == "incitement_violence"
+    assert page.is_checked("#id_imminent_harm") and page.is_visible("#id_imminent_harm_reason")
+    assert page.is_checked("#id_bona_fide")
+    b.submit(SEND)
+
+    assert page.url.endswith(f"/portal/reports/{stored.pk}/")
+    assert "it was not sent twice" in page.inner_text("main")
+    assert Report.objects.count() == 1 and stored.item_count == 2
+    assert page.evaluate(DRAFTS) == 0  # stored, so the draft is gone
+    b.go("/portal/reports/new/")
+    assert page.is_hidden("[data-draft-notice]") and page.input_value("#id_explanation") == ""
+    assert not b.csp_violations
+
+
+def test_a_draft_can_be_discarded_and_signing_out_deletes_it(browse: Callable[..., Browsing],
+                                                             analyst_amal: User) -> None:
+    b = browse()
+    b.sign_in("amal", PASSWORD)
+    b.go("/portal/reports/new/")
+    page = b.page
+    page.fill("#id_explanation", "First notes on the campaign against the shelter")
+    page.wait_for_function(ONE_DRAFT)
+    b.go("/portal/reports/new/")  # the tab was closed, or the browser restarted
+    assert page.input_value("#id_explanation") == "First notes on the campaign against the shelter"
+
+    with page.expect_navigation():
+        page.click("[data-draft-discard]")
+    assert page.input_value("#id_explanation") == "" and page.evaluate(DRAFTS) == 0
+
+    page.fill("#id_explanation", "Notes a shared computer must not keep")
+    page.wait_for_function(ONE_DRAFT)
+    b.submit(".nav-user button[type=submit]")  # sign out
+    assert page.evaluate(DRAFTS) == 0
+    assert not Report.objects.exists()
+
+
 def test_two_factor_enrolment_and_sign_in(browse: Callable[..., Browsing], reviewer_rita: User) -> None:
     b = browse()
     b.sign_in("rita", PASSWORD)

@@ -235,6 +235,18 @@ def test_a_double_submit_with_the_same_form_token_creates_one_report(amal: Clien
     assert "it was not sent twice" in amal.get(second["Location"]).content.decode()
 
 
+def test_the_report_page_names_the_form_token_it_was_sent_with_to_its_own_partner_only(
+    amal: Client, reviewer_rita: User, staff_client: Callable[[User], Client],
+) -> None:
+    """The browser's draft of the form carries the token: seeing it on a report page, it deletes the draft."""
+    data = form_data()
+    location = amal.post(NEW, data)["Location"]
+
+    assert f'data-draft-sent="{data["idempotency_key"]}"' in amal.get(location).content.decode()
+    staff_view = staff_client(reviewer_rita).get(location)
+    assert staff_view.status_code == 200 and "data-draft-sent" not in staff_view.content.decode()
+
+
 def test_reusing_a_sent_form_with_changes_says_so_and_offers_a_fresh_token(amal: Client) -> None:
     data = form_data()
     amal.post(NEW, data)
