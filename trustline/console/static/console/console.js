@@ -7,7 +7,8 @@
  *   d  moves focus to the decision form (#decide)
  *   q  goes back to the queue
  *   ?  opens the help dialog (#shortcuts-help)
- * Countdown: <time datetime="ISO" data-countdown> gets a title and a live "in 2 h 05 min" / "overdue" suffix.
+ * Countdown: <time datetime="ISO" data-countdown> gets a live "(2h 5m)" / "(overdue)" suffix, in the page's
+ * language, isolated so that a right-to-left page does not reorder it.
  */
 (function () {
   "use strict";
@@ -58,7 +59,15 @@
     }
   });
 
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  // "2 h 05 min" in the page's language ("2 س 5 د" in Arabic), with the Latin digits the dates use.
+  var LANG = (document.documentElement.lang || "en") + "-u-nu-latn";
+  function amount(n, unit) {
+    try {
+      return new Intl.NumberFormat(LANG, {style: "unit", unit: unit, unitDisplay: "narrow"}).format(n);
+    } catch (e) {  // a browser without unit formatting
+      return n + (unit === "hour" ? " h" : " min");
+    }
+  }
 
   function tick() {
     var now = Date.now();
@@ -78,7 +87,8 @@
         el.classList.add("overdue");
       } else {
         var h = Math.floor(left / 60);
-        out.textContent = " (" + (h > 0 ? h + " h " + pad(left % 60) : left) + " min)";
+        out.textContent = " (" + (h > 0 ? amount(h, "hour") + " " + amount(left % 60, "minute")
+          : amount(left, "minute")) + ")";
       }
     });
   }
