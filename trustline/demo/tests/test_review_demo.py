@@ -99,7 +99,8 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
 
     # Cross-checks: confirmed ones, and a couple still waiting.
     assert Decision.objects.filter(second_reviewer__isnull=False).exclude(second_reviewer=F("decided_by")).exists()
-    assert 1 <= Decision.objects.filter(status=DecisionStatus.PENDING_SECOND_REVIEW).count() <= 12
+    # Those of the last three working days wait: 2-13 across loads on 7 December 2026 (Monday 14:13 had 13).
+    assert 1 <= Decision.objects.filter(status=DecisionStatus.PENDING_SECOND_REVIEW).count() <= 20
 
     # Questions to partners: one answered; some cases on hold with their clock paused.
     assert InformationRequest.objects.filter(status="answered").count() >= 5
