@@ -2,9 +2,11 @@
 
 What is checked: the full loop (partner submits with evidence, reviewer
 claims with "n" and decides, partner sees the outcome and contests), bulk
-upload with bad rows, two-factor enrolment and sign-in, a hostile payload in
-every free-text field and an evidence file name rendered inert, phone-width
-layout, and axe-core with no serious or critical violations.
+upload with bad rows, the report form's draft through a lost answer (one
+report, not two) and its deletion at sign-out, two-factor enrolment and
+sign-in, a hostile payload in every free-text field and an evidence file
+name rendered inert, phone-width layout in English, French and Arabic, and
+axe-core with no serious or critical violations in English and Arabic.
 
 Skipped, with the reason, only when Chromium is not installed. The browser
 is module-scoped and stopped at the end of the module: Playwright's sync API
@@ -343,9 +345,10 @@ def test_hostile_text_and_file_names_are_inert(browse: Callable[..., Browsing], 
     assert partner.dialogs == [] and lead.dialogs == []
 
 
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR", "ar"])  # French runs longest; Arabic flows right to left
 def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], analyst_amal: User,
-                                              arabic_rita: User, pm_pablo: User) -> None:
-    partner = browse(width=375, height=740)
+                                              arabic_rita: User, pm_pablo: User, locale: str) -> None:
+    partner = browse(width=375, height=740, locale=locale)
     partner.sign_in("amal", PASSWORD)
     submit_in_portal(partner, url=kite_url() + "/" + "a" * 120, text="A long explanation " * 30)
     report = Report.objects.get()
@@ -356,27 +359,28 @@ def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], a
         partner.go(path)
         overflow[path] = partner.no_horizontal_scroll()
     enrol(arabic_rita)
-    reviewer = browse(width=375, height=740)
+    reviewer = browse(width=375, height=740, locale=locale)
     sign_in_with_code(reviewer, arabic_rita)
     case = Case.objects.get()
     for path in ["/console/", f"/console/cases/{case.pk}/", "/console/second-review/"]:
         reviewer.go(path)
         overflow[path] = reviewer.no_horizontal_scroll()
     enrol(pm_pablo)
-    manager = browse(width=375, height=740)
+    manager = browse(width=375, height=740, locale=locale)
     sign_in_with_code(manager, pm_pablo)
     manager.go("/console/dashboards/")
     overflow["/console/dashboards/"] = manager.no_horizontal_scroll()
     assert {path: px for path, px in overflow.items() if px > 0} == {}
 
 
+@pytest.mark.parametrize("locale", ["en-GB", "ar"])
 def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..., Browsing], analyst_amal: User,
-                                                             arabic_rita: User, pm_pablo: User) -> None:
+                                                             arabic_rita: User, pm_pablo: User, locale: str) -> None:
     found: dict[str, list[dict[str, Any]]] = {}
-    anonymous = browse(bypass_csp=True)
+    anonymous = browse(bypass_csp=True, locale=locale)
     anonymous.go("/accounts/login/")
     found["/accounts/login/"] = anonymous.axe()
-    partner = browse(bypass_csp=True)
+    partner = browse(bypass_csp=True, locale=locale)
     partner.sign_in("amal", PASSWORD)
     submit_in_portal(partner, url=kite_url(), text="Calls for an attack on the shelter")
     report = Report.objects.get()
@@ -385,7 +389,7 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
         partner.go(path)
         found[path] = partner.axe()
     enrol(arabic_rita)
-    reviewer = browse(bypass_csp=True)
+    reviewer = browse(bypass_csp=True, locale=locale)
     sign_in_with_code(reviewer, arabic_rita)
     reviewer.go("/console/")
     found["/console/"] = reviewer.axe()
@@ -393,7 +397,7 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
     reviewer.page.wait_for_url(re.compile(r"/console/cases/"))
     found["case page"] = reviewer.axe()
     enrol(pm_pablo)
-    manager = browse(bypass_csp=True)
+    manager = browse(bypass_csp=True, locale=locale)
     sign_in_with_code(manager, pm_pablo)
     manager.go("/console/dashboards/")
     found["/console/dashboards/"] = manager.axe()
