@@ -75,16 +75,16 @@ def country_name(code: str) -> str:
 
 
 def category_groups(categories: Iterable[Category]) -> list[tuple[str, list[Category]]]:
-    """Categories grouped by policy area, keeping the taxonomy's order."""
+    """Categories grouped by policy area (in the reader's language), keeping the taxonomy's order."""
     groups: dict[str, list[Category]] = {}
     for category in categories:
-        groups.setdefault(category.policy_area, []).append(category)
+        groups.setdefault(category.shown_policy_area, []).append(category)
     return list(groups.items())
 
 
 def _category_choices(categories: Sequence[Category], blank: str) -> list[Any]:
     return [("", blank)] + [
-        (area, [(c.code, c.name) for c in members]) for area, members in category_groups(categories)
+        (area, [(c.code, c.shown_name) for c in members]) for area, members in category_groups(categories)
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 
 
 class Category(models.Model):
@@ -38,3 +39,17 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # In the reader's language when the text is still the seeded one (trustline/taxonomy/names.py); a name
+    # the programme has edited has no translation, so it shows as written.
+    @property
+    def shown_name(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def shown_policy_area(self) -> str:
+        return gettext(self.policy_area)
+
+    @property
+    def shown_description(self) -> str:
+        return gettext(self.description) if self.description else ""
