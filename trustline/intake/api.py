@@ -98,7 +98,10 @@ def export_reports(request: ApiRequest, filters: Query[ReportFilter]) -> HttpRes
         "Columns: url or platform_id, kind, category, explanation, country, language, imminent_harm, "
         "imminent_harm_reason, targets (separated by `;`), bona_fide, report_ref, excerpt. Rows sharing a "
         "report_ref form one report. Valid rows are accepted and every invalid row is listed with its row "
-        "number, field and reason; with all_or_nothing=true nothing is stored unless every row is valid."
+        "number, field and reason; with all_or_nothing=true nothing is stored unless every row is valid. "
+        "Send an `Idempotency-Key` header to retry safely: the same file with the same key gets the first "
+        "answer back (`replayed: true`) and stores nothing again (answers are kept 7 days); the same key "
+        "with another file or other options answers 409."
     ),
 )
 @requires(Perm.REPORT_SUBMIT)
@@ -106,8 +109,10 @@ def bulk_upload(
     request: ApiRequest,
     file: File[UploadedFile],
     all_or_nothing: Form[bool] = False,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> HttpResponse:
-    result = bulk_submit(actor=request.auth, upload=file, all_or_nothing=all_or_nothing, channel=Channel.BULK)
+    result = bulk_submit(actor=request.auth, upload=file, all_or_nothing=all_or_nothing, channel=Channel.BULK,
+                         idempotency_key=idempotency_key)
     return validated_json(BulkResultOut, result)
 
 

@@ -13,27 +13,37 @@ contradict it); a row without ``report_ref`` is a report of its own.
 4. With ``all_or_nothing`` any problem stores nothing; otherwise all valid
    rows are stored in one transaction and every rejected row is listed with
    its row number (the header is row 1), field and reason.
+5. With an ``Idempotency-Key``, the answer is stored in that transaction
+   (:class:`~trustline.intake.models.BulkUploadRecord`, kept
+   ``BULK_ANSWER_DAYS``): the same file sent again with the same key gets
+   that answer back (``replayed``) and stores nothing; the key with another
+   file or other options is refused. An upload that stored nothing keeps no
+   answer: sent again, it is checked again.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 
 from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
+from trustline.core import clock
 from trustline.core.conf import limit
-from trustline.core.exceptions import ValidationFailed
+from trustline.core.exceptions import Conflict, ValidationFailed
 from trustline.intake.choices import Channel
+from trustline.intake.models import BulkUploadRecord
 from trustline.intake.schemas import ItemIn, ReportIn
 from trustline.intake.services import (
     PreparedReport,
@@ -244,10 +254,53 @@ def _prepare_group(
     return None
 
 
+BULK_ANSWER_DAYS = 7  # how long a keyed upload's answer is kept for retries
+
+
+def upload_fingerprint(upload: UploadedFile, *, all_or_nothing: bool, default_bona_fide: bool) -> str:
+    """sha256 of the upload's options and bytes: what a retry with the same key must repeat exactly."""
+    digest = hashlib.sha256(f"bulk:{int(all_or_nothing)}:{int(default_bona_fide)}:".encode())
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _bulk_replay(*, actor: Actor, key: str, fingerprint: str) -> dict[str, Any] | None:
+    record = BulkUploadRecord.objects.filter(organisation=actor.organisation, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different upload (another file, or other options). "
+            "Use a new key for a new upload; reuse a key only to send exactly the same file again.",
+            code="idempotency_key_reused",
+            fields={"Idempotency-Key": ["already used with a different file or options"]},
+        )
+    return {**record.result, "replayed": True}
+
+
+def bulk_answers_expire(*, now: dt.datetime) -> int:
+    """Forget keyed uploads' answers after ``BULK_ANSWER_DAYS`` (a retry comes within hours, not weeks)."""
+    deleted, _by_model = BulkUploadRecord.objects.filter(
+        created_at__lt=now - dt.timedelta(days=BULK_ANSWER_DAYS)
+    ).delete()
+    return deleted
+
+
 def bulk_submit(
-    *, actor: Actor, upload: UploadedFile, all_or_nothing: bool, channel: Channel, default_bona_fide: bool = False
+    *, actor: Actor, upload: UploadedFile, all_or_nothing: bool, channel: Channel, default_bona_fide: bool = False,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     check_can_submit(actor)
+    key = (idempotency_key or "").strip()
+    if len(key) > 255:
+        raise ValidationFailed.field("Idempotency-Key", "must be at most 255 characters")
+    fingerprint = upload_fingerprint(upload, all_or_nothing=all_or_nothing,
+                                     default_bona_fide=default_bona_fide) if key else ""
+    if key and (replay := _bulk_replay(actor=actor, key=key, fingerprint=fingerprint)) is not None:
+        return replay
     _header, records = _read_rows(upload)
     max_rows = limit("MAX_BULK_ROWS")
     errors: list[RowError] = []
@@ -263,8 +316,8 @@ def bulk_submit(
         row = Row(number=number, cells=cells)
         _parse_item(row, errors)
         ref = cells.get("report_ref", "").strip()
-        key = f"ref:{ref}" if ref else f"row:{number}"
-        groups.setdefault(key, Group(ref=ref)).rows.append(row)
+        group_key = f"ref:{ref}" if ref else f"row:{number}"
+        groups.setdefault(group_key, Group(ref=ref)).rows.append(row)
     if total == 0:
         raise ValidationFailed.field("file", _("the CSV has a header but no rows"))
 
@@ -274,35 +327,60 @@ def bulk_submit(
     rejected_rows = len({e.row for e in errors})
     if all_or_nothing and errors:
         prepared = []
-    reports_out: list[dict[str, Any]] = []
-    if prepared:
+    if not prepared:
+        return _answer(total=total, all_or_nothing=all_or_nothing, errors=errors, rejected_rows=rejected_rows,
+                       reports_out=[])
+    try:
         with transaction.atomic():
             results = reports_write(actor=actor, prepared=prepared, channel=channel)
             audit_record(
                 actor=actor, action=AuditAction.BULK_UPLOADED, target=("intake.bulk", upload.name or "upload.csv"),
                 data={"rows": total, "reports": len(results), "rejected_rows": rejected_rows},
             )
-        # From the rows written, not model instances (reports_write).
-        names = ("id", "case_id", "canonical_url", "platform_id", "kind", "position")
-        for prep, written in zip(prepared, results, strict=True):
-            reports_out.append({
-                "row": prep.row,
-                "report_ref": prep.reference,
-                "id": written.report_id,
-                "items": [
-                    {"id": item_id, "case_id": case_id, "url": url, "platform_id": platform_id,
-                     "kind": kind, "position": position}
-                    for item_id, case_id, url, platform_id, kind, position in zip(
-                        *(written.item_values(n) for n in names), strict=True
-                    )
-                ],
-            })
+            answer = _answer(total=total, all_or_nothing=all_or_nothing, errors=errors, rejected_rows=rejected_rows,
+                             reports_out=_reports_out(prepared, results))
+            if key:
+                assert actor.organisation is not None  # check_can_submit guarantees it
+                BulkUploadRecord.objects.create(organisation=actor.organisation, key=key, request_hash=fingerprint,
+                                                result=answer, created_at=clock.now())
+    except IntegrityError:
+        # The same key's upload committed first (a retry racing the original): its answer, and nothing twice.
+        if key and (replay := _bulk_replay(actor=actor, key=key, fingerprint=fingerprint)) is not None:
+            return replay
+        raise
+    return answer
+
+
+def _reports_out(prepared: list[PreparedReport], results: list[Any]) -> list[dict[str, Any]]:
+    """The stored reports, from the rows written (``reports_write``), not model instances."""
+    names = ("id", "case_id", "canonical_url", "platform_id", "kind", "position")
+    out = []
+    for prep, written in zip(prepared, results, strict=True):
+        out.append({
+            "row": prep.row,
+            "report_ref": prep.reference,
+            "id": written.report_id,
+            "items": [
+                {"id": item_id, "case_id": case_id, "url": url, "platform_id": platform_id,
+                 "kind": kind, "position": position}
+                for item_id, case_id, url, platform_id, kind, position in zip(
+                    *(written.item_values(n) for n in names), strict=True
+                )
+            ],
+        })
+    return out
+
+
+def _answer(
+    *, total: int, all_or_nothing: bool, errors: list[RowError], rejected_rows: int, reports_out: list[dict[str, Any]]
+) -> dict[str, Any]:
     accepted_rows = sum(len(r["items"]) for r in reports_out)
     return {
         "rows": total,
         "accepted_rows": accepted_rows,
         "rejected_rows": total - accepted_rows if (all_or_nothing and errors) else rejected_rows,
         "all_or_nothing": all_or_nothing,
+        "replayed": False,
         "reports": reports_out,
         "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in errors],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -119,6 +120,28 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class BulkUploadRecord(models.Model):
+    """The answer to a keyed bulk upload, so a retried upload gets it back instead of storing every row again.
+
+    A 10,000-row upload on a weak connection can lose its answer after the
+    rows were stored; the partner (or their script) sends the file again
+    with the same ``Idempotency-Key``. ``request_hash`` covers the file's
+    bytes and the upload's options.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    result = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="bulk_idempotency_unique_key")]
 
     def __str__(self) -> str:
         return self.key

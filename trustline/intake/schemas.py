@@ -166,5 +166,9 @@ class BulkResultOut(DictOut):
     accepted_rows: int
     rejected_rows: int
     all_or_nothing: bool
+    replayed: bool = Field(
+        description="true when this is the stored answer to an earlier upload of the same file with the same "
+                    "Idempotency-Key: nothing was stored this time"
+    )
     reports: list[BulkReportOut]
     errors: list[BulkRowError]

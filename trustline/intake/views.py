@@ -298,21 +298,29 @@ def bulk_upload(request: HttpRequest, actor: Actor) -> HttpResponse:
     """
     check_can_submit(actor)
     result: dict[str, Any] | None = None
+    token = _idempotency_token(request)
     form = BulkUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             result = bulk_submit(
                 actor=actor, upload=form.cleaned_data["file"], all_or_nothing=form.cleaned_data["all_or_nothing"],
-                channel=Channel.BULK, default_bona_fide=form.cleaned_data["bona_fide"],
+                channel=Channel.BULK, default_bona_fide=form.cleaned_data["bona_fide"], idempotency_key=token,
             )
+        except Conflict:
+            token = str(uuid.uuid4())
+            form.add_error("file", _(
+                "This form was already sent once, with another file, and that upload is stored (see My reports). "
+                "To upload this file as well, press “Upload and check” again."
+            ))
         except ValidationFailed as exc:
             for name, reasons in (exc.fields or {"file": [exc.message]}).items():
                 for reason in reasons:
                     form.add_error("file", reason if name == "file" else f"{name}: {reason}")
         else:
+            token = str(uuid.uuid4())  # the next upload on this page is a new one
             form = BulkUploadForm(initial={"all_or_nothing": form.cleaned_data["all_or_nothing"],
                                            "bona_fide": form.cleaned_data["bona_fide"]})
-    context: dict[str, Any] = {"form": form, "result": result}
+    context: dict[str, Any] = {"form": form, "result": result, "idempotency_key": token}
     if result is not None:
         context |= {
             "errors_shown": result["errors"][:BULK_ROWS_SHOWN],

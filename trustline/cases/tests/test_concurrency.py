@@ -1,4 +1,4 @@
-"""Deduplication and idempotency hold when many requests race (PostgreSQL only).
+"""Deduplication and idempotency (reports and bulk uploads) hold when many requests race (PostgreSQL only).
 
 SQLite serialises every writer (``BEGIN IMMEDIATE``), so there is no race to
 test there; PostgreSQL runs the transactions truly at once, and the partial
@@ -16,13 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
 from trustline.accounts.permissions import SYSTEM
 from trustline.accounts.services import apikey_create
 from trustline.cases.models import Case
-from trustline.intake.models import IdempotencyRecord, Report, ReportItem
+from trustline.intake.models import BulkUploadRecord, IdempotencyRecord, Report, ReportItem
+from trustline.intake.tests.test_bulk import make_csv, row
 from trustline.partners.services import partner_create
 
 THREADS = 8
@@ -92,3 +94,24 @@ def test_eight_retries_with_one_idempotency_key_make_one_report(report_payload: 
     assert IdempotencyRecord.objects.count() == 1
     case = Case.objects.get()
     assert (case.item_count, case.partner_count) == (1, 1)
+
+
+def test_eight_retries_of_one_bulk_upload_with_one_key_store_its_rows_once():
+    partner = partner_create(actor=SYSTEM, name="Bulk partner", countries=["PK"])
+    key = apikey_create(actor=SYSTEM, organisation=partner, name="race").raw
+    content = make_csv([row(), row(), row()])
+
+    def upload(_i: int) -> tuple[int, Any]:
+        response = Client().post(
+            "/api/v1/reports/bulk", data={"file": SimpleUploadedFile("batch.csv", content, "text/csv")},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "bulk-race-1"},
+        )
+        return response.status_code, response.json()
+
+    results = race(upload)
+
+    assert [status for status, _ in results] == [200] * THREADS, results
+    assert len({tuple(r["id"] for r in body["reports"]) for _, body in results}) == 1  # one answer for all
+    assert sum(not body["replayed"] for _, body in results) == 1
+    assert Report.objects.count() == ReportItem.objects.count() == 3
+    assert BulkUploadRecord.objects.count() == 1

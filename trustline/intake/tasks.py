@@ -1,0 +1,22 @@
+"""Background jobs of the intake app: thin wrappers that call the services.
+
+* ``bulk_answers_expire`` every hour: forget the stored answers of keyed bulk
+  uploads older than ``BULK_ANSWER_DAYS`` (one conditional DELETE; runs
+  overlapping or twice are harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from trustline.core import clock
+from trustline.core.periodic import periodic
+from trustline.intake.bulk import bulk_answers_expire
+
+
+@periodic(every=dt.timedelta(hours=1))
+@task()
+def bulk_answers_forget() -> dict[str, int]:
+    return {"deleted": bulk_answers_expire(now=clock.now())}
