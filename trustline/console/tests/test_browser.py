@@ -2,8 +2,9 @@
 
 What is checked: the full loop (partner submits with evidence, reviewer
 claims with "n" and decides, partner sees the outcome and contests), bulk
-upload with bad rows, the report form's draft through a lost answer (one
-report, not two) and its deletion at sign-out, two-factor enrolment and
+upload with bad rows, the report form's draft and a bulk upload each
+through a lost answer (stored once, not twice), the draft's deletion at
+sign-out, two-factor enrolment and
 sign-in, a hostile payload in every free-text field and an evidence file
 name rendered inert, phone-width layout in English, French and Arabic, and
 axe-core with no serious or critical violations in English and Arabic.
@@ -297,6 +298,37 @@ def test_a_draft_can_be_discarded_and_signing_out_deletes_it(browse: Callable[..
     b.submit(".nav-user button[type=submit]")  # sign out
     assert page.evaluate(DRAFTS) == 0
     assert not Report.objects.exists()
+
+
+def test_a_bulk_upload_whose_answer_is_lost_is_sent_again_and_stored_once(browse: Callable[..., Browsing],
+                                                                          analyst_amal: User) -> None:
+    b = browse()
+    b.sign_in("amal", PASSWORD)
+    b.go("/portal/reports/bulk/")
+    page = b.page
+    csv = (
+        "url,kind,category,explanation,country\n"
+        f"{kite_url()},post,incitement_violence,Calls for attacks on a shelter,SD\n"
+        f"{kite_url()},post,incitement_violence,Names the shelter's address,SD\n"
+    ).encode()
+    page.set_input_files("#id_file", files=[{"name": "rows.csv", "mimeType": "text/csv", "buffer": csv}])
+    page.check("#id_bona_fide")
+
+    def answer_lost(route: Any) -> None:
+        route.fetch(max_redirects=0)  # the server stores the rows
+        route.abort("connectionreset")
+
+    page.route("**/portal/reports/bulk/", answer_lost)
+    page.click("button.btn-primary")
+    page.wait_for_selector("[data-send-error]", state="visible")  # the page says so instead of nothing
+    page.unroute("**/portal/reports/bulk/")
+    assert Report.objects.count() == 2
+
+    page.click("button.btn-primary")  # the same file, still chosen, and the same form token
+    page.get_by_text("nothing was stored twice").wait_for()
+    assert "2 of 2 rows accepted" in page.inner_text("main")
+    assert Report.objects.count() == 2
+    assert not b.csp_violations
 
 
 def test_two_factor_enrolment_and_sign_in(browse: Callable[..., Browsing], reviewer_rita: User) -> None:

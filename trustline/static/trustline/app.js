@@ -21,6 +21,11 @@
  *
  * 4. POST forms are protected from double submission (slow connections):
  *    a second submit within 15 s is ignored. Opt out with data-allow-resubmit.
+ *
+ * 5. An htmx request that fails (the connection dropped, or the server answered
+ *    with an error) shows the element marked data-send-error inside the form
+ *    that sent it (hidden until then); without this, nothing on the page would
+ *    change and the partner could not tell whether the upload arrived.
  */
 (function () {
   "use strict";
@@ -127,6 +132,22 @@
       delete form.dataset.submitting;
       form.removeAttribute("aria-busy");
     });
+  });
+
+  function sendErrorNote(event) {
+    var source = event.detail && event.detail.elt;
+    var form = source && source.closest ? source.closest("form") : null;
+    return form ? form.querySelector("[data-send-error]") : null;
+  }
+  function sendFailed(event) {
+    var note = sendErrorNote(event);
+    if (note) note.hidden = false;
+  }
+  document.addEventListener("htmx:sendError", sendFailed);
+  document.addEventListener("htmx:responseError", sendFailed);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var note = sendErrorNote(event);
+    if (note) note.hidden = true;
   });
 
   document.addEventListener("htmx:load", function (event) { init(event.target); });
