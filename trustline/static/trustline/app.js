@@ -24,8 +24,9 @@
  *
  * 5. An htmx request that fails (the connection dropped, or the server answered
  *    with an error) shows the element marked data-send-error inside the form
- *    that sent it (hidden until then); without this, nothing on the page would
- *    change and the partner could not tell whether the upload arrived.
+ *    that sent it (hidden until then), else the page's [data-send-error-page]
+ *    (base.html); without this, nothing on the page would change and a
+ *    responder could not tell that an acknowledgement did not arrive.
  */
 (function () {
   "use strict";
@@ -137,7 +138,7 @@
   function sendErrorNote(event) {
     var source = event.detail && event.detail.elt;
     var form = source && source.closest ? source.closest("form") : null;
-    return form ? form.querySelector("[data-send-error]") : null;
+    return (form && form.querySelector("[data-send-error]")) || document.querySelector("[data-send-error-page]");
   }
   function sendFailed(event) {
     var note = sendErrorNote(event);
