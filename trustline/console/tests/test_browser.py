@@ -474,6 +474,10 @@ def test_emergency_acknowledge_on_the_board(emergency: Any, lead_lena: User,
     lead.page.wait_for_selector("[data-send-error-page]", state="visible")
     emergency.refresh_from_db()
     assert emergency.state == "open"
+    with lead.page.expect_response(lambda r: r.url.endswith("/emergency/") and r.request.method == "GET",
+                                   timeout=15_000):
+        pass  # the board's own refresh, every 10 s, comes and goes
+    assert lead.page.is_visible("[data-send-error-page]")  # and the alert stays until the lead acts again
     lead.page.unroute("**/acknowledge")
     lead.page.get_by_role("button", name="Acknowledge").click()
     lead.page.get_by_role("cell", name="lena").wait_for()

@@ -135,20 +135,34 @@
     });
   });
 
-  function sendErrorNote(event) {
+  // A person's action comes from a form; a background refresh (the board's poll) does not. A failed action's
+  // alert stays until the person acts again: the next poll, ten seconds later, must not hide it unseen.
+  function sourceForm(event) {
     var source = event.detail && event.detail.elt;
-    var form = source && source.closest ? source.closest("form") : null;
+    return source && source.closest ? source.closest("form") : null;
+  }
+  function sendErrorNote(form) {
     return (form && form.querySelector("[data-send-error]")) || document.querySelector("[data-send-error-page]");
   }
   function sendFailed(event) {
-    var note = sendErrorNote(event);
-    if (note) note.hidden = false;
+    var form = sourceForm(event);
+    var note = sendErrorNote(form);
+    if (!note) return;
+    note.hidden = false;
+    note.setAttribute("data-shown-by", form ? "action" : "refresh");
   }
   document.addEventListener("htmx:sendError", sendFailed);
   document.addEventListener("htmx:responseError", sendFailed);
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var note = sendErrorNote(event);
+    var form = sourceForm(event);
+    if (!form) return;
+    var note = sendErrorNote(form);
     if (note) note.hidden = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var note = document.querySelector("[data-send-error-page]");
+    if (note && event.detail && event.detail.successful && !sourceForm(event) &&
+        note.getAttribute("data-shown-by") === "refresh") note.hidden = true;
   });
 
   document.addEventListener("htmx:load", function (event) { init(event.target); });
