@@ -49,6 +49,7 @@ from trustline.intake.services import (
     PreparedReport,
     categories_by_code,
     check_can_submit,
+    idempotency_key_clean,
     report_prepare,
     reports_write,
 )
@@ -294,9 +295,7 @@ def bulk_submit(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     check_can_submit(actor)
-    key = (idempotency_key or "").strip()
-    if len(key) > 255:
-        raise ValidationFailed.field("Idempotency-Key", "must be at most 255 characters")
+    key = idempotency_key_clean(idempotency_key)
     fingerprint = upload_fingerprint(upload, all_or_nothing=all_or_nothing,
                                      default_bona_fide=default_bona_fide) if key else ""
     if key and (replay := _bulk_replay(actor=actor, key=key, fingerprint=fingerprint)) is not None:

@@ -230,9 +230,7 @@ def report_submit(
        the unique key and is answered with the report that won.
     """
     check_can_submit(actor)
-    key = (idempotency_key or "").strip()
-    if len(key) > 255:
-        raise ValidationFailed.field("Idempotency-Key", "must be at most 255 characters")
+    key = idempotency_key_clean(idempotency_key)
     fingerprint = request_fingerprint(data) if key else ""
     if key:
         replay = _replay(actor=actor, key=key, fingerprint=fingerprint)
@@ -255,6 +253,14 @@ def report_submit(
                 return replay
         raise
     return written.result()
+
+
+def idempotency_key_clean(raw: str | None) -> str:
+    """An ``Idempotency-Key`` as stored (reports and bulk uploads alike): stripped, "" for none, at most 255."""
+    key = (raw or "").strip()
+    if len(key) > 255:
+        raise ValidationFailed.field("Idempotency-Key", "must be at most 255 characters")
+    return key
 
 
 IDEMPOTENCY_COLUMNS = ("organisation_id", "key", "request_hash", "report_id", "created_at")

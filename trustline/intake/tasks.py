@@ -1,6 +1,6 @@
 """Background jobs of the intake app: thin wrappers that call the services.
 
-* ``bulk_answers_expire`` every hour: forget the stored answers of keyed bulk
+* ``bulk_answers_forget`` every hour (``bulk.bulk_answers_expire``): forget the stored answers of keyed bulk
   uploads older than ``BULK_ANSWER_DAYS`` (one conditional DELETE; runs
   overlapping or twice are harmless).
 """

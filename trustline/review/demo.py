@@ -96,8 +96,8 @@ DECIDE_AFTER = dt.timedelta(minutes=14)
 TRIAGE_AFTER = dt.timedelta(minutes=4)
 CONFIRM_AFTER = dt.timedelta(hours=2)
 KEEP_PENDING_WORKDAYS = 3  # cross-checks of the last working days still wait
-HOLD_WORKDAYS = 3  # claims in the last working days may end on hold (counted in calendar days, a demo loaded
-# early on a Wednesday found only one turn to put on hold)
+HOLD_WORKDAYS = 3  # claims in the last working days may end on hold (counted in calendar days instead, a demo
+# loaded early on a Wednesday found only one turn to put on hold)
 HOLDS = 3
 UNANSWERED_FROM = dt.timedelta(days=5)  # questions to partners asked since then are not answered yet
 EMERGENCY_DECIDE_AFTER = dt.timedelta(minutes=12)  # a lead decides an emergency-board case after 12-24 minutes
