@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trustline.accounts.context_processors.actor",
+                "trustline.core.drafts.drafts",
             ],
         },
     },

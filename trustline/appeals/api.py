@@ -73,7 +73,8 @@ def _out(request: ApiRequest, appeal: Appeal) -> dict[str, Any]:
     summary="Contest a decision on your report (within six months of being told of it)",
     description=(
         "Give `decision_id` (from your report's timeline), or `report_id` when one decision covers the report. "
-        "422 `contest_window_closed` after six months; 409 when you already have an open contest of the decision. "
+        "422 `contest_window_closed` after six months; 409 when you already have an open contest of the decision "
+        "(the same reasons sent again, a retry, answer 201 with that contest and store nothing). "
         "A reviewer who was not involved in the decision handles it; you are told the outcome "
         "(`appeal.received`, then `appeal.decided`)."
     ),

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Q, QuerySet
 
 from trustline.accounts.permissions import Actor, Perm
-from trustline.appeals.choices import AppealStatus
+from trustline.appeals.choices import ACTIVE_STATUSES, AppealStatus
 from trustline.appeals.models import Appeal
 from trustline.core.exceptions import NotFound
 
@@ -35,6 +35,11 @@ def appeal_get(*, actor: Actor, appeal_id: str | uuid.UUID) -> Appeal:
     if appeal is None:
         raise NotFound("Contest not found.")
     return appeal
+
+
+def appeal_open_of(*, actor: Actor, decision_id: str | uuid.UUID) -> Appeal | None:
+    """The open contest of this decision the actor may see (a partner has at most one per decision), if any."""
+    return appeals_visible(actor=actor).filter(decision_id=decision_id, status__in=ACTIVE_STATUSES).first()
 
 
 def appeal_list(

@@ -160,7 +160,9 @@ def appeal_submit(
        the partner's own content (else 404, as for one that does not exist).
     2. Only an effective decision on the content, within six months of the
        partner being told of it (else 422 ``contest_window_closed``).
-    3. One open contest per decision and partner (else 409).
+    3. One open contest per decision and partner (else 409); the same
+       reasons sent again return that contest unchanged (a retry after a lost
+       reply, on a weak connection).
     4. Store it with the transparency facts, put ``appealed`` on the
        partner's timeline, mark its reports appealed, notify, audit.
     """
@@ -174,6 +176,9 @@ def appeal_submit(
         raise ValidationFailed.field("reasons", f"at most {MAX_REASONS_CHARS} characters")
     now = clock.now()
     decision, report = _contested(actor=actor, decision_id=decision_id, report_id=report_id)
+    retried = _open_contest(actor, decision, reasons)
+    if retried is not None:
+        return retried
     informed_at = decision_informed_at(decision=decision, organisation=actor.organisation)
     _check_contestable(decision, informed_at, now)
     assert informed_at is not None  # checked above
@@ -218,11 +223,20 @@ def appeal_submit(
                 data={**view, "report_id": str(report.pk), "received_at": now.isoformat()},
             )
     except IntegrityError as exc:
+        retried = _open_contest(actor, decision, reasons)  # the same contest, sent twice at once
+        if retried is not None:
+            return retried
         if Appeal.objects.filter(decision=decision, organisation=actor.organisation,
                                  status__in=ACTIVE_STATUSES).exists():
             raise Conflict("You already have an open contest of this decision.", code="appeal_exists") from exc
         raise
     return appeal
+
+
+def _open_contest(actor: Actor, decision: Decision, reasons: str) -> Appeal | None:
+    """The partner's open contest of ``decision`` with exactly these reasons, if there is one."""
+    return Appeal.objects.filter(decision=decision, organisation=actor.organisation, reasons=reasons,
+                                 status__in=ACTIVE_STATUSES).first()
 
 
 @transaction.atomic

@@ -21,8 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import forbidden, portal_view
+from trustline.appeals.selectors import appeal_open_of
 from trustline.appeals.services import appeal_submit
 from trustline.console.selectors import partner_decision_get, partner_figures
+from trustline.core.drafts import draft_stored
 from trustline.core.exceptions import ApplicationError, ValidationFailed
 from trustline.core.forms import errors_onto
 from trustline.notifications import services as notification_services
@@ -78,11 +80,14 @@ def information_request_answer(request: HttpRequest, actor: Actor, request_id: u
         except ApplicationError as exc:
             errors_onto(form, exc)
         else:
+            draft_stored(request, f"answer:{request.user.pk}:{found.pk}")
             messages.success(request, _("Thank you: your answer is with the reviewer."))
             return redirect("console:information_requests")
+    can_answer = actor.has(Perm.INFORMATION_REQUEST_ANSWER) and found.status == InformationRequestStatus.OPEN
     return render(request, "console/portal/information_request.html", {
-        "req": found, "reports": information_request_reports(found), "form": form,
-        "can_answer": actor.has(Perm.INFORMATION_REQUEST_ANSWER) and found.status == InformationRequestStatus.OPEN,
+        "req": found, "reports": information_request_reports(found), "form": form, "can_answer": can_answer,
+        # Sent too late (the question expired or was withdrawn meanwhile): show the text, so it is not lost.
+        "unsent": form.data.get("answer", "") if form.is_bound and not can_answer else "",
     })
 
 
@@ -101,9 +106,13 @@ def contest(request: HttpRequest, actor: Actor, decision_id: uuid.UUID) -> HttpR
         except ApplicationError as exc:
             errors_onto(form, exc)
         else:
+            draft_stored(request, f"contest:{request.user.pk}:{decision.pk}")
             messages.success(request, _("Your contest is registered (reference %(id)s).") % {"id": appeal.pk})
             return redirect("intake:report_detail", report_id=appeal.report_id)
-    return render(request, "console/portal/contest.html", {"decision": decision, "form": form})
+    return render(request, "console/portal/contest.html", {
+        "decision": decision, "form": form,
+        "contested": appeal_open_of(actor=actor, decision_id=decision.pk),  # a reply lost: the partner is back
+    })
 
 
 class SettingsForm(forms.Form):

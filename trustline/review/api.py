@@ -273,7 +273,8 @@ def get_information_request(request: ApiRequest, request_id: str) -> dict[str, A
     "/information-requests/{request_id}/answer",
     response=InformationRequestOut,
     summary="Answer a reviewer's question (partners): the case goes back to review and its clock resumes",
-    description="Only the partner who was asked (another organisation: 404; staff: 403); 409 once closed.",
+    description="Only the partner who was asked (another organisation: 404; staff: 403); 409 once closed. "
+                "The same answer sent again (a retry after a lost reply) answers 200 and changes nothing.",
 )
 def answer_information_request(request: ApiRequest, request_id: str, payload: AnswerIn) -> dict[str, Any]:
     answered = information_request_answer(actor=request.auth, request_id=request_id, answer=payload.answer)

@@ -116,6 +116,16 @@ def information_requests_withdraw(*, case: Case, at: dt.datetime) -> list[str]:
     return ids
 
 
+# Why a question can no longer be answered (the partner may have kept a draft of the answer).
+NOT_OPEN: dict[str, str] = {
+    InformationRequestStatus.ANSWERED: "This question is already answered (with another text); it can no longer be "
+                                       "answered.",
+    InformationRequestStatus.EXPIRED: "This question was not answered in time; it can no longer be answered.",
+    InformationRequestStatus.WITHDRAWN: "The reviewer withdrew this question (the case was decided meanwhile); it "
+                                        "no longer needs an answer.",
+}
+
+
 def information_request_answer(*, actor: Actor, request_id: str | uuid.UUID, answer: str) -> InformationRequest:
     """A partner answers a reviewer's question; the clock resumes and the case goes back to review.
 
@@ -124,7 +134,9 @@ def information_request_answer(*, actor: Actor, request_id: str | uuid.UUID, ans
        ``information_request.answer`` may answer (else ``PermissionDenied``).
     2. The answer is 1-5000 characters (``ValidationFailed``).
     3. Under row locks (case, then request): the request must still be
-       open (``Conflict`` once answered, expired or withdrawn). Record the
+       open (``Conflict`` once answered, expired or withdrawn), except that
+       the same answer sent again by the same partner returns the request
+       unchanged: a retry after a lost reply, on a weak connection. Record the
        answer, add an ``information_provided`` event to the partner's items,
        resume the clock (if this is the first answer) and return the case to
        review. Audit the answer, the resumed clock and the return.
@@ -141,8 +153,10 @@ def information_request_answer(*, actor: Actor, request_id: str | uuid.UUID, ans
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=found.case_id)
         request = InformationRequest.objects.select_for_update().get(pk=found.pk)
+        if request.status == InformationRequestStatus.ANSWERED and request.answer == answer:
+            return request  # already stored: nothing changes, nothing is recorded twice
         if request.status != InformationRequestStatus.OPEN:
-            raise Conflict(f"This request is {request.get_status_display().lower()}; it can no longer be answered.",
+            raise Conflict(NOT_OPEN.get(request.status, "This question is closed; it can no longer be answered."),
                            code="not_open")
         now = clock.now()
         request.status = InformationRequestStatus.ANSWERED

@@ -118,6 +118,11 @@ def test_one_open_contest_per_decision_and_partner(sudan_api: ApiClient, decided
     first = contest(sudan_api, {"decision_id": str(case.decision.pk), "reasons": REASONS}).json()
 
     assert_error(contest(sudan_api, {"decision_id": str(case.decision.pk), "reasons": "again"}), 409, "appeal_exists")
+    # The same reasons again: a retry after a lost reply gets the contest it made, and nothing is recorded twice.
+    recorded, outbox = AuditEntry.objects.count(), OutboxMessage.objects.count()
+    retried = contest(sudan_api, {"decision_id": str(case.decision.pk), "reasons": REASONS})
+    assert retried.status_code == 201 and retried.json()["id"] == first["id"]
+    assert (Appeal.objects.count(), AuditEntry.objects.count(), OutboxMessage.objects.count()) == (1, recorded, outbox)
 
     withdrawn = sudan_api.post(f"/appeals/{first['id']}/withdraw")
     assert withdrawn.status_code == 200

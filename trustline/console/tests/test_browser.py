@@ -2,8 +2,8 @@
 
 What is checked: the full loop (partner submits with evidence, reviewer
 claims with "n" and decides, partner sees the outcome and contests), bulk
-upload with bad rows, the report form's draft and a bulk upload each
-through a lost answer (stored once, not twice), the draft's deletion at
+upload with bad rows, the report form's draft, a contest's draft and a
+bulk upload each through a lost answer (stored once, not twice), the draft's deletion at
 sign-out, two-factor enrolment and
 sign-in, a hostile payload in every free-text field and an evidence file
 name rendered inert, phone-width layout in English, French and Arabic, and
@@ -32,10 +32,11 @@ from trustline.appeals.models import Appeal
 from trustline.cases.models import Case
 from trustline.conftest import PASSWORD, kite_url
 from trustline.console.tests.browser import Browsing, chromium_path, launch, totp_now
-from trustline.console.tests.conftest import code, enrol
+from trustline.console.tests.conftest import VIOLATING_FORM, case_of, code, enrol
 from trustline.intake.models import Report
 from trustline.review.models import Decision
 from trustline.routing.reviewers import reviewer_skills_set
+from trustline.routing.services import case_reassign
 from trustline.triage.services import triage_pending
 
 pytestmark = [
@@ -328,6 +329,41 @@ def test_a_bulk_upload_whose_answer_is_lost_is_sent_again_and_stored_once(browse
     page.get_by_text("nothing was stored twice").wait_for()
     assert "2 of 2 rows accepted" in page.inner_text("main")
     assert Report.objects.count() == 2
+    assert not b.csp_violations
+
+
+def test_a_contest_keeps_its_draft_until_it_is_stored_even_when_the_answer_is_lost(
+    browse: Callable[..., Browsing], analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
+    signed_in: Callable[[User], Any], demo_platform: None,
+) -> None:
+    """The contest form has no idempotency key: the server names its draft once the contest is stored."""
+    case = case_of(submit(analyst_amal))
+    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
+    assert signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", VIOLATING_FORM).status_code == 302
+    url = f"/console/portal/decisions/{Decision.objects.get(case=case).pk}/contest/"
+    reasons = "This is news reporting about the attack on the shelter, not a call for one."
+    b = browse()
+    b.sign_in("amal", PASSWORD)
+    b.go(url)
+    page = b.page
+    page.fill("#id_reasons", reasons)
+    page.wait_for_function(ONE_DRAFT)
+    b.go(url)  # the connection dropped before sending, the partner comes back later
+    assert page.is_visible("[data-draft-notice]") and page.input_value("#id_reasons") == reasons
+
+    def answer_lost(route: Any) -> None:
+        route.fetch(max_redirects=0)  # the server stores the contest
+        route.abort("connectionreset")
+
+    page.route(f"**{url}", answer_lost)
+    page.click("form button.btn-primary")
+    page.wait_for_function("() => !document.querySelector('form[data-draft]')")  # the browser's error page
+    page.unroute(f"**{url}")
+    assert Appeal.objects.count() == 1
+
+    b.go(url)  # stored: the page says so, and the draft goes
+    assert "contest of this decision is registered" in page.inner_text("main")
+    assert page.evaluate(DRAFTS) == 0 and Appeal.objects.count() == 1
     assert not b.csp_violations
 
 

@@ -13,7 +13,7 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, assert_error
 from trustline.core import clock
-from trustline.intake.models import Report
+from trustline.intake.models import Report, TimelineEvent
 from trustline.notifications.models import OutboxMessage
 from trustline.review.information import information_requests_expire
 from trustline.review.models import ClockPause, InformationRequest
@@ -106,7 +106,14 @@ def test_a_question_can_be_answered_once(
     url = f"/review/information-requests/{the_request(held_case).pk}/answer"
 
     assert sudan_api.post(url, {"answer": "Abu Shouk."}).status_code == 200
+    recorded, events = AuditEntry.objects.count(), TimelineEvent.objects.count()
     assert_error(sudan_api.post(url, {"answer": "Abu Shouk, again."}), 409, "not_open")
+    # The same answer again is a retry after a lost reply: the stored answer, nothing recorded twice.
+    again = sudan_api.post(url, {"answer": " Abu Shouk. "})
+    assert again.status_code == 200, again.content
+    assert (again.json()["status"], again.json()["answer"]) == ("answered", "Abu Shouk.")
+    assert AuditEntry.objects.count() == recorded
+    assert TimelineEvent.objects.count() == events
     assert_error(sudan_api.post(url, {"answer": "  "}), 422, "invalid", "answer")
 
 

@@ -1,4 +1,4 @@
-/* Drafts of the report form, kept in this browser until the report is stored.
+/* Drafts of partners' forms, kept in this browser until the server stored them.
  *
  * Why: a partner on a weak connection writes a long explanation, presses Send,
  * and the connection drops; the browser shows an error page and the text is
@@ -16,6 +16,11 @@
  *    idempotency keys the report was sent with) deletes the draft holding
  *    that key: it is stored. This also works when the answer to the
  *    submission was lost and the partner finds the report in "My reports".
+ *    Forms without an idempotency key (the answer to a reviewer's question,
+ *    a contest) are named instead: <span data-draft-done="FORM KEY"> deletes
+ *    that form's draft. The server puts it on the next full page after it
+ *    stored the form (trustline.core.drafts), and on the form's own page once
+ *    the question is answered or the decision contested.
  * 4. Submitting a form with data-draft-purge (sign out) deletes every draft:
  *    reports describe people at risk, and the browser may be shared.
  *    Drafts older than DRAFT_DAYS are dropped when any page loads.
@@ -168,6 +173,9 @@
         var draft = read(key);
         if (draft && valueOf(draft.fields, "idempotency_key") === sent) store.removeItem(key);
       });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-draft-done]"), function (el) {
+      store.removeItem(PREFIX + el.getAttribute("data-draft-done"));
     });
     Array.prototype.forEach.call(document.querySelectorAll("form[data-draft]"), initForm);
     document.addEventListener("submit", function (event) {
