@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet, Sum
+from django.utils import translation
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Organisation
@@ -44,7 +45,7 @@ from trustline.review.models import (
     Referral,
     SecondReviewRule,
 )
-from trustline.review.templates_text import DEFAULT_TEMPLATES, actions_in_words
+from trustline.review.templates_text import DEFAULT_TEMPLATES, actions_in_words, base_language
 from trustline.taxonomy.models import Category
 from trustline.triage.priority import PrecisionRecord
 
@@ -211,15 +212,24 @@ def template_facts(
     decided_at: dt.datetime,
     question: str = "",
     answer_due_at: dt.datetime | None = None,
+    language: str = "en",
 ) -> dict[str, str]:
-    """The values a template may use (``templates_text.PLACEHOLDERS``), all plain strings."""
-    reported = Category.objects.filter(code=case.category_code).only("name").first()
-    category_name = reported.name if reported is not None else case.category_code
+    """The values a template in ``language`` may use (``templates_text.PLACEHOLDERS``), all plain strings.
+
+    Category names, policy areas and actions are in the template's language
+    where Trustline has them (the catalogues, ``templates_translated``), so
+    an Arabic explanation does not name the category in English.
+    """
+    reported = Category.objects.filter(code=case.category_code).only("name", "policy_area").first()
+    with translation.override(base_language(language)):
+        category_name = reported.shown_name if reported is not None else case.category_code
+        policy_name = policy.shown_name if policy is not None else category_name
+        policy_area = policy.shown_policy_area if policy is not None else ""
     return {
         "category": category_name,
-        "policy": policy.name if policy is not None else category_name,
-        "policy_area": policy.policy_area if policy is not None else "",
-        "actions": actions_in_words(list(actions), list(territorial_scope)),
+        "policy": policy_name,
+        "policy_area": policy_area,
+        "actions": actions_in_words(list(actions), list(territorial_scope), language),
         "territorial_scope": ", ".join(territorial_scope),
         "ground": ground,
         "reported_on": case.opened_at.date().isoformat(),

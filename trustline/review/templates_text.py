@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from trustline.core.exceptions import ValidationFailed
 from trustline.review.choices import Outcome
+from trustline.review.templates_translated import TRANSLATED_JOINS, TRANSLATED_PHRASES, TRANSLATED_TEMPLATES
 
 MAX_EXPLANATION_CHARS = 5000
 
@@ -33,7 +34,7 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
-    # outcome -> language -> (name, body)
+    # outcome -> language -> (name, body); French, Spanish and Arabic in templates_translated.py
     Outcome.VIOLATING: {
         "en": (
             "Violating (default)",
@@ -41,6 +42,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "that it violates our {policy_area} policy ({policy}). We {actions}. Ground: {ground}. Decided on "
             "{decided_on}. You can contest this decision within six months.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.VIOLATING],
     },
     Outcome.NOT_VIOLATING: {
         "en": (
@@ -49,6 +51,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "that it does not violate our policies, so we took no action. Decided on {decided_on}. You can contest "
             "this decision within six months; new context or evidence helps us look again.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.NOT_VIOLATING],
     },
     Outcome.NEEDS_MORE_INFORMATION: {
         "en": (
@@ -57,6 +60,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Please answer by {answer_due_on}. The time we wait for your answer does not count against our "
             "response time.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.NEEDS_MORE_INFORMATION],
     },
     Outcome.OUT_OF_SCOPE: {
         "en": (
@@ -64,6 +68,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Thank you for your report of {reported_on}. The content reported as {category} falls outside what "
             "this programme and our policies cover, so we took no action. Decided on {decided_on}.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.OUT_OF_SCOPE],
     },
     Outcome.REFERRED_TO_POLICY_REVIEW: {
         "en": (
@@ -72,6 +77,7 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "current policies do not settle, so we referred it to our policy team on {decided_on}. We will tell "
             "you the outcome.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.REFERRED_TO_POLICY_REVIEW],
     },
     Outcome.REFERRED_TO_LAW_ENFORCEMENT: {
         "en": (
@@ -79,30 +85,46 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Thank you for your report of {reported_on}. On {decided_on} we referred the matter reported as "
             "{category} to our law-enforcement response team, which handles contact with the authorities.",
         ),
+        **TRANSLATED_TEMPLATES[Outcome.REFERRED_TO_LAW_ENFORCEMENT],
     },
 }
 
-ACTION_PHRASES: dict[str, str] = {
-    "remove": "removed the content",
-    "restrict_visibility": "restricted its visibility",
-    "geo_restrict": "restricted it in {countries}",
-    "label": "added a label to it",
-    "age_restrict": "restricted it to adults",
-    "restrict_account": "restricted the author's account",
-    "suspend_account": "suspended the author's account",
-    "no_action": "took no action on the platform",
+# language -> action -> phrase for {actions}, written with that language's default template.
+ACTION_PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "remove": "removed the content",
+        "restrict_visibility": "restricted its visibility",
+        "geo_restrict": "restricted it in {countries}",
+        "label": "added a label to it",
+        "age_restrict": "restricted it to adults",
+        "restrict_account": "restricted the author's account",
+        "suspend_account": "suspended the author's account",
+        "no_action": "took no action on the platform",
+    },
+    **TRANSLATED_PHRASES,
 }
+JOINS: dict[str, tuple[str, str]] = {"en": (", ", " and "), **TRANSLATED_JOINS}
 
 
-def actions_in_words(actions: list[str], territorial_scope: list[str]) -> str:
-    """``['remove', 'suspend_account']`` -> ``removed the content and suspended the author's account``."""
+def base_language(language: str) -> str:
+    """``pt-BR`` -> ``pt``: the part of a BCP 47 tag the packaged texts are keyed by."""
+    return (language or "en").split("-")[0].lower()
+
+
+def actions_in_words(actions: list[str], territorial_scope: list[str], language: str = "en") -> str:
+    """``['remove', 'suspend_account']`` -> ``removed the content and suspended the author's account``.
+
+    In ``language`` when its phrases exist (they fit its default template), else in English.
+    """
+    lang = base_language(language) if base_language(language) in ACTION_PHRASES else "en"
+    words, (between, last) = ACTION_PHRASES[lang], JOINS[lang]
     countries = ", ".join(territorial_scope)
-    phrases = [ACTION_PHRASES.get(a, a).replace("{countries}", countries) for a in actions]
+    phrases = [words.get(a, a).replace("{countries}", countries) for a in actions]
     if not phrases:
-        return "took no action on the platform"
+        return words["no_action"]
     if len(phrases) == 1:
         return phrases[0]
-    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return between.join(phrases[:-1]) + last + phrases[-1]
 
 
 def template_problems(body: str) -> list[str]:

@@ -238,7 +238,7 @@ def decision_validate(*, case: Case, data: DecisionInput, now: dt.datetime) -> V
         template, language = chosen.template, chosen.language
         facts = template_facts(case=case, policy=policy, actions=actions, territorial_scope=scope,
                                ground=ground if violating else "", decided_at=now, question=question,
-                               answer_due_at=due)
+                               answer_due_at=due, language=language)
         explanation = render_explanation(chosen.body, facts)
     return ValidDecision(
         outcome=outcome,
@@ -287,7 +287,8 @@ def explanation_preview(*, case: Case, data: DecisionInput, now: dt.datetime) ->
               else data.incompatible_content_ground).strip()
     facts = template_facts(case=case, policy=policy, actions=[str(a) for a in data.actions], territorial_scope=scope,
                            ground=ground, decided_at=now, question=data.question.strip(),
-                           answer_due_at=data.answer_due_at or now + DEFAULT_ANSWER_WINDOW)
+                           answer_due_at=data.answer_due_at or now + DEFAULT_ANSWER_WINDOW,
+                           language=chosen.language)
     return Preview(template=chosen.template, language=chosen.language,
                    explanation=render_explanation(chosen.body, facts))
 

@@ -55,7 +55,8 @@ def test_a_violating_decision_acts_on_the_platform_tells_the_partner_and_closes_
     webhook_endpoint_create(actor=actor_of(admin_omar), organisation=sudan_partner,
                             url="https://hooks.sudan-monitor.example.org/trustline")
 
-    response = decide(reviewer_rita, held_case, actions=["remove", "suspend_account"])
+    # In English although the report is in Arabic: the reviewer chose the language (see test_templates.py).
+    response = decide(reviewer_rita, held_case, actions=["remove", "suspend_account"], language="en")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -104,7 +105,8 @@ def test_a_violating_decision_acts_on_the_platform_tells_the_partner_and_closes_
 def test_a_geo_restriction_carries_its_territorial_scope_to_the_platform(
     held_case: Case, reviewer_rita: User, decide: Decide, demo_platform: None,
 ):
-    response = decide(reviewer_rita, held_case, actions=["geo_restrict"], territorial_scope=["de", "FR"])
+    response = decide(reviewer_rita, held_case, actions=["geo_restrict"], territorial_scope=["de", "FR"],
+                      language="en")
 
     assert response.status_code == 201, response.content
     assert response.json()["territorial_scope"] == ["DE", "FR"]
@@ -155,7 +157,7 @@ def test_an_illegal_content_ground_is_stored_with_its_dsa_names(
     assert decision.decision_ground == "DECISION_GROUND_ILLEGAL_CONTENT"
     assert decision.illegal_content_legal_ground == "Sudan Criminal Act 1991, art. 64"
     assert (decision.automated_detection, decision.automated_decision) == (True, "AUTOMATED_DECISION_PARTIALLY")
-    assert "Ground: Sudan Criminal Act 1991, art. 64" in decision.explanation
+    assert "الأساس: Sudan Criminal Act 1991, art. 64." in decision.explanation  # Arabic template, ground as cited
 
 
 def test_a_manual_action_keeps_the_case_open_until_it_is_confirmed(
@@ -203,7 +205,7 @@ def test_a_report_of_a_decided_open_case_joins_it_and_is_told_by_the_follow_up(
 def test_not_violating_takes_no_action_and_closes_the_case(
     held_case: Case, reviewer_rita: User, decide: Decide, sudan_api: ApiClient,
 ):
-    response = decide(reviewer_rita, held_case, outcome="not_violating", internal_note=INTERNAL_NOTE)
+    response = decide(reviewer_rita, held_case, outcome="not_violating", internal_note=INTERNAL_NOTE, language="en")
 
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "effective"
@@ -227,7 +229,7 @@ def test_not_violating_refuses_actions(held_case: Case, reviewer_rita: User, dec
 def test_out_of_scope_closes_the_case_with_its_own_explanation(
     held_case: Case, reviewer_rita: User, decide: Decide,
 ):
-    response = decide(reviewer_rita, held_case, outcome="out_of_scope")
+    response = decide(reviewer_rita, held_case, outcome="out_of_scope", language="en")
 
     assert response.status_code == 201, response.content
     assert "falls outside what this programme and our policies cover" in response.json()["explanation"]
@@ -252,7 +254,7 @@ def test_a_referral_to_policy_review_puts_the_case_in_the_policy_queue(
 
 
 def test_a_referral_to_law_enforcement_flags_the_case(held_case: Case, reviewer_rita: User, decide: Decide):
-    response = decide(reviewer_rita, held_case, outcome="referred_to_law_enforcement")
+    response = decide(reviewer_rita, held_case, outcome="referred_to_law_enforcement", language="en")
 
     assert response.status_code == 201, response.content
     referral = Referral.objects.get(case=held_case)
