@@ -46,7 +46,7 @@ from trustline.metrics.cube import (
 from trustline.metrics.facts import facts_as_of
 from trustline.metrics.models import HourCount, ItemFact
 from trustline.metrics.periods import Period
-from trustline.metrics.sql import EpochSeconds, grouped_percentiles
+from trustline.metrics.sql import EpochSeconds, grouped_percentiles, waiting_at
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
 
@@ -390,12 +390,8 @@ def _both_periods_figures(
                     "mean_received": Avg(EpochSeconds(F("received_at"))), "oldest": Min("received_at")}
     for index, period in enumerate(periods):
         at = min(period.end, now)
-        if at >= now:  # the facts hold no time after their refresh: the backlog now, by the covering index
-            backlog = facts.filter(decided_at__isnull=True, closed_at__isnull=True)
-        else:
-            backlog = facts.filter(received_at__lt=at).filter(
-                Q(decided_at__gte=at) | Q(decided_at__isnull=True, closed_at__isnull=True)
-                | Q(decided_at__isnull=True, closed_at__gte=at))
+        # The facts hold no time after their refresh: at or after now, the backlog now, by the covering index.
+        backlog = facts.filter(decided_at__isnull=True, closed_at__isnull=True) if at >= now else waiting_at(facts, at)
         for key, row in _grouped(backlog, columns[1:], backlog_aggs).items():
             fig = result[index].setdefault(key[0] if column else None, Figures())
             fig.backlog_items, fig.backlog_cases = row["n"], row["cases"]
