@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import AutomatedDecision, DecisionGround, Outcome
+from trustline.review.selectors import template_languages
 
 
 class TokenForm(forms.Form):
@@ -64,6 +68,10 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
         help_text=_("Leave empty to use the template for the outcome."),
     )
+    language = forms.ChoiceField(
+        label=_("Language of the template"), required=False,
+        help_text=_("The template is filled in this language; an explanation you write is sent as you wrote it."),
+    )
     question = forms.CharField(
         label=_("Question to the partner"), required=False,
         widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
@@ -73,6 +81,22 @@ class DecisionForm(forms.Form):
         label=_("Internal note (never shown to partners)"), required=False,
         widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
     )
+
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("The language of the reports, when there is a template in it; else English")),
+                         *((code, _language_name(code)) for code in template_languages())]
+
+
+def _language_name(code: str) -> str:
+    """``ar`` -> ``العربية (ar)``: a language named in itself, as the reviewer who reads it knows it."""
+    try:
+        return f"{get_language_info(code)['name_local']} ({code})"
+    except KeyError:
+        return code
 
 
 class ReasonForm(forms.Form):

@@ -134,6 +134,7 @@ def decision_input(data: dict[str, Any]) -> DecisionInput:
         incompatible_content_explanation=data.get("incompatible_content_explanation") or "",
         automated_decision=data.get("automated_decision") or "",
         explanation=data.get("explanation") or "",
+        language=data.get("language") or "",
         internal_note=data.get("internal_note") or "",
         question=data.get("question") or "",
     )

@@ -183,6 +183,11 @@ def templates_list(*, actor: Actor) -> QuerySet[DecisionTemplate]:
     return DecisionTemplate.objects.all().order_by("outcome", "language", "pk")
 
 
+def template_languages() -> list[str]:
+    """The languages some active template is written in (BCP 47 tags), for the reviewer to choose from."""
+    return sorted(set(DecisionTemplate.objects.filter(is_active=True).values_list("language", flat=True)))
+
+
 def template_choose(*, outcome: str, language: str, template_id: int | None = None) -> ChosenTemplate:
     """The template to explain ``outcome``: the one named, else the active one in ``language``, else English.
 

@@ -228,6 +228,28 @@ class TestAReferredCase:
         assert b"Record the decision" not in signed_in(lead_lena).get(f"/console/cases/{queued.pk}/").content
 
 
+class TestTheExplanationsLanguage:
+    """The partner's explanation is filled in the reports' language (Arabic here) unless the reviewer picks another."""
+
+    @pytest.mark.parametrize(("language", "starts"), [("", "شكرًا على بلاغك"), ("fr", "Merci pour votre signalement"),
+                                                      ("en", "Thank you for your report")])
+    def test_the_reviewer_chooses_the_templates_language(
+        self, arabic_rita: User, signed_in: Callable[[User], Client], queued: Case, demo_platform: None,
+        language: str, starts: str,
+    ) -> None:
+        rita = signed_in(arabic_rita)
+        rita.post("/console/next/")
+        page = rita.get(f"/console/cases/{queued.pk}/").content.decode()
+        assert '<option value="ar">العربيّة (ar)</option>' in page
+        assert '<option value="fr">français (fr)</option>' in page
+
+        response = rita.post(f"/console/cases/{queued.pk}/decide/", {**VIOLATING_FORM, "language": language})
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        decision = Decision.objects.get(case=queued)
+        assert decision.explanation.startswith(starts) and decision.language == (language or "ar")
+
+
 class TestSecondReview:
     def test_a_second_reviewer_confirms_in_the_console(
         self, arabic_rita: User, reviewer_rafael: User, signed_in: Callable[[User], Client],
