@@ -79,8 +79,17 @@ class TestAnswerDrafts:
         # The next full page names the stored draft, whichever it is (the redirect may be lost), then no page does.
         assert done(client.get("/portal/reports/"), key)
         assert not done(client.get("/portal/reports/"), key)
-        # The question's own page names it for as long as the question is answered.
-        assert done(client.get(f"/console/portal/information-requests/{asked.pk}/"), key)
+        assert not done(client.get(f"/console/portal/information-requests/{asked.pk}/"), key)
+
+    def test_a_colleagues_answer_leaves_this_persons_draft(
+        self, asked: InformationRequest, analyst_amal: User, admin_omar: User, staff_client: Callable[[User], Client],
+    ) -> None:
+        """Omar answered; Amal's unsent text in her browser is hers to keep (her page shows no form to restore it)."""
+        assert staff_client(admin_omar).post(f"/console/portal/information-requests/{asked.pk}/",
+                                             {"answer": ANSWER}).status_code == 302
+        page = staff_client(analyst_amal).get(f"/console/portal/information-requests/{asked.pk}/")
+
+        assert "data-draft-done" not in page.content.decode() and ANSWER in page.content.decode()
 
     def test_the_same_answer_sent_again_is_taken_as_received(
         self, asked: InformationRequest, analyst_amal: User, staff_client: Callable[[User], Client],
@@ -126,7 +135,7 @@ class TestContestDrafts:
         assert done(client.get(response["Location"]), key)
         # While the contest is open, its form's page says so instead of the form (a reply lost, the partner is back).
         again = client.get(url)
-        assert done(again, key) and "contest of this decision is registered" in again.content.decode()
+        assert "contest of this decision is registered" in again.content.decode()
         assert 'data-draft="' not in again.content.decode()
 
     def test_the_same_reasons_sent_again_are_one_contest(

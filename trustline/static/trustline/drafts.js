@@ -6,8 +6,9 @@
  * as it was, with its hidden idempotency key. Sent again, a report the server
  * did store is answered "already received", never stored twice.
  *
- * 1. <form data-draft="report-new:<user id>"> saves its fields (not files, not
- *    the CSRF token) half a second after each change, and when the page goes.
+ * 1. <form data-draft="KEY"> (report-new:<person>, answer:<person>:<question>,
+ *    contest:<person>:<decision>) saves its fields (not files, not the CSRF
+ *    token) half a second after each change, and when the page goes.
  * 2. With data-draft-restore (the server adds it only to an empty, unbound
  *    form) a saved draft is put back: formset rows are added through the
  *    formset's own "add" button, values set, show/hide rules re-run, and the
@@ -19,8 +20,9 @@
  *    Forms without an idempotency key (the answer to a reviewer's question,
  *    a contest) are named instead: <span data-draft-done="FORM KEY"> deletes
  *    that form's draft. The server puts it on the next full page after it
- *    stored the form (trustline.core.drafts), and on the form's own page once
- *    the question is answered or the decision contested.
+ *    stored the form (trustline.core.drafts), whichever page that is. (Not on
+ *    the question's page once it is answered: a colleague may have answered,
+ *    and this person's unsent text must not go.)
  * 4. Submitting a form with data-draft-purge (sign out) deletes every draft:
  *    reports describe people at risk, and the browser may be shared.
  *    Drafts older than DRAFT_DAYS are dropped when any page loads.
