@@ -82,7 +82,6 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
     )
 
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["language"]
@@ -92,7 +91,7 @@ class DecisionForm(forms.Form):
 
 
 def _language_name(code: str) -> str:
-    """``ar`` -> ``العربية (ar)``: a language named in itself, as the reviewer who reads it knows it."""
+    """``fr`` -> ``français (fr)``: a language named in itself, as the reviewer who reads it knows it."""
     try:
         return f"{get_language_info(code)['name_local']} ({code})"
     except KeyError:
