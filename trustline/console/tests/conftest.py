@@ -27,6 +27,8 @@ from trustline.console import services
 from trustline.intake.choices import Channel
 from trustline.intake.schemas import ReportIn
 from trustline.intake.services import SubmitResult, report_submit
+from trustline.review.models import Decision, InformationRequest
+from trustline.routing.services import case_reassign
 from trustline.triage.services import triage_pending
 
 
@@ -108,6 +110,31 @@ VIOLATING_FORM = {
     "incompatible_content_explanation": "The post calls for attacks on a named shelter.",
     "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
 }
+
+
+@pytest.fixture
+def decided(analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
+            signed_in: Callable[[User], Client], demo_platform: None) -> tuple[Case, Decision]:
+    """Amal's report, decided violating by Rita on the case page: ``(case, decision)``."""
+    case = case_of(submit(analyst_amal))
+    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
+    response = signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", VIOLATING_FORM)
+    assert response.status_code == 302
+    return case, Decision.objects.get(case=case)
+
+
+@pytest.fixture
+def asked(analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
+          signed_in: Callable[[User], Client]) -> InformationRequest:
+    """Rita asked Amal's organisation a question on the case page: the ``InformationRequest``."""
+    case = case_of(submit(analyst_amal))
+    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
+    response = signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", {
+        "outcome": "needs_more_information", "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "question": "Is the shelter <b>named</b> in the post the one in El Fasher?",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return InformationRequest.objects.get(case=case)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -32,11 +32,10 @@ from trustline.appeals.models import Appeal
 from trustline.cases.models import Case
 from trustline.conftest import PASSWORD, kite_url
 from trustline.console.tests.browser import Browsing, chromium_path, launch, totp_now
-from trustline.console.tests.conftest import VIOLATING_FORM, case_of, code, enrol
+from trustline.console.tests.conftest import code, enrol
 from trustline.intake.models import Report
 from trustline.review.models import Decision
 from trustline.routing.reviewers import reviewer_skills_set
-from trustline.routing.services import case_reassign
 from trustline.triage.services import triage_pending
 
 pytestmark = [
@@ -333,14 +332,10 @@ def test_a_bulk_upload_whose_answer_is_lost_is_sent_again_and_stored_once(browse
 
 
 def test_a_contest_keeps_its_draft_until_it_is_stored_even_when_the_answer_is_lost(
-    browse: Callable[..., Browsing], analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
-    signed_in: Callable[[User], Any], demo_platform: None,
+    browse: Callable[..., Browsing], decided: tuple[Case, Decision],
 ) -> None:
     """The contest form has no idempotency key: the server names its draft once the contest is stored."""
-    case = case_of(submit(analyst_amal))
-    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
-    assert signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", VIOLATING_FORM).status_code == 302
-    url = f"/console/portal/decisions/{Decision.objects.get(case=case).pk}/contest/"
+    url = f"/console/portal/decisions/{decided[1].pk}/contest/"
     reasons = "This is news reporting about the attack on the shelter, not a call for one."
     b = browse()
     b.sign_in("amal", PASSWORD)

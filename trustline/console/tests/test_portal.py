@@ -9,39 +9,13 @@ import pytest
 from django.test import Client
 
 from trustline.accounts.models import User
-from trustline.accounts.permissions import SYSTEM
 from trustline.appeals.models import Appeal
 from trustline.cases.models import Case
-from trustline.console.tests.conftest import VIOLATING_FORM, case_of
 from trustline.intake.models import Report
 from trustline.notifications.models import NotificationSetting, WebhookEndpoint
 from trustline.review.models import Decision, InformationRequest
-from trustline.routing.services import case_reassign
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def decided(analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
-            signed_in: Callable[[User], Client], demo_platform: None) -> tuple[Case, Decision]:
-    case = case_of(submit(analyst_amal))
-    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
-    response = signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", VIOLATING_FORM)
-    assert response.status_code == 302
-    return case, Decision.objects.get(case=case)
-
-
-@pytest.fixture
-def asked(analyst_amal: User, reviewer_rita: User, submit: Callable[..., Any],
-          signed_in: Callable[[User], Client]) -> InformationRequest:
-    case = case_of(submit(analyst_amal))
-    case_reassign(actor=SYSTEM, case_id=case.pk, reviewer=reviewer_rita.pk, reason="test")
-    response = signed_in(reviewer_rita).post(f"/console/cases/{case.pk}/decide/", {
-        "outcome": "needs_more_information", "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
-        "question": "Is the shelter <b>named</b> in the post the one in El Fasher?",
-    })
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return InformationRequest.objects.get(case=case)
 
 
 class TestInformationRequests:
