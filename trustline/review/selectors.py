@@ -225,7 +225,7 @@ def template_facts(
     where Trustline has them (the catalogues, ``templates_translated``), so
     an Arabic explanation does not name the category in English.
     """
-    reported = Category.objects.filter(code=case.category_code).only("name", "policy_area").first()
+    reported = Category.objects.filter(code=case.category_code).only("name").first()
     with translation.override(base_language(language)):
         category_name = reported.shown_name if reported is not None else case.category_code
         policy_name = policy.shown_name if policy is not None else category_name

@@ -116,7 +116,8 @@ def actions_in_words(actions: list[str], territorial_scope: list[str], language:
 
     In ``language`` when its phrases exist (they fit its default template), else in English.
     """
-    lang = base_language(language) if base_language(language) in ACTION_PHRASES else "en"
+    lang = base_language(language)
+    lang = lang if lang in ACTION_PHRASES else "en"
     words, (between, last) = ACTION_PHRASES[lang], JOINS[lang]
     countries = ", ".join(territorial_scope)
     phrases = [words.get(a, a).replace("{countries}", countries) for a in actions]
