@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import Organisation, User
@@ -287,6 +288,17 @@ def session_api(staff_client: Callable[[User], Client]) -> Callable[[User], ApiC
 # --------------------------------------------------------------------------------------------
 # Assertions
 # --------------------------------------------------------------------------------------------
+
+
+def said_in(language: str, text: Any, **values: Any) -> str:
+    """``text`` (a message id or a lazy label) as Trustline writes it in ``language``, filled with ``values``.
+
+    For e-mails that follow the partner's language: the Sudanese partner of
+    these tests covers Arabic, so its e-mails are in Arabic.
+    """
+    with translation.override(language):
+        said = translation.gettext(text) if isinstance(text, str) else str(text)
+        return said % values if values else said
 
 
 def assert_error(response: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from trustline.accounts.models import User
 from trustline.accounts.permissions import Actor, Perm, require
@@ -57,6 +58,7 @@ from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trustline.intake.choices import TimelineKind
 from trustline.intake.models import Report, ReportItem
+from trustline.notifications.language import in_language_of
 from trustline.notifications.services import notification_send
 from trustline.review.choices import DecisionStatus
 from trustline.review.models import Decision
@@ -208,18 +210,24 @@ def appeal_submit(
                 "decision": str(decision.pk), "case": str(case.pk), "report": str(report.pk),
                 "informed_at": informed_at.isoformat(), "about_no_action": appeal.about_no_action,
             })
+            with in_language_of(actor.organisation):
+                subject = _("We received your contest of a decision")
+                body = "\n".join([
+                    _("We received your contest of our decision on content you reported."),
+                    _("Contest: %(id)s") % {"id": appeal.pk},
+                    (_("Report: %(id)s (your reference %(reference)s)") % {"id": report.pk,
+                                                                          "reference": report.reference}
+                     if report.reference else _("Report: %(id)s") % {"id": report.pk}),
+                    "",
+                    _("A reviewer who was not involved in the decision will look at it again and tell you "
+                      "the outcome."),
+                ])
             notification_send(
                 organisation=actor.organisation,
                 event_type=EVENT_APPEAL_RECEIVED,
                 key=f"appeal:{appeal.pk}:received",
-                subject="We received your contest of a decision",
-                body="\n".join([
-                    "We received your contest of our decision on content you reported.",
-                    f"Contest: {appeal.pk}",
-                    f"Report: {report.pk}" + (f" (your reference {report.reference})" if report.reference else ""),
-                    "",
-                    "A reviewer who was not involved in the decision will look at it again and tell you the outcome.",
-                ]),
+                subject=subject,
+                body=body,
                 data={**view, "report_id": str(report.pk), "received_at": now.isoformat()},
             )
     except IntegrityError as exc:
@@ -452,12 +460,18 @@ def appeal_decide(
 
 def _notify_decided(appeal: Appeal, replacement: Decision | None) -> None:
     outcome = AppealOutcome(appeal.outcome)
-    lines = [
-        f"We reviewed your contest of our decision again: {outcome.label}.",
-        f"Contest: {appeal.pk}",
-        "",
-        appeal.explanation,
-    ]
+    with in_language_of(appeal.organisation):
+        label = str(outcome.label)
+        lines = [
+            _("We reviewed your contest of our decision again: %(outcome)s.") % {"outcome": label},
+            _("Contest: %(id)s") % {"id": appeal.pk},
+            "",
+            appeal.explanation,
+        ]
+        subject = _("Your contest was decided: %(outcome)s") % {"outcome": label}
+        if replacement is not None:
+            lines += ["", _("The new decision: %(outcome)s.") % {"outcome": replacement.get_outcome_display()},
+                      replacement.explanation]
     data: dict[str, Any] = {
         "appeal_id": str(appeal.pk), "decision_id": str(appeal.decision_id), "report_id": str(appeal.report_id),
         "outcome": outcome.value, "explanation": appeal.explanation,
@@ -467,12 +481,11 @@ def _notify_decided(appeal: Appeal, replacement: Decision | None) -> None:
     if replacement is not None:
         data["new_decision"] = {"id": str(replacement.pk), "outcome": replacement.outcome,
                                 "actions": list(replacement.actions), "explanation": replacement.explanation}
-        lines += ["", f"The new decision: {replacement.get_outcome_display()}.", replacement.explanation]
     notification_send(
         organisation=appeal.organisation,
         event_type=EVENT_APPEAL_DECIDED,
         key=f"appeal:{appeal.pk}:decided",
-        subject=f"Your contest was decided: {outcome.label}",
+        subject=subject,
         body="\n".join(lines),
         data=data,
     )

@@ -10,8 +10,10 @@ into a 403 page.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +31,8 @@ from trustline.core.exceptions import ApplicationError, ValidationFailed
 from trustline.core.forms import errors_onto
 from trustline.notifications import services as notification_services
 from trustline.notifications.choices import EventType
-from trustline.notifications.models import WebhookEndpoint
+from trustline.notifications.language import email_language_of
+from trustline.notifications.models import NotificationSetting, WebhookEndpoint
 from trustline.notifications.selectors import notification_settings_get
 from trustline.review.choices import InformationRequestStatus
 from trustline.review.information import information_request_answer as answer_service
@@ -124,6 +127,15 @@ class SettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "dir": "ltr"}),
         help_text=gettext_lazy("One address per line (or comma-separated)."),
     )
+    email_language = forms.ChoiceField(label=gettext_lazy("Language of e-mails"), required=False)
+
+    def __init__(self, *args: Any, default_language: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = dict(settings.LANGUAGES)
+        automatic = _("Automatic: %(language)s") % {"language": names.get(default_language, default_language)}
+        field = self.fields["email_language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", automatic), *settings.LANGUAGES]
 
 
 class WebhookForm(forms.Form):
@@ -142,11 +154,12 @@ def notification_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
     organisation = notification_services.notification_organisation_get(actor=actor)
     setting = notification_settings_get(organisation=organisation)
     action = request.POST.get("form", "")
+    automatic = email_language_of(organisation, NotificationSetting(organisation=organisation))
     settings_form = SettingsForm(request.POST if action == "settings" else None, initial={
         "email_enabled": setting.email_enabled, "webhook_enabled": setting.webhook_enabled,
         "daily_digest_enabled": setting.daily_digest_enabled,
-        "email_recipients": "\n".join(setting.email_recipients or []),
-    })
+        "email_recipients": "\n".join(setting.email_recipients or []), "email_language": setting.email_language,
+    }, default_language=automatic)
     webhook_form = WebhookForm(request.POST if action == "webhook" else None)
     new_secret = ""
     try:
@@ -156,7 +169,7 @@ def notification_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
             notification_services.notification_settings_update(
                 actor=actor, organisation=organisation, email_enabled=data["email_enabled"],
                 webhook_enabled=data["webhook_enabled"], daily_digest_enabled=data["daily_digest_enabled"],
-                email_recipients=recipients,
+                email_recipients=recipients, email_language=data["email_language"],
             )
             messages.success(request, _("Notification settings saved."))
             return redirect("console:notification_settings")

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from trustline.core.types import ApiRequest
+from trustline.notifications.language import email_language_of
 from trustline.notifications.models import NotificationSetting, WebhookEndpoint
 from trustline.notifications.schemas import (
     DeliveryFilter,
@@ -47,6 +48,8 @@ def settings_out(setting: NotificationSetting) -> dict[str, Any]:
         "webhook_enabled": setting.webhook_enabled,
         "daily_digest_enabled": setting.daily_digest_enabled,
         "email_recipients": list(setting.email_recipients or []),
+        "email_language": setting.email_language,
+        "email_language_in_use": email_language_of(setting.organisation, setting),
         "updated_at": setting.updated_at,
     }
 

@@ -24,11 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
 from trustline.accounts.models import Organisation
 from trustline.intake.choices import TimelineKind
 from trustline.intake.models import Report, TimelineEvent
 from trustline.notifications.choices import EventType
+from trustline.notifications.language import in_language_of
 from trustline.notifications.models import NotificationSetting, OutboxMessage
 from trustline.notifications.services import notification_send
 
@@ -59,17 +61,19 @@ class DigestSummary:
         return not any(value for name, value in asdict(self).items() if name != "day")
 
     def as_text(self, organisation: Organisation) -> str:
+        """The e-mail body, in the language active (:func:`~trustline.notifications.language.in_language_of`)."""
         return "\n".join([
-            f"Trustline daily digest for {organisation.name}, {self.day} (UTC)",
+            _("Trustline daily digest for %(name)s, %(day)s (UTC)") % {"name": organisation.name, "day": self.day},
             "",
-            f"Reports received: {self.reports_received} ({self.items_received} items)",
-            f"Items triaged: {self.items_triaged}",
-            f"Items decided: {self.items_decided}",
-            f"Information requested from you: {self.information_requested}",
-            f"Decisions contested: {self.contests_submitted}",
-            f"Contests decided: {self.contests_decided}",
+            _("Reports received: %(reports)s (%(items)s items)") % {"reports": self.reports_received,
+                                                                   "items": self.items_received},
+            _("Items triaged: %(n)s") % {"n": self.items_triaged},
+            _("Items decided: %(n)s") % {"n": self.items_decided},
+            _("Information requested from you: %(n)s") % {"n": self.information_requested},
+            _("Decisions contested: %(n)s") % {"n": self.contests_submitted},
+            _("Contests decided: %(n)s") % {"n": self.contests_decided},
             "",
-            "Each report's timeline has the details. Switch this digest off in your notification settings.",
+            _("Each report's timeline has the details. Switch this digest off in your notification settings."),
         ])
 
 
@@ -129,13 +133,16 @@ def daily_digest_send(*, now: dt.datetime) -> dict[str, int]:
             counts["quiet"] += 1
             continue
         data: dict[str, Any] = {"organisation": organisation.slug, **asdict(summary)}
+        with in_language_of(organisation):
+            subject = _("Trustline daily digest, %(day)s") % {"day": summary.day}
+            body = summary.as_text(organisation)
         with transaction.atomic():
             notification_send(
                 organisation=organisation,
                 event_type=EventType.DIGEST_DAILY,
                 key=key,
-                subject=f"Trustline daily digest, {summary.day}",
-                body=summary.as_text(organisation),
+                subject=subject,
+                body=body,
                 data=data,
             )
         counts["sent"] += 1

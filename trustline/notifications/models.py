@@ -51,6 +51,11 @@ class NotificationSetting(models.Model):
     email_recipients = models.JSONField(
         default=list, blank=True, help_text="addresses e-mails go to; empty means the organisation's contact address"
     )
+    email_language = models.CharField(
+        max_length=8, blank=True, default="",
+        help_text="language of e-mails (one of settings.LANGUAGES); empty: the first language the partner covers "
+                  "that Trustline speaks, else English",
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

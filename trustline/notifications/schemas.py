@@ -25,6 +25,11 @@ class NotificationSettingsIn(StrictSchema):
         None, max_length=10,
         description="addresses that receive e-mails; an empty list means the organisation's contact address",
     )
+    email_language: str | None = Field(
+        None, max_length=8,
+        description="language of e-mails: en, fr, es or ar; an empty string means the default (the first "
+                    "language your accreditation covers that Trustline speaks, else English)",
+    )
 
 
 class NotificationSettingsOut(Schema):
@@ -33,6 +38,8 @@ class NotificationSettingsOut(Schema):
     webhook_enabled: bool
     daily_digest_enabled: bool
     email_recipients: list[str]
+    email_language: str = Field(description="as set; empty: the default")
+    email_language_in_use: str = Field(description="the language e-mails are written in now")
     updated_at: dt.datetime | None
 
 

@@ -32,6 +32,7 @@ from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, ValidationFailed
 from trustline.notifications.choices import Channel, EventType, MessageStatus
 from trustline.notifications.delivery import DeliveryCounts, outbox_deliver_due, outbox_deliver_message
+from trustline.notifications.language import interface_languages
 from trustline.notifications.models import NotificationSetting, OutboxMessage, WebhookEndpoint
 from trustline.notifications.selectors import notification_settings_get, webhook_endpoints_for_event
 from trustline.notifications.signing import webhook_secret_generate
@@ -328,6 +329,14 @@ def _check_recipients(addresses: Sequence[str]) -> list[str]:
     return cleaned
 
 
+def _check_language(language: str) -> str:
+    cleaned = language.strip()
+    spoken = interface_languages()
+    if cleaned and cleaned not in spoken:
+        raise ValidationFailed.field("email_language", f"one of {', '.join(spoken)}, or empty for the default")
+    return cleaned
+
+
 def _require_manages(actor: Actor, organisation: Organisation) -> None:
     """Services re-check what the API resolved, so no other caller can skip it."""
     if actor.has(Perm.NOTIFICATION_MANAGE_ALL):
@@ -346,8 +355,13 @@ def notification_settings_update(
     webhook_enabled: bool | None = None,
     daily_digest_enabled: bool | None = None,
     email_recipients: Sequence[str] | None = None,
+    email_language: str | None = None,
 ) -> NotificationSetting:
-    """Change how an organisation is told; ``None`` leaves a setting as it is. Audited with the changes."""
+    """Change how an organisation is told; ``None`` leaves a setting as it is. Audited with the changes.
+
+    ``email_language`` is one of ``settings.LANGUAGES`` or ``""`` for the
+    default (:mod:`trustline.notifications.language`).
+    """
     _require_manages(actor, organisation)
     NotificationSetting.objects.get_or_create(organisation=organisation)
     setting = NotificationSetting.objects.select_for_update().get(organisation=organisation)
@@ -356,6 +370,7 @@ def notification_settings_update(
         "webhook_enabled": webhook_enabled,
         "daily_digest_enabled": daily_digest_enabled,
         "email_recipients": _check_recipients(email_recipients) if email_recipients is not None else None,
+        "email_language": _check_language(email_language) if email_language is not None else None,
     }
     changes = {
         name: {"from": getattr(setting, name), "to": value}

@@ -25,6 +25,7 @@ from collections import defaultdict
 
 import pycountry
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
@@ -34,6 +35,7 @@ from trustline.audit.services import audit_record
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from trustline.intake.choices import TimelineKind
+from trustline.notifications.language import in_language_of
 from trustline.notifications.services import notification_send
 from trustline.policy.choices import (
     EVENT_FEEDBACK_RECEIVED,
@@ -150,13 +152,16 @@ def policy_feedback_submit(
     )
     audit_record(actor=actor, action=AuditAction.POLICY_FEEDBACK_SUBMITTED, target=item,
                  data={"topic": topic, "category": category, "country": country})
+    with in_language_of(actor.organisation):
+        subject = _("We received your policy feedback: %(topic)s") % {"topic": topic}
+        text = _("Thank you. Your policy feedback \"%(topic)s\" (%(id)s) is with our policy team; we will tell "
+                 "you what we concluded.") % {"topic": topic, "id": item.pk}
     notification_send(
         organisation=actor.organisation,
         event_type=EVENT_FEEDBACK_RECEIVED,
         key=f"policy-item:{item.pk}:received",
-        subject=f"We received your policy feedback: {topic}"[:300],
-        body=f"Thank you. Your policy feedback \"{topic}\" ({item.pk}) is with our policy team; "
-             "we will tell you what we concluded.",
+        subject=subject[:300],
+        body=text,
         data={"policy_item_id": str(item.pk), "topic": topic, "status": item.status},
     )
     return item
@@ -271,16 +276,19 @@ def policy_item_conclude(
 
 def _tell_partners(*, actor: Actor, item: PolicyItem, now: dt.datetime) -> list[int]:
     """Step 3 of :func:`policy_item_conclude`; returns the ids of the organisations told."""
-    label = PolicyConclusion(item.conclusion).label
+    conclusion = PolicyConclusion(item.conclusion)
     data = {"policy_item_id": str(item.pk), "kind": item.kind, "topic": item.topic, "conclusion": item.conclusion,
             "text": item.conclusion_text, "concluded_at": now.isoformat()}
     if item.kind == PolicyItemKind.PARTNER_FEEDBACK:
         assert item.organisation is not None  # feedback always has its partner
+        with in_language_of(item.organisation):
+            label = str(conclusion.label)
+            subject = _("Your policy feedback: %(conclusion)s") % {"conclusion": label}
+            text = _("Our policy team concluded on your feedback \"%(topic)s\": %(conclusion)s.") % {
+                "topic": item.topic, "conclusion": label}
         notification_send(
             organisation=item.organisation, event_type=EVENT_POLICY_CONCLUDED, key=f"policy-item:{item.pk}:concluded",
-            subject=f"Your policy feedback: {label}"[:300],
-            body=f"Our policy team concluded on your feedback \"{item.topic}\": {label}.\n\n{item.conclusion_text}",
-            data=data,
+            subject=subject[:300], body=f"{text}\n\n{item.conclusion_text}", data=data,
         )
         return [item.organisation.pk]
     if item.referral_id is not None:
@@ -293,12 +301,16 @@ def _tell_partners(*, actor: Actor, item: PolicyItem, now: dt.datetime) -> list[
     for report in reports:
         by_organisation[report.organisation_id].append(report)
     for organisation_id, own in by_organisation.items():
+        with in_language_of(own[0].organisation):
+            label = str(conclusion.label)
+            subject = _("Policy review of content you reported: %(conclusion)s") % {"conclusion": label}
+            lines = [_("Our policy team reviewed content you reported: %(conclusion)s.") % {"conclusion": label}, "",
+                     *(_("- report %(id)s") % {"id": r.pk} for r in own), "", item.conclusion_text]
         notification_send(
             organisation=own[0].organisation, event_type=EVENT_POLICY_CONCLUDED,
             key=f"policy-item:{item.pk}:concluded:org:{organisation_id}",
-            subject=f"Policy review of content you reported: {label}"[:300],
-            body="\n".join([f"Our policy team reviewed content you reported: {label}.", "",
-                            *(f"- report {r.pk}" for r in own), "", item.conclusion_text]),
+            subject=subject[:300],
+            body="\n".join(lines),
             data={**data, "reports": [str(r.pk) for r in own]},
         )
     return sorted(by_organisation)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import SYSTEM, Actor, Perm, require
@@ -25,6 +26,7 @@ from trustline.audit.services import audit_record
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trustline.intake.canonical import UrlRejected, canonical_platform_id, canonicalize_url
+from trustline.notifications.language import in_language_of
 from trustline.notifications.services import notification_send
 from trustline.protection.choices import (
     EVENT_NOMINATION_DECIDED,
@@ -269,20 +271,32 @@ def _protect(nomination: Nomination, *, now: dt.datetime, days: int) -> Protecte
 
 
 def _account_words(nomination: Nomination) -> str:
-    return nomination.account_url or f"{nomination.platform} account {nomination.account_id}"
+    """The account as a partner named it, in the language active (:func:`in_language_of`)."""
+    return nomination.account_url or _("%(platform)s account %(id)s") % {
+        "platform": nomination.platform, "id": nomination.account_id}
 
 
 def _tell_decided(nomination: Nomination) -> None:
     approved = nomination.status == NominationStatus.APPROVED
-    what = "renewal of the protection of" if nomination.kind == NominationKind.RENEWAL else "nomination of"
-    until = f" It is protected until {nomination.protected_until:%Y-%m-%d}." if nomination.protected_until else ""
-    body = (f"Your {what} {_account_words(nomination)} was {'approved' if approved else 'not approved'}."
-            f"{until}\n\nReason: {nomination.reason}\n")
+    renewal = nomination.kind == NominationKind.RENEWAL
+    with in_language_of(nomination.organisation):
+        account = {"account": _account_words(nomination)}
+        if renewal:
+            said = (_("Your request to renew the protection of %(account)s was approved.") if approved
+                    else _("Your request to renew the protection of %(account)s was not approved.")) % account
+        else:
+            said = (_("Your nomination of %(account)s was approved.") if approved
+                    else _("Your nomination of %(account)s was not approved.")) % account
+        if nomination.protected_until:
+            said += " " + _("It is protected until %(date)s.") % {"date": f"{nomination.protected_until:%Y-%m-%d}"}
+        body = f"{said}\n\n" + _("Reason: %(reason)s") % {"reason": nomination.reason} + "\n"
+        subject = (_("Protection approved: %(account)s") if approved
+                   else _("Protection not approved: %(account)s")) % account
     notification_send(
         organisation=nomination.organisation,
         event_type=EVENT_NOMINATION_DECIDED,
         key=f"protection:nomination:{nomination.pk}:decided",
-        subject=f"Protection {'approved' if approved else 'not approved'}: {_account_words(nomination)}"[:200],
+        subject=subject[:200],
         body=body,
         data={"nomination_id": str(nomination.pk), "kind": nomination.kind, "status": nomination.status,
               "reason": nomination.reason,
@@ -362,12 +376,17 @@ def _tell_expired(account: ProtectedAccount, expires_at: dt.datetime) -> None:
                        .select_related("organisation").order_by("decided_at", "pk")):
         latest[nomination.organisation_id] = nomination
     for nomination in latest.values():
+        with in_language_of(nomination.organisation):
+            words = _account_words(nomination)
+            subject = _("Protection expired: %(account)s") % {"account": words}
+            body = _("The protection of %(account)s that you asked for expired on %(date)s. You can ask for "
+                     "renewal from your nomination %(id)s.") % {
+                "account": words, "date": f"{expires_at:%Y-%m-%d}", "id": nomination.pk}
         notification_send(
             organisation=nomination.organisation,
             event_type=EVENT_PROTECTION_EXPIRED,
             key=f"protection:{account.pk}:expired:{expires_at:%Y%m%dT%H%M%S}:org:{nomination.organisation_id}",
-            subject=f"Protection expired: {_account_words(nomination)}"[:200],
-            body=(f"The protection of {_account_words(nomination)} that you asked for expired on "
-                  f"{expires_at:%Y-%m-%d}. You can ask for renewal from your nomination {nomination.pk}.\n"),
+            subject=subject[:200],
+            body=f"{body}\n",
             data={"nomination_id": str(nomination.pk), "expired_at": expires_at.isoformat()},
         )

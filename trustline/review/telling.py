@@ -15,13 +15,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from trustline.accounts.models import Organisation
 from trustline.cases.choices import CaseStatus
 from trustline.intake.choices import ReportStatus
 from trustline.intake.models import Report, ReportItem, TimelineEvent
 from trustline.notifications.choices import EventType
+from trustline.notifications.language import in_language_of
 from trustline.notifications.services import notification_send
+from trustline.platforms.choices import ActionType
 from trustline.review.choices import DecisionGround, Outcome
 from trustline.review.models import Decision, InformationRequest
 
@@ -83,7 +86,7 @@ def timeline_add(
     rows = _items_without(case_id, kind, since)
     if organisation_id is not None:
         own = set(
-            Report.objects.filter(pk__in={r for _, r in rows}, organisation_id=organisation_id)
+            Report.objects.filter(pk__in={r for _item, r in rows}, organisation_id=organisation_id)
             .values_list("pk", flat=True)
         )
         rows = [(item, report) for item, report in rows if report in own]
@@ -91,7 +94,7 @@ def timeline_add(
         [TimelineEvent(report_id=report, item_id=item, kind=kind, at=at, data=data) for item, report in rows],
         batch_size=1000,
     )
-    return {report for _, report in rows}
+    return {report for _item, report in rows}
 
 
 def report_statuses_refresh(report_ids: set[uuid.UUID]) -> None:
@@ -132,35 +135,49 @@ def _reports_by_organisation(report_ids: set[uuid.UUID]) -> dict[int, list[Repor
 
 
 def _report_line(report: Report) -> str:
-    reference = f" (your reference {report.reference})" if report.reference else ""
-    return f"- report {report.pk}{reference}: {settings.SITE_URL}/portal/reports/{report.pk}/"
+    """One report in a partner's e-mail, in the language active (:func:`in_language_of`)."""
+    link = f"{settings.SITE_URL}/portal/reports/{report.pk}/"
+    if report.reference:
+        return _("- report %(id)s (your reference %(reference)s): %(link)s") % {
+            "id": report.pk, "reference": report.reference, "link": link}
+    return _("- report %(id)s: %(link)s") % {"id": report.pk, "link": link}
 
 
 def notify_decided(*, decision: Decision, report_ids: set[uuid.UUID]) -> int:
-    """Tell every organisation whose reports are touched, once per decision and organisation."""
+    """Tell every organisation whose reports are touched, once per decision and organisation.
+
+    The e-mail is in each organisation's language; the explanation is as
+    the reviewer wrote it (its template's language), and the webhook
+    payload keeps codes.
+    """
     view = partner_view(decision)
-    outcome = Outcome(decision.outcome).label
     sent = 0
     for org_id, reports in _reports_by_organisation(report_ids).items():
         organisation: Organisation = reports[0].organisation
-        lines = [
-            f"We decided on content you reported: {outcome}.",
-            "",
-            *(_report_line(r) for r in reports),
-            "",
-        ]
-        if view["policy_name"]:
-            lines.append(f"Policy: {view['policy_name']} ({view['policy_area']})")
-        if view["actions"]:
-            lines.append(f"Actions: {', '.join(view['actions'])}")
-        if view["territorial_scope"]:
-            lines.append(f"Countries: {', '.join(view['territorial_scope'])}")
-        lines += ["", decision.explanation, ""]
+        with in_language_of(organisation):
+            outcome = str(Outcome(decision.outcome).label)
+            lines = [
+                _("We decided on content you reported: %(outcome)s.") % {"outcome": outcome},
+                "",
+                *(_report_line(r) for r in reports),
+                "",
+            ]
+            if decision.policy is not None:
+                lines.append(_("Policy: %(policy)s (%(area)s)") % {
+                    "policy": decision.policy.shown_name, "area": decision.policy.shown_policy_area})
+            if decision.actions:
+                lines.append(_("Actions: %(actions)s") % {
+                    "actions": ", ".join(str(ActionType(a).label) if a in ActionType.values else a
+                                         for a in decision.actions)})
+            if decision.territorial_scope:
+                lines.append(_("Countries: %(countries)s") % {"countries": ", ".join(decision.territorial_scope)})
+            lines += ["", decision.explanation, ""]
+            subject = _("Decision on your report: %(outcome)s") % {"outcome": outcome}
         notification_send(
             organisation=organisation,
             event_type=EVENT_DECIDED,
             key=f"decision:{decision.pk}:org:{org_id}",
-            subject=f"Decision on your report: {outcome}",
+            subject=subject,
             body="\n".join(lines),
             data={**view, "reports": [{"id": str(r.pk), "reference": r.reference} for r in reports]},
         )
@@ -171,22 +188,26 @@ def notify_decided(*, decision: Decision, report_ids: set[uuid.UUID]) -> int:
 def notify_information_requested(*, request: InformationRequest, report_ids: set[uuid.UUID]) -> None:
     reports = list(Report.objects.filter(pk__in=report_ids).order_by("received_at"))
     due = request.due_at.strftime("%Y-%m-%d %H:%M UTC")
-    body = "\n".join([
-        "A reviewer needs more information to decide on content you reported.",
-        "",
-        *(_report_line(r) for r in reports),
-        "",
-        f"Question: {request.question}",
-        "",
-        f"Please answer by {due}: POST /api/v1/review/information-requests/{request.pk}/answer",
-        "The time we wait for your answer does not count against our response time.",
-        "",
-    ])
+    with in_language_of(request.organisation):
+        body = "\n".join([
+            _("A reviewer needs more information to decide on content you reported."),
+            "",
+            *(_report_line(r) for r in reports),
+            "",
+            _("Question: %(question)s") % {"question": request.question},
+            "",
+            _("Please answer by %(due)s in the portal: %(link)s") % {
+                "due": due, "link": f"{settings.SITE_URL}/portal/information-requests/{request.pk}/"},
+            _("or over the API: POST /api/v1/review/information-requests/%(id)s/answer") % {"id": request.pk},
+            _("The time we wait for your answer does not count against our response time."),
+            "",
+        ])
+        subject = _("More information needed on your report")
     notification_send(
         organisation=request.organisation,
         event_type=EVENT_INFORMATION_REQUESTED,
         key=f"information-request:{request.pk}",
-        subject="More information needed on your report",
+        subject=subject,
         body=body,
         data={
             "information_request_id": str(request.pk),

@@ -23,11 +23,14 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import formats
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import Membership, Organisation
 from trustline.notifications.choices import Channel
+from trustline.notifications.language import in_language_of
 from trustline.notifications.selectors import notification_settings_get
 from trustline.notifications.services import outbox_enqueue
 from trustline.partners.choices import AccreditationStatus
@@ -53,7 +56,7 @@ def insight_reports_announce(*, today: dt.date) -> int:
     month = f"{start:%Y-%m}"
     link = (f"{str(getattr(settings, 'SITE_URL', '')).rstrip('/')}/trends/insight/?"
             + urlencode({"period_from": start.isoformat(), "period_to": end.isoformat(), "format": "pdf"}))
-    subject = f"Trustline insight report for {start:%B %Y}"
+    subject = f"Trustline insight report for {start:%B %Y}"  # the platform's staff read English
     sent = 0
     with transaction.atomic():
         partners = Organisation.objects.filter(
@@ -64,10 +67,14 @@ def insight_reports_announce(*, today: dt.date) -> int:
             if not setting.email_enabled:
                 continue
             recipients = list(setting.email_recipients or []) or [organisation.contact_email]
-            body = (f"The insight report of {organisation.name} for {start:%B %Y} is ready: trends in your "
-                    f"countries, spikes, what was actioned and new campaigns (counts only).\n\n{link}\n")
+            with in_language_of(organisation):
+                month_name = formats.date_format(start, "YEAR_MONTH_FORMAT")
+                own_subject = _("Trustline insight report for %(month)s") % {"month": month_name}
+                body = _("The insight report of %(name)s for %(month)s is ready: trends in your countries, spikes, "
+                         "what was actioned and new campaigns (counts only).") % {
+                    "name": organisation.name, "month": month_name} + f"\n\n{link}\n"
             for address in dict.fromkeys(a for a in recipients if a):
-                outbox_enqueue(channel=Channel.EMAIL, recipient=address, subject=subject, body=body,
+                outbox_enqueue(channel=Channel.EMAIL, recipient=address, subject=own_subject, body=body,
                                organisation=organisation, event_type=EVENT,
                                idempotency_key=f"trends:insight:{month}:{organisation.slug}:{_tag(address)}"[:200])
                 sent += 1

@@ -11,19 +11,20 @@ import pytest
 from django.db import connection
 
 from trustline.accounts.models import User
+from trustline.appeals.choices import AppealOutcome
 from trustline.appeals.models import Appeal
 from trustline.appeals.services import appeal_assign, appeal_claim_next, appeal_submit
 from trustline.appeals.tests.conftest import LABEL, NOT_VIOLATING, T0, Decide, Decided
 from trustline.audit.choices import AuditAction
 from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
-from trustline.conftest import ApiClient, actor_of, assert_error
+from trustline.conftest import ApiClient, actor_of, assert_error, said_in
 from trustline.core.clock import frozen_at
 from trustline.core.exceptions import PermissionDenied
 from trustline.intake.choices import TimelineKind
 from trustline.notifications.models import OutboxMessage
 from trustline.platforms.models import EnforcementActionRecord
-from trustline.review.choices import DecisionStatus
+from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.review.services import decision_confirm
 
@@ -148,7 +149,7 @@ def test_upholding_keeps_the_decision_and_tells_the_partner(
     partner_view = sudan_api.get(f"/appeals/{appeal.pk}").json()
     assert partner_view["explanation"] == "The post names the shelter." and partner_view["staff"] is None
     told = OutboxMessage.objects.get(event_type="appeal.decided")
-    assert "Decision upheld" in told.subject and "clear call" not in told.body
+    assert said_in("ar", AppealOutcome.UPHELD.label) in told.subject and "clear call" not in told.body
     timeline = sudan_api.get(f"/reports/{case.report.pk}").json()["timeline"]
     assert [e["data"]["outcome"] for e in timeline if e["kind"] == TimelineKind.APPEAL_DECIDED] == ["upheld"]
     assert "clear call" not in str(timeline)
@@ -180,7 +181,8 @@ def test_reversing_a_removal_makes_a_new_effective_decision_and_tells_the_partne
         "appeal.received", "appeal.decided", "report.decided"
     }
     decided_message = OutboxMessage.objects.get(event_type="appeal.decided")
-    assert "Decision reversed" in decided_message.subject and "Not violating" in decided_message.body
+    assert said_in("ar", AppealOutcome.REVERSED.label) in decided_message.subject
+    assert said_in("ar", Outcome.NOT_VIOLATING.label) in decided_message.body
     recorded = AuditEntry.objects.get(action=AuditAction.DECISION_RECORDED, target_id=str(new.pk))
     assert recorded.data["replaces"] == str(case.decision.pk) and recorded.data["via"] == "contest"
 
@@ -223,7 +225,8 @@ def test_a_partial_reversal_changes_the_actions(
     assert response.json()["outcome"] == "partially_reversed"
     new = Decision.objects.get(pk=response.json()["new_decision_id"])
     assert new.actions == ["label"] and new.status == DecisionStatus.EFFECTIVE
-    assert "Decision partially reversed" in OutboxMessage.objects.get(event_type="appeal.decided").subject
+    assert said_in("ar", AppealOutcome.PARTIALLY_REVERSED.label) in OutboxMessage.objects.get(
+        event_type="appeal.decided").subject
 
 
 @pytest.mark.parametrize(

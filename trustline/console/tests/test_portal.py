@@ -94,6 +94,23 @@ class TestNotifications:
         assert page.status_code == 200 and b"whsec_" in page.content
         assert WebhookEndpoint.objects.filter(url="https://hooks.sudan-monitor.example/tl").exists()
 
+    def test_a_partner_admin_chooses_the_language_of_e_mails(self, admin_omar: User,
+                                                             staff_client: Callable[[User], Client]) -> None:
+        client = staff_client(admin_omar)
+        page = client.get("/console/portal/notifications/").content.decode()
+        # The default is named: the Sudanese partner covers Arabic.
+        assert '<option value="" selected>Automatic: العربية</option>' in page
+        response = client.post("/console/portal/notifications/", {
+            "form": "settings", "email_enabled": "on", "email_recipients": "", "email_language": "fr"})
+        assert response.status_code == 302
+        assert NotificationSetting.objects.get(organisation__memberships__user=admin_omar).email_language == "fr"
+        assert '<option value="fr" selected>Français</option>' in client.get("/console/portal/notifications/") \
+            .content.decode()
+        page = client.post("/console/portal/notifications/", {
+            "form": "settings", "email_enabled": "on", "email_recipients": "", "email_language": "ur"}).content
+        assert b"field-error" in page  # not a language Trustline writes in
+        assert NotificationSetting.objects.get(organisation__memberships__user=admin_omar).email_language == "fr"
+
     def test_an_analyst_is_refused(self, analyst_amal: User, staff_client: Callable[[User], Client]) -> None:
         assert staff_client(analyst_amal).get("/console/portal/notifications/").status_code == 403
 

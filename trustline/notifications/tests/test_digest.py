@@ -56,6 +56,19 @@ def test_the_digest_goes_once_a_day_from_the_digest_hour(sudan_partner: Organisa
     [digest] = digests()
     assert digest.recipient == "desk@sudan-monitor.example.org"
     assert digest.idempotency_key.startswith(f"digest:{sudan_partner.pk}:2026-05-11:")
+    # The Sudanese partner covers Arabic, so its digest is in Arabic.
+    assert "البلاغات المستلمة: 2 (2 عنصرًا)" in digest.body
+    assert digest.subject == "الملخص اليومي من Trustline، 2026-05-11"
+
+
+@pytest.mark.usefixtures("reports_on_monday")
+def test_a_partner_that_chose_english_gets_its_digest_in_english(sudan_partner: Organisation):
+    notification_settings_update(actor=SYSTEM, organisation=sudan_partner, daily_digest_enabled=True,
+                                 email_language="en")
+
+    assert run_at(NEXT_MORNING)["sent"] == 1
+
+    [digest] = digests()
     assert "Reports received: 2 (2 items)" in digest.body
     assert digest.subject == "Trustline daily digest, 2026-05-11"
 

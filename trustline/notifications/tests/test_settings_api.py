@@ -70,6 +70,7 @@ def test_a_partner_admin_reads_the_defaults_and_changes_the_settings(omar: ApiCl
     assert response.json() == {
         "organisation": sudan_partner.slug, "email_enabled": True, "webhook_enabled": True,
         "daily_digest_enabled": False, "email_recipients": [], "updated_at": None,
+        "email_language": "", "email_language_in_use": "ar",  # the partner covers Arabic
     }
 
     response = omar.client.put(
@@ -97,6 +98,30 @@ def test_e_mails_go_to_the_configured_recipients(omar: ApiClient, sudan_partner:
                                  subject="Decided", body="We removed the post.", data={})
 
     assert sorted(m.recipient for m in sent) == ["duty@sudan-monitor.example.org", "lead@sudan-monitor.example.org"]
+
+
+def test_a_partner_admin_chooses_the_language_of_e_mails(omar: ApiClient, sudan_partner: Organisation):
+    response = omar.client.put("/api/v1/notifications/settings", content_type="application/json",
+                               data={"email_language": "fr"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["email_language"] == "fr"
+    assert response.json()["email_language_in_use"] == "fr"
+    entry = AuditEntry.objects.get(action=AuditAction.NOTIFICATION_SETTINGS_CHANGED)
+    assert entry.data["changes"] == {"email_language": {"from": "", "to": "fr"}}
+
+    response = omar.client.put("/api/v1/notifications/settings", content_type="application/json",
+                               data={"email_language": ""})  # back to the default
+    assert response.json()["email_language_in_use"] == "ar"
+
+
+def test_it_rejects_a_language_trustline_does_not_write_in(omar: ApiClient):
+    response = omar.client.put("/api/v1/notifications/settings", content_type="application/json",
+                               data={"email_language": "ur"})
+
+    body = assert_error(response, 422, "invalid", "email_language")
+    assert "en, fr, es, ar" in body["message"]
+    assert not NotificationSetting.objects.exists()
 
 
 def test_it_rejects_a_bad_recipient_address(omar: ApiClient):

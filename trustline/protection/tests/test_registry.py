@@ -8,7 +8,7 @@ import pytest
 
 from trustline.accounts.models import User
 from trustline.audit.models import AuditEntry
-from trustline.conftest import actor_of
+from trustline.conftest import actor_of, said_in
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trustline.notifications.models import OutboxMessage
@@ -58,7 +58,9 @@ def test_staff_approve_with_a_reason_and_the_partner_is_told(
     assert nomination.protected_until == account.expires_at
     message = OutboxMessage.objects.get(event_type="protection.nomination_decided")
     assert message.organisation_id == sudan_partner.pk  # type: ignore[attr-defined]
-    assert "approved" in message.subject and "Known to our Khartoum desk." in message.body
+    # In Arabic, the language the Sudanese partner covers; the reason as staff wrote it.
+    assert message.subject == said_in("ar", "Protection approved: %(account)s", account=nomination.account_url)
+    assert said_in("ar", "Reason: %(reason)s", reason="Known to our Khartoum desk.") in message.body
     assert AuditEntry.objects.filter(action="protection.approved", target_id=str(nomination.pk)).exists()
 
 
@@ -70,7 +72,7 @@ def test_staff_reject_with_a_reason_and_nothing_is_protected(
     assert (nomination.status, nomination.reason) == ("rejected", "Not the account described.")
     assert not ProtectedAccount.objects.exists()
     message = OutboxMessage.objects.get(event_type="protection.nomination_decided")
-    assert "not approved" in message.subject
+    assert message.subject == said_in("ar", "Protection not approved: %(account)s", account=nomination.account_url)
     with pytest.raises(Conflict):
         decide(lead_lena, nomination)
 

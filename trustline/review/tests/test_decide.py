@@ -12,14 +12,16 @@ from trustline.accounts.models import Organisation, User
 from trustline.audit.models import AuditEntry
 from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
-from trustline.conftest import ApiClient, actor_of, assert_error
+from trustline.conftest import ApiClient, actor_of, assert_error, said_in
 from trustline.core import clock
 from trustline.core.exceptions import Conflict
 from trustline.intake.models import Report, TimelineEvent
 from trustline.notifications.models import OutboxMessage
 from trustline.notifications.services import webhook_endpoint_create
+from trustline.platforms.choices import ActionType
 from trustline.platforms.models import DemoContentState, EnforcementActionRecord
 from trustline.platforms.services import action_confirm
+from trustline.review.choices import Outcome
 from trustline.review.models import Decision, Referral
 from trustline.review.services import decisions_follow_up
 from trustline.review.tests.conftest import INTERNAL_NOTE, T0, VIOLATING, Decide, Submit, case_of, hold
@@ -98,6 +100,29 @@ def test_a_violating_decision_acts_on_the_platform_tells_the_partner_and_closes_
     # Every step audited.
     decision_audit = audit_actions(body["id"])
     assert decision_audit == ["decision.recorded"]
+
+
+def test_the_decision_e_mail_is_in_the_partners_language_and_the_webhook_keeps_codes(
+    held_case: Case, reviewer_rita: User, decide: Decide, sudan_partner: Any, admin_omar: User, demo_platform: None,
+):
+    webhook_endpoint_create(actor=actor_of(admin_omar), organisation=sudan_partner,
+                            url="https://hooks.sudan-monitor.example.org/trustline")
+
+    response = decide(reviewer_rita, held_case, actions=["remove", "suspend_account"])
+
+    assert response.status_code == 201, response.content
+    email = OutboxMessage.objects.get(event_type="report.decided", channel="email")
+    # The Sudanese partner covers Arabic: subject, lines and labels are Arabic.
+    assert email.subject.startswith("قرار بشأن بلاغكم: ")
+    assert email.subject == said_in("ar", "Decision on your report: %(outcome)s",
+                                    outcome=said_in("ar", Outcome.VIOLATING.label))
+    actions = ", ".join(said_in("ar", a.label) for a in (ActionType.REMOVE, ActionType.SUSPEND_ACCOUNT))
+    assert said_in("ar", "Actions: %(actions)s", actions=actions) in email.body
+    assert "We decided" not in email.body and "Actions:" not in email.body
+    assert response.json()["explanation"] in email.body  # as the reviewer's template wrote it
+    # Programs read codes, whatever the language.
+    data = OutboxMessage.objects.get(event_type="report.decided", channel="webhook").payload["data"]
+    assert (data["outcome"], data["actions"]) == ("violating", ["remove", "suspend_account"])
     assert audit_actions(str(held_case.pk))[-2:] == ["case.decided", "case.closed"]
     assert AuditEntry.objects.filter(action="enforcement.applied", data__case=str(held_case.pk)).count() == 2
 

@@ -54,5 +54,5 @@ def test_last_months_insight_report_is_announced_once(
         "desk@sudan-monitor.example.org", "pablo@example.org", "polly@example.org",
     ]  # the Pakistan partner has no contact address; reviewers get nothing
     sudan = mails.get(organisation=sudan_partner)
-    assert "February 2026" in sudan.subject and "period_from=2026-02-01" in sudan.body
+    assert "فبراير 2026" in sudan.subject and "period_from=2026-02-01" in sudan.body  # the partner covers Arabic
     assert "period_to=2026-02-28" in sudan.body
