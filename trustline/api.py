@@ -28,6 +28,7 @@ from trustline.policy.api import router as policy_router
 from trustline.protection.api import router as protection_router
 from trustline.review.api import router as review_router
 from trustline.routing.api import router as routing_router
+from trustline.signals.api import router as signals_router
 from trustline.taxonomy.api import router as taxonomy_router
 from trustline.transparency.api import router as transparency_router
 from trustline.trends.api import router as trends_router
@@ -190,4 +191,5 @@ api.add_router("/metrics", metrics_router)
 api.add_router("/transparency", transparency_router)
 api.add_router("/trends", trends_router)
 api.add_router("/law-enforcement", lawenforcement_router)
+api.add_router("/signals", signals_router)
 api.add_router("", core_router)

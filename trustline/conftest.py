@@ -236,6 +236,11 @@ class ApiClient:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         return self.client.post(self._url(path), data=data, content_type=content_type, headers=self._headers(headers))
 
+    def put(self, path: str, body: Any = None) -> Any:
+        """PUT ``body`` as JSON."""
+        return self.client.put(self._url(path), data=json.dumps(body if body is not None else {}),
+                               content_type="application/json", headers=self._headers(None))
+
     def upload(self, path: str, files: Mapping[str, tuple[str, bytes, str]],
                data: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> Any:
         """multipart/form-data: ``files`` maps field -> (file name, bytes, declared content type)."""

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "trustline.oncall",
     "trustline.crisis",
     "trustline.protection",
+    "trustline.signals",
     "trustline.metrics",
     "trustline.transparency",
     "trustline.trends",

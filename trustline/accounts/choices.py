@@ -22,15 +22,18 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
     ADMINISTRATOR = "administrator", _("Administrator")
     LEGAL_REVIEWER = "legal_reviewer", _("Legal reviewer")
+    # A peer platform's API key: reads the signals shared with it and sends its own (trustline.signals).
+    PEER_EXCHANGE = "peer_exchange", _("Peer platform signal exchange")
 
 
 PARTNER_ROLES = frozenset({Role.PARTNER_ANALYST, Role.PARTNER_ADMIN})
-STAFF_ROLES = frozenset(set(Role) - PARTNER_ROLES)
+PEER_ROLES = frozenset({Role.PEER_EXCHANGE})
+STAFF_ROLES = frozenset(set(Role) - PARTNER_ROLES - PEER_ROLES)
 
 # Which roles an organisation of each kind may hand out.
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
     OrganisationKind.PLATFORM: frozenset(STAFF_ROLES),
     OrganisationKind.PARTNER: frozenset(PARTNER_ROLES),
     OrganisationKind.LAW_ENFORCEMENT: frozenset(),
-    OrganisationKind.PEER_PLATFORM: frozenset(),
+    OrganisationKind.PEER_PLATFORM: frozenset(PEER_ROLES),
 }

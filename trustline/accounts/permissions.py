@@ -100,6 +100,12 @@ class Perm(enum.StrEnum):
     LE_REFERRAL_APPROVE = "le_referral.approve"  # second approval of a referral carrying personal data
     LE_FIGURES_VIEW = "le_figures.view"  # government-request figures
     # --- end lawenforcement ---
+    # --- signals: permissions (trustline.signals) ---
+    SIGNAL_EXCHANGE = "signal.exchange"  # a peer platform reads the signals shared with it and sends its own
+    SIGNAL_VIEW = "signal.view"  # read every signal, agreement and match (staff)
+    SIGNAL_SHARE = "signal.share"  # share a signal with peer platforms, or withdraw one (staff)
+    SIGNAL_AGREEMENT_MANAGE = "signal.agreement_manage"  # set what each peer platform may receive (staff)
+    # --- end signals ---
     # --- console: permissions (trustline.console) ---
     SECURITY_POLICY_MANAGE_OWN = "security_policy.manage_own"  # require two-factor sign-in for one's organisation
     DASHBOARD_VIEW = "dashboard.view"  # programme dashboards (SLA, backlog, partners)
@@ -120,6 +126,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Auditors read the record, including the audit log, but never evidence files.
     Role.AUDITOR: frozenset({Perm.REPORT_VIEW_ALL, Perm.CASE_VIEW, Perm.AUDIT_VIEW}),
     Role.ADMINISTRATOR: frozenset(set(Perm)),
+    Role.PEER_EXCHANGE: frozenset(),
 }
 
 def _grant(extra: dict[str, set[Perm]]) -> None:
@@ -254,6 +261,20 @@ _TRENDS_PERMS: dict[str, set[Perm]] = {
 }
 _grant(_TRENDS_PERMS)
 # --- end trends ---
+
+# --- signals: role grants ---
+# Signal exchange with peer platforms: a peer's key exchanges under its agreement; escalation leads and policy
+# analysts decide what is shared; programme managers set the agreements; reviewers see peers' signals on cases.
+_SIGNAL_PERMS: dict[str, set[Perm]] = {
+    Role.PEER_EXCHANGE: {Perm.SIGNAL_EXCHANGE},
+    Role.REVIEWER: {Perm.SIGNAL_VIEW},
+    Role.ESCALATION_LEAD: {Perm.SIGNAL_VIEW, Perm.SIGNAL_SHARE},
+    Role.POLICY_ANALYST: {Perm.SIGNAL_VIEW, Perm.SIGNAL_SHARE},
+    Role.PROGRAMME_MANAGER: {Perm.SIGNAL_VIEW, Perm.SIGNAL_AGREEMENT_MANAGE},
+    Role.AUDITOR: {Perm.SIGNAL_VIEW},
+}
+_grant(_SIGNAL_PERMS)
+# --- end signals ---
 
 # --- lawenforcement: role grants ---
 # Liaisons run the channel; legal reviewers read it, decide requests, approve referrals and manage holds.

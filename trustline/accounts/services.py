@@ -102,8 +102,11 @@ def apikey_create(*, actor: Actor, organisation: Organisation, name: str) -> New
     if not _can_manage_keys_of(actor, organisation):
         # Same answer as for an organisation that does not exist.
         raise NotFound("Organisation not found.")
-    if organisation.kind != OrganisationKind.PARTNER:
-        raise ValidationFailed.field("organisation", "API keys are issued to trusted partners")
+    # A partner's key submits and reads reports; a peer platform's key exchanges signals (trustline.signals).
+    role = {OrganisationKind.PARTNER: Role.PARTNER_ANALYST, OrganisationKind.PEER_PLATFORM: Role.PEER_EXCHANGE}.get(
+        OrganisationKind(organisation.kind))
+    if role is None:
+        raise ValidationFailed.field("organisation", "API keys are issued to trusted partners and peer platforms")
     name = name.strip() or "API key"
     if len(name) > 100:
         raise ValidationFailed.field("name", "must be at most 100 characters")
@@ -112,7 +115,7 @@ def apikey_create(*, actor: Actor, organisation: Organisation, name: str) -> New
     key = ApiKey.objects.create(
         organisation=organisation,
         name=name,
-        role=Role.PARTNER_ANALYST,
+        role=role,
         prefix=raw[: len(API_KEY_PREFIX) + 6],
         hashed_key=hash_api_key(raw),
         created_by=actor.user,

@@ -140,6 +140,13 @@ class AuditAction(models.TextChoices):
     ONCALL_CONTACT_CHANGED = "oncall.contact_changed"
     ONCALL_RULE_CHANGED = "oncall.rule_changed"
     # --- end oncall ---
+    # --- signals: exchange with peer platforms (trustline.signals) ---
+    SIGNAL_AGREEMENT_SET = "signal.agreement_set"
+    SIGNAL_SHARED = "signal.shared"
+    SIGNAL_WITHDRAWN = "signal.withdrawn"
+    SIGNAL_RECEIVED = "signal.received"
+    SIGNAL_MATCHED = "signal.matched"
+    # --- end signals ---
     # --- transparency: DSA Transparency Database submissions (trustline.transparency) ---
     TRANSPARENCY_STATEMENTS_SUBMITTED = "transparency.statements_submitted"
     # --- end transparency ---

@@ -45,6 +45,8 @@ from trustline.review.selectors import (
 from trustline.routing.eligibility import current_pool
 from trustline.routing.models import CaseComment
 from trustline.routing.workspace import case_tags, comment_list
+from trustline.signals.models import SignalMatch
+from trustline.signals.selectors import case_peer_signals
 
 HISTORY_LIMIT = 50
 RELATED_LIMIT = 10
@@ -84,6 +86,7 @@ class CasePage:
     referred_undecided: bool  # decided only by a referral: a lead may still decide the content
     can_release: bool
     can_enforce: bool = False  # "Retry now" on a failed enforcement action
+    peer_signals: list[SignalMatch] = dataclasses.field(default_factory=list)  # peers flagged this content too
 
 
 def case_items(case: Case) -> list[ReportItem]:
@@ -166,4 +169,5 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         can_claim=actor.has(Perm.CASE_CLAIM),
         referred_undecided=referred,
         can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
+        peer_signals=case_peer_signals(actor=actor, case_id=case.pk),
     )

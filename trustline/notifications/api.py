@@ -80,7 +80,7 @@ def get_settings(request: ApiRequest, organisation: str | None = Query(None, des
 @router.put(
     "/settings",
     response=NotificationSettingsOut,
-    summary="Switch e-mail, webhooks and the daily digest on or off; set the e-mail recipients",
+    summary="Switch e-mail, webhooks and the daily digest on or off; set the e-mail recipients and language",
     description="Fields left out stay as they are. Every change is audited.",
 )
 def put_settings(

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from trustline.accounts.models import Organisation
@@ -197,7 +198,8 @@ def notify_information_requested(*, request: InformationRequest, report_ids: set
             _("Question: %(question)s") % {"question": request.question},
             "",
             _("Please answer by %(due)s in the portal: %(link)s") % {
-                "due": due, "link": f"{settings.SITE_URL}/portal/information-requests/{request.pk}/"},
+                "due": due, "link": settings.SITE_URL + reverse("console:information_request_answer",
+                                                                 args=[request.pk])},
             _("or over the API: POST /api/v1/review/information-requests/%(id)s/answer") % {"id": request.pk},
             _("The time we wait for your answer does not count against our response time."),
             "",

@@ -106,9 +106,9 @@ class TestNotifications:
         assert NotificationSetting.objects.get(organisation__memberships__user=admin_omar).email_language == "fr"
         assert '<option value="fr" selected>Français</option>' in client.get("/console/portal/notifications/") \
             .content.decode()
-        page = client.post("/console/portal/notifications/", {
+        refused = client.post("/console/portal/notifications/", {
             "form": "settings", "email_enabled": "on", "email_recipients": "", "email_language": "ur"}).content
-        assert b"field-error" in page  # not a language Trustline writes in
+        assert b"field-error" in refused  # not a language Trustline writes in
         assert NotificationSetting.objects.get(organisation__memberships__user=admin_omar).email_language == "fr"
 
     def test_an_analyst_is_refused(self, analyst_amal: User, staff_client: Callable[[User], Client]) -> None:

@@ -58,6 +58,9 @@ def test_asking_the_partner_pauses_the_clock_and_tells_the_partner(
     assert QUESTION in event["data"]["explanation"]
     message = OutboxMessage.objects.get(event_type="report.information_requested", channel="email")
     assert QUESTION in message.body and str(request.pk) in message.body
+    # A link to the page that answers it, for a partner reading mail on a phone; in Arabic around it.
+    assert f"/console/portal/information-requests/{request.pk}/" in message.body
+    assert message.subject == "نحتاج إلى مزيد من المعلومات حول بلاغكم"
     # The partner finds the question in its list too.
     listed = sudan_api.get("/review/information-requests", {"status": "open"}).json()
     assert [r["id"] for r in listed["items"]] == [str(request.pk)]

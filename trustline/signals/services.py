@@ -1,0 +1,351 @@
+"""Writes of the signal exchange: agreements, sharing and withdrawing our signals, receiving a peer's.
+
+Why a hub shares signals: content that incites violence in Sudan is rarely
+on one platform only. Peers exchange indicators (a URL, a file's hash, a
+phrase) under explicit rules: which peer, which categories, and how far each
+signal may travel (TLP 2.0). Signals are not proof: a peer's signal never
+decides anything here; it is shown to the reviewers of the matching case.
+
+Every write is audited in its transaction. Nothing is pushed: peers pull
+their feed (:func:`trustline.signals.selectors.feed_for_peer`), so there is
+no side effect to send after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from trustline.accounts.choices import OrganisationKind
+from trustline.accounts.models import Organisation
+from trustline.accounts.permissions import Actor, Perm, require
+from trustline.audit.choices import AuditAction
+from trustline.audit.services import audit_record
+from trustline.cases.models import Case
+from trustline.core import clock
+from trustline.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from trustline.intake.canonical import UrlRejected, canonicalize_url
+from trustline.review.choices import DecisionStatus, Outcome
+from trustline.review.models import Decision
+from trustline.signals.choices import Direction, Opinion, SignalStatus, SignalType, Tlp, tlp_rank
+from trustline.signals.models import MatchSweep, SharingAgreement, Signal, SignalMatch
+from trustline.signals.selectors import active_agreement_of
+from trustline.taxonomy.selectors import active_categories
+
+MAX_TEXT = 2000
+MAX_TAGS = 20
+MAX_TAG = 64
+MAX_DESCRIPTION = 1000
+_HEX = {SignalType.URL_MD5: 32, SignalType.VIDEO_MD5: 32, SignalType.VIDEO_SHA256: 64, SignalType.PDQ: 64}
+_HEX_RE = re.compile(r"^[0-9a-f]+$")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A signal's value in its stored form, and the case key of a URL."""
+
+    value: str
+    key_hash: str
+
+
+def signal_value_check(signal_type: str, value: str) -> Checked:
+    """The stored form of ``value`` for ``signal_type``, or a 422 naming ``value`` and why.
+
+    URLs are canonicalised like reported URLs (so a peer's ``m.`` link finds
+    our case); hashes are lowercase hexadecimal of their type's length;
+    texts are trimmed and bounded.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed.field("value", "required")
+    if signal_type == SignalType.URL:
+        try:
+            canonical = canonicalize_url(text)
+        except UrlRejected as exc:
+            raise ValidationFailed.field("value", str(exc)) from exc
+        return Checked(canonical.url, hashlib.sha256(canonical.key.encode("utf-8")).hexdigest())
+    if signal_type in _HEX:
+        digits = text.lower()
+        if len(digits) != _HEX[SignalType(signal_type)] or not _HEX_RE.match(digits):
+            raise ValidationFailed.field(
+                "value", f"a {signal_type} is {_HEX[SignalType(signal_type)]} hexadecimal digits")
+        return Checked(digits, "")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed.field("value", f"at most {MAX_TEXT} characters")
+    return Checked(text, "")
+
+
+def _check_category(category: str, *, field: str = "category") -> str:
+    code = (category or "").strip()
+    if code and code not in active_categories():
+        raise ValidationFailed.field(field, f"unknown category {code!r} (GET /api/v1/taxonomy lists them)")
+    return code
+
+
+def _check_tags(tags: Sequence[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    if len(cleaned) > MAX_TAGS or any(len(t) > MAX_TAG for t in cleaned):
+        raise ValidationFailed.field("tags", f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters")
+    return cleaned
+
+
+def _check_description(description: str) -> str:
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise ValidationFailed.field("description", f"at most {MAX_DESCRIPTION} characters")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Agreements
+# --------------------------------------------------------------------------------------------
+
+
+def _peer(slug: str) -> Organisation:
+    peer = Organisation.objects.filter(slug=slug, kind=OrganisationKind.PEER_PLATFORM).first()
+    if peer is None:
+        raise NotFound("No peer platform with this slug.")
+    return peer
+
+
+@transaction.atomic
+def agreement_set(
+    *, actor: Actor, peer_slug: str, categories: Sequence[str] = (), max_tlp: str = Tlp.GREEN,
+    accepts_inbound: bool = True, is_active: bool = True, note: str = "",
+) -> SharingAgreement:
+    """Create or replace the agreement with one peer platform; audited with what changed."""
+    require(actor, Perm.SIGNAL_AGREEMENT_MANAGE)
+    peer = _peer(peer_slug)
+    if max_tlp == Tlp.RED:
+        raise ValidationFailed.field("max_tlp", "TLP:RED names individual recipients; it never goes into a feed")
+    codes = sorted({_check_category(c, field="categories") for c in categories} - {""})
+    now = clock.now()
+    wanted = {"categories": codes, "max_tlp": str(max_tlp), "accepts_inbound": accepts_inbound,
+              "is_active": is_active, "note": note.strip()[:2000]}
+    agreement = SharingAgreement.objects.select_for_update().filter(peer=peer).first()
+    if agreement is None:
+        agreement = SharingAgreement.objects.create(peer=peer, created_at=now, updated_at=now, **wanted)
+        changes = {name: {"from": None, "to": value} for name, value in wanted.items()}
+    else:
+        changes = {name: {"from": getattr(agreement, name), "to": value}
+                   for name, value in wanted.items() if getattr(agreement, name) != value}
+        for name, change in changes.items():
+            setattr(agreement, name, change["to"])
+        agreement.updated_at = now
+        agreement.save()
+    if changes:
+        audit_record(actor=actor, action=AuditAction.SIGNAL_AGREEMENT_SET, target=peer, data={"changes": changes})
+    return agreement
+
+
+# --------------------------------------------------------------------------------------------
+# Our signals
+# --------------------------------------------------------------------------------------------
+
+
+def _violating_case(case_id: uuid.UUID) -> Case:
+    """A case whose effective decision found it violating: the only cases we vouch for to peers."""
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("Case not found.")
+    decision = (Decision.objects.filter(case=case, status=DecisionStatus.EFFECTIVE)
+                .order_by("-effective_at").only("outcome").first())
+    if decision is None or decision.outcome != Outcome.VIOLATING:
+        raise Conflict("Only a case decided as violating can be shared with peer platforms.",
+                       code="not_violating", fields={"case_id": ["not decided as violating"]})
+    if not case.canonical_url:
+        raise ValidationFailed.field("case_id", "this case is about a platform id, not a URL; share its value")
+    return case
+
+
+@transaction.atomic
+def signal_share(
+    *, actor: Actor, tlp: str, case_id: uuid.UUID | None = None, signal_type: str = "", value: str = "",
+    category: str = "", opinion: str = Opinion.POSITIVE_CLASS, tags: Sequence[str] = (), description: str = "",
+) -> tuple[Signal, bool]:
+    """Share a signal with the peers whose agreements allow it; returns it and whether it is new.
+
+    From a case (``case_id``): its canonical URL and category, once it is
+    decided as violating. Otherwise ``signal_type``, ``value`` and
+    ``category`` as given (a campaign's phrase, a video's hash). The same
+    type and value again updates the one signal (and brings back a withdrawn
+    one); its TLP may only become less strict, since peers may already hold it.
+    """
+    require(actor, Perm.SIGNAL_SHARE)
+    if actor.organisation is None or not actor.organisation.is_platform:
+        raise PermissionDenied("Signals are shared by the platform's team.")
+    if tlp == Tlp.RED:
+        raise ValidationFailed.field("tlp", "TLP:RED names individual recipients; it never goes into a feed")
+    case = None
+    if case_id is not None:
+        case = _violating_case(case_id)
+        signal_type, checked = SignalType.URL, signal_value_check(SignalType.URL, case.canonical_url)
+        category = _check_category(category or case.category_code)
+    else:
+        if signal_type not in SignalType.values:
+            raise ValidationFailed.field("signal_type", f"one of {', '.join(SignalType.values)}")
+        checked = signal_value_check(signal_type, value)
+        category = _check_category(category)
+        if not category:
+            raise ValidationFailed.field("category", "required for a signal that is not taken from a case")
+    fields = {"tlp": str(tlp), "category": category, "opinion": str(opinion), "tags": _check_tags(tags),
+              "description": _check_description(description), "key_hash": checked.key_hash}
+    now = clock.now()
+    signal = Signal.objects.select_for_update().filter(
+        organisation=actor.organisation, signal_type=signal_type, value=checked.value).first()
+    created = signal is None
+    if signal is None:
+        signal = Signal.objects.create(
+            direction=Direction.OUTBOUND, organisation=actor.organisation, signal_type=signal_type,
+            value=checked.value, case=case, created_by=actor.user, created_by_actor=actor.audit_id,
+            created_at=now, updated_at=now, **fields)
+    else:
+        if tlp_rank(tlp) > tlp_rank(signal.tlp):
+            raise Conflict(f"This signal was shared as {signal.get_tlp_display()}; peers may already hold it, so "
+                           "its marking cannot become stricter.", code="tlp_stricter", fields={"tlp": ["stricter"]})
+        for name, new in fields.items():
+            setattr(signal, name, new)
+        signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
+        signal.case = case or signal.case
+        signal.updated_at = now
+        signal.save()
+    audit_record(actor=actor, action=AuditAction.SIGNAL_SHARED, target=signal, data={
+        "signal_type": signal_type, "tlp": tlp, "category": category, "case": str(case.pk) if case else None,
+        "new": created})
+    return signal, created
+
+
+@transaction.atomic
+def signal_withdraw(*, actor: Actor, signal_id: uuid.UUID, reason: str) -> Signal:
+    """Take a signal back: peers see it as withdrawn in their next feed and should drop it.
+
+    Staff withdraw ours; a peer withdraws only its own. Withdrawing twice is
+    a no-op that returns the signal.
+    """
+    signal = Signal.objects.select_for_update().filter(pk=signal_id).first()
+    own_peer_signal = signal is not None and actor.has(Perm.SIGNAL_EXCHANGE) and \
+        signal.direction == Direction.INBOUND and signal.organisation_id == actor.organisation_id
+    staff_signal = signal is not None and actor.has(Perm.SIGNAL_SHARE) and actor.is_staff_side and \
+        signal.direction == Direction.OUTBOUND
+    if signal is None or not (own_peer_signal or staff_signal):
+        raise NotFound("Signal not found.")
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed.field("reason", "required: peers and auditors read why")
+    if signal.status == SignalStatus.WITHDRAWN:
+        return signal
+    now = clock.now()
+    signal.status, signal.withdrawn_at, signal.withdrawn_reason, signal.updated_at = (
+        SignalStatus.WITHDRAWN, now, text[:2000], now)
+    signal.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    audit_record(actor=actor, action=AuditAction.SIGNAL_WITHDRAWN, target=signal, data={"reason": text[:2000]})
+    return signal
+
+
+# --------------------------------------------------------------------------------------------
+# A peer's signals
+# --------------------------------------------------------------------------------------------
+
+
+def _matches_for(signal: Signal, now: dt.datetime, actor: Actor) -> list[SignalMatch]:
+    """Record (once) each open case about the content an inbound URL signal names; audited per case."""
+    if not signal.key_hash or signal.status != SignalStatus.ACTIVE:
+        return []
+    made = []
+    for case in Case.objects.filter(key_hash=signal.key_hash, is_open=True).only("id"):
+        match, new = SignalMatch.objects.get_or_create(signal=signal, case=case, defaults={"matched_at": now})
+        if new:
+            audit_record(actor=actor, action=AuditAction.SIGNAL_MATCHED, target=case,
+                         data={"signal": str(signal.pk), "peer": signal.organisation_id, "tlp": signal.tlp})
+            made.append(match)
+    return made
+
+
+@dataclass(frozen=True)
+class Received:
+    signal: Signal
+    created: bool
+    matches: list[SignalMatch]
+
+
+def signal_receive(
+    *, actor: Actor, signal_type: str, value: str, tlp: str, category: str = "",
+    opinion: str = Opinion.POSITIVE_CLASS, tags: Sequence[str] = (), description: str = "", external_id: str = "",
+) -> Received:
+    """Store a peer platform's signal (or update it: the same type and value from the same peer is one signal).
+
+    The peer needs an active agreement that accepts inbound signals. A URL
+    is canonicalised and matched against our open cases at once; cases
+    opened later are matched by :func:`signals_match_new_cases`.
+    """
+    require(actor, Perm.SIGNAL_EXCHANGE)
+    agreement = active_agreement_of(actor.organisation)
+    if agreement is None or not agreement.accepts_inbound:
+        raise PermissionDenied("Your organisation has no agreement to send us signals.", code="no_agreement")
+    peer = agreement.peer
+    if signal_type not in SignalType.values:
+        raise ValidationFailed.field("signal_type", f"one of {', '.join(SignalType.values)}")
+    checked = signal_value_check(signal_type, value)
+    fields: dict[str, object] = {
+        "tlp": str(tlp), "category": _check_category(category), "opinion": str(opinion), "tags": _check_tags(tags),
+        "description": _check_description(description), "key_hash": checked.key_hash,
+        "external_id": (external_id or "").strip()[:200]}
+    for attempt in range(2):  # one peer's signal sent twice at once: the second updates the first's row
+        try:
+            with transaction.atomic():
+                return _receive(actor, peer, signal_type, checked.value, fields)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive(actor: Actor, peer: Organisation, signal_type: str, value: str, fields: dict[str, object]) -> Received:
+    now = clock.now()
+    signal = Signal.objects.select_for_update().filter(organisation=peer, signal_type=signal_type,
+                                                       value=value).first()
+    created = signal is None
+    if signal is None:
+        signal = Signal.objects.create(direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
+                                       value=value, created_by_actor=actor.audit_id, created_at=now, updated_at=now,
+                                       **fields)
+    else:
+        for name, new in fields.items():
+            setattr(signal, name, new)
+        signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
+        signal.updated_at = now
+        signal.save()
+    audit_record(actor=actor, action=AuditAction.SIGNAL_RECEIVED, target=signal, data={
+        "signal_type": signal_type, "tlp": fields["tlp"], "category": fields["category"], "new": created})
+    return Received(signal, created, _matches_for(signal, now, actor))
+
+
+def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Match cases opened since the last sweep against active inbound URL signals; returns matches made.
+
+    1. Take the sweep row (locked, so two workers do not both sweep).
+    2. Find cases opened after ``swept_until`` and up to now whose key an
+       active inbound signal carries; record each match once.
+    3. Move ``swept_until`` to now. A case opened in a transaction that
+       commits later than this sweep is caught by the signal's own
+       matching at receipt or the next sweep's overlap (one minute back).
+    """
+    now = now or clock.now()
+    made = 0
+    with transaction.atomic():
+        MatchSweep.objects.get_or_create(pk=1, defaults={"swept_until": now})
+        sweep = MatchSweep.objects.select_for_update().get(pk=1)
+        since = sweep.swept_until - dt.timedelta(minutes=1)
+        signals = Signal.objects.filter(direction=Direction.INBOUND, status=SignalStatus.ACTIVE).exclude(key_hash="")
+        keys = Case.objects.filter(opened_at__gt=since, opened_at__lte=now, is_open=True).values("key_hash")
+        for signal in signals.filter(key_hash__in=keys):
+            made += len(_matches_for(signal, now, actor))
+        sweep.swept_until = now
+        sweep.save(update_fields=["swept_until"])
+    return made
