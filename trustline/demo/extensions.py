@@ -32,6 +32,7 @@ STEPS: list[str] = [
     "trustline.oncall.demo",
     "trustline.lawenforcement.demo",
     "trustline.trends.demo",
+    "trustline.signals.demo",
     # "trustline.metrics.demo",
     # "trustline.transparency.demo",
     # "trustline.console.demo",

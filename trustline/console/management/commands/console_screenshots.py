@@ -26,6 +26,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler, _St
 
 from trustline.accounts.choices import Role
 from trustline.accounts.models import Membership, User
+from trustline.signals.models import SignalMatch
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
@@ -121,6 +122,9 @@ class Command(BaseCommand):
                 case_url = r.page.url.replace(base, "")
                 rp = session(reviewer, staff=True, viewport=PHONE)
                 shot(rp, case_url, "phone-console-case")
+            flagged = SignalMatch.objects.order_by("matched_at").values_list("case_id", flat=True).first()
+            if flagged is not None:  # a case a peer platform's signal names (trustline.signals)
+                shot(r, f"/console/cases/{flagged}/", "console-case-peer-signal")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
             shot(session(partner, locale="ar"), "/portal/reports/new/", "partner-new-report-arabic")
