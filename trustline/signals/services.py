@@ -194,31 +194,60 @@ def signal_share(
         category = _check_category(category)
         if not category:
             raise ValidationFailed.field("category", "required for a signal that is not taken from a case")
-    fields = {"tlp": str(tlp), "category": category, "opinion": str(opinion), "tags": _check_tags(tags),
-              "description": _check_description(description), "key_hash": checked.key_hash}
-    now = clock.now()
-    signal = Signal.objects.select_for_update().filter(
-        organisation=actor.organisation, signal_type=signal_type, value=checked.value).first()
-    created = signal is None
-    if signal is None:
-        signal = Signal.objects.create(
-            direction=Direction.OUTBOUND, organisation=actor.organisation, signal_type=signal_type,
-            value=checked.value, case=case, created_by=actor.user, created_by_actor=actor.audit_id,
-            created_at=now, updated_at=now, **fields)
-    else:
-        if tlp_rank(tlp) > tlp_rank(signal.tlp):
-            raise Conflict(f"This signal was shared as {signal.get_tlp_display()}; peers may already hold it, so "
-                           "its marking cannot become stricter.", code="tlp_stricter", fields={"tlp": ["stricter"]})
-        for name, new in fields.items():
-            setattr(signal, name, new)
-        signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
-        signal.case = case or signal.case
-        signal.updated_at = now
-        signal.save()
+    fields: dict[str, object] = {
+        "tlp": str(tlp), "category": category, "opinion": str(opinion), "tags": _check_tags(tags),
+        "description": _check_description(description), "key_hash": checked.key_hash}
+    if case is not None:
+        fields["case"] = case
+    signal, created = _store(actor=actor, direction=Direction.OUTBOUND, organisation=actor.organisation,
+                             signal_type=signal_type, value=checked.value, fields=fields)
     audit_record(actor=actor, action=AuditAction.SIGNAL_SHARED, target=signal, data={
         "signal_type": signal_type, "tlp": tlp, "category": category, "case": str(case.pk) if case else None,
         "new": created})
     return signal, created
+
+
+def _store(
+    *, actor: Actor, direction: str, organisation: Organisation, signal_type: str, value: str,
+    fields: dict[str, object],
+) -> tuple[Signal, bool]:
+    """Create the one signal of (source, type, value), or update it and make it active again.
+
+    1. Lock the existing row, if any. Ours may not become stricter (peers
+       may already hold it); a peer's own update is taken as sent.
+    2. Insert or update inside a savepoint. The same value sent twice at once:
+       the second INSERT fails on ``signal_one_per_source`` once the first
+       commits, and is retried as an update of that row.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _store_once(actor, direction, organisation, signal_type, value, fields)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_once(actor: Actor, direction: str, organisation: Organisation, signal_type: str, value: str,
+                fields: dict[str, object]) -> tuple[Signal, bool]:
+    now = clock.now()
+    signal = Signal.objects.select_for_update().filter(organisation=organisation, signal_type=signal_type,
+                                                       value=value).first()
+    if signal is None:
+        created = Signal.objects.create(direction=direction, organisation=organisation, signal_type=signal_type,
+                                        value=value, created_by=actor.user, created_by_actor=actor.audit_id,
+                                        created_at=now, updated_at=now, **fields)
+        return created, True
+    if direction == Direction.OUTBOUND and tlp_rank(str(fields["tlp"])) > tlp_rank(signal.tlp):
+        raise Conflict(f"This signal was shared as {signal.get_tlp_display()}; peers may already hold it, so "
+                       "its marking cannot become stricter.", code="tlp_stricter", fields={"tlp": ["stricter"]})
+    for name, new in fields.items():
+        setattr(signal, name, new)
+    signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
+    signal.updated_at = now
+    signal.save()
+    return signal, False
 
 
 @transaction.atomic
@@ -274,6 +303,7 @@ class Received:
     matches: list[SignalMatch]
 
 
+@transaction.atomic
 def signal_receive(
     *, actor: Actor, signal_type: str, value: str, tlp: str, category: str = "",
     opinion: str = Opinion.POSITIVE_CLASS, tags: Sequence[str] = (), description: str = "", external_id: str = "",
@@ -296,34 +326,11 @@ def signal_receive(
         "tlp": str(tlp), "category": _check_category(category), "opinion": str(opinion), "tags": _check_tags(tags),
         "description": _check_description(description), "key_hash": checked.key_hash,
         "external_id": (external_id or "").strip()[:200]}
-    for attempt in range(2):  # one peer's signal sent twice at once: the second updates the first's row
-        try:
-            with transaction.atomic():
-                return _receive(actor, peer, signal_type, checked.value, fields)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _receive(actor: Actor, peer: Organisation, signal_type: str, value: str, fields: dict[str, object]) -> Received:
-    now = clock.now()
-    signal = Signal.objects.select_for_update().filter(organisation=peer, signal_type=signal_type,
-                                                       value=value).first()
-    created = signal is None
-    if signal is None:
-        signal = Signal.objects.create(direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
-                                       value=value, created_by_actor=actor.audit_id, created_at=now, updated_at=now,
-                                       **fields)
-    else:
-        for name, new in fields.items():
-            setattr(signal, name, new)
-        signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
-        signal.updated_at = now
-        signal.save()
+    signal, created = _store(actor=actor, direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
+                             value=checked.value, fields=fields)
     audit_record(actor=actor, action=AuditAction.SIGNAL_RECEIVED, target=signal, data={
         "signal_type": signal_type, "tlp": fields["tlp"], "category": fields["category"], "new": created})
-    return Received(signal, created, _matches_for(signal, now, actor))
+    return Received(signal, created, _matches_for(signal, clock.now(), actor))
 
 
 def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> int:
@@ -339,7 +346,10 @@ def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> 
     now = now or clock.now()
     made = 0
     with transaction.atomic():
-        MatchSweep.objects.get_or_create(pk=1, defaults={"swept_until": now})
+        # The first sweep starts at the oldest active inbound signal: no case opened since then is missed.
+        oldest = Signal.objects.filter(direction=Direction.INBOUND, status=SignalStatus.ACTIVE).order_by(
+            "created_at").values_list("created_at", flat=True).first()
+        MatchSweep.objects.get_or_create(pk=1, defaults={"swept_until": min(oldest or now, now)})
         sweep = MatchSweep.objects.select_for_update().get(pk=1)
         since = sweep.swept_until - dt.timedelta(minutes=1)
         signals = Signal.objects.filter(direction=Direction.INBOUND, status=SignalStatus.ACTIVE).exclude(key_hash="")

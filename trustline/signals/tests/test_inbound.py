@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from trustline.accounts.models import User
+from trustline.accounts.models import Organisation, User
+from trustline.accounts.permissions import SYSTEM
+from trustline.accounts.selectors import actor_for_api_key
+from trustline.accounts.services import apikey_create
 from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, assert_error
 from trustline.console.tests.conftest import signed_in  # noqa: F401 - fixture
 from trustline.signals.models import Signal, SignalMatch
+from trustline.signals.services import signal_receive
 from trustline.signals.tasks import signals_match
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +118,37 @@ def test_a_peer_withdraws_its_own_signal_and_it_leaves_the_case(
     assert_error(otter_api.post(f"/signals/{signal_id}/withdraw", {"reason": ""}), 422, "invalid", "reason")
     page = rita.get(reverse("console:case", args=[case.pk])).content.decode()
     assert "Other platforms flagged this content" not in page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="concurrency needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_signal_sent_twice_at_once_is_one_signal(otter: Organisation, open_case: OpenCase):
+    """A peer's retry racing its first attempt: the second insert loses on the unique constraint and updates."""
+    open_case("https://kite.example/posts/4420")
+    key = apikey_create(actor=SYSTEM, organisation=otter, name="race").raw
+    start = threading.Barrier(2)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            peer = actor_for_api_key(key)
+            start.wait(5)
+            received = signal_receive(actor=peer, signal_type="url", value="https://kite.example/posts/4420",
+                                      tlp="amber", category="incitement_violence")
+            results.append(received.created)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert sorted(results) == [False, True]
+    assert (Signal.objects.count(), SignalMatch.objects.count()) == (1, 1)
