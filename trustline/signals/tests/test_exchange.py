@@ -184,3 +184,24 @@ def test_staff_read_every_signal_and_a_peer_cannot_withdraw_ours(
     assert_error(sudan_api.get(f"/signals/{shared['green_case']}"), 404, "not_found")
     assert_error(otter_api.post(f"/signals/{shared['green_case']}/withdraw", {"reason": "no"}), 404, "not_found")
     assert Signal.objects.get(pk=shared["green_case"]).status == "active"
+
+
+def test_staff_reads_are_for_staff_only(
+    shared: dict[str, str], api: ApiClient, sudan_api: ApiClient, otter_api: ApiClient, heron_api: ApiClient,
+    session_api: SessionApi, reviewer_rita: User,
+):
+    rita = session_api(reviewer_rita)
+    for path in ("/signals", "/signals/matches", "/signals/agreements", f"/signals/{shared['green_case']}"):
+        assert_error(api.get(path), 401, "unauthenticated")
+        assert_error(sudan_api.get(path), 404, "not_found")  # a partner: as if it did not exist
+        assert_error(otter_api.get(path), 404, "not_found")  # a peer reads its feed, not our records
+        assert rita.get(path).status_code == 200, path
+
+
+def test_a_peer_cannot_withdraw_another_peers_signal(otter_api: ApiClient, heron_api: ApiClient):
+    sent = otter_api.post("/signals/inbound", {"signal_type": "raw_text", "value": "Join the march on Block 6",
+                                               "category": "incitement_violence", "tlp": "green"})
+    assert sent.status_code == 201, sent.content
+
+    assert_error(heron_api.post(f"/signals/{sent.json()['id']}/withdraw", {"reason": "not ours"}), 404, "not_found")
+    assert Signal.objects.get(pk=sent.json()["id"]).status == "active"
