@@ -21,6 +21,7 @@ urlpatterns = [
     path("metrics/", include("trustline.metrics.urls")),
     path("transparency/", include("trustline.transparency.urls")),
     path("trends/", include("trustline.trends.urls")),
+    path("signals/", include("trustline.signals.urls")),
     path("law-enforcement/", include("trustline.lawenforcement.urls")),
     path("console/", include("trustline.console.urls")),
     path("", include("trustline.intake.urls")),

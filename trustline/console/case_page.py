@@ -34,6 +34,7 @@ from trustline.intake.models import Evidence, ReportItem
 from trustline.platforms.connectors import ContentDescription
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.platforms.selectors import actions_for_case, item_describe
+from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.review.selectors import (
     case_clock_paused_at,
@@ -45,8 +46,8 @@ from trustline.review.selectors import (
 from trustline.routing.eligibility import current_pool
 from trustline.routing.models import CaseComment
 from trustline.routing.workspace import case_tags, comment_list
-from trustline.signals.models import SignalMatch
-from trustline.signals.selectors import case_peer_signals
+from trustline.signals.models import Signal, SignalMatch
+from trustline.signals.selectors import case_peer_signals, case_shared_signal
 
 HISTORY_LIMIT = 50
 RELATED_LIMIT = 10
@@ -87,6 +88,8 @@ class CasePage:
     can_release: bool
     can_enforce: bool = False  # "Retry now" on a failed enforcement action
     peer_signals: list[SignalMatch] = dataclasses.field(default_factory=list)  # peers flagged this content too
+    shared_signal: Signal | None = None  # our signal taken from this case
+    can_share_signal: bool = False  # decided as violating, a URL, and the actor shares signals
 
 
 def case_items(case: Case) -> list[ReportItem]:
@@ -139,6 +142,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
     # deadline has since passed read, in the demo, as weeks-late cases that had been decided within hours.
     decided = decisions[-1].decided_at if decisions and case.status in DECIDED_STATUSES else None
     referred = case_referred_undecided(case)
+    effective = [d for d in decisions if d.status == DecisionStatus.EFFECTIVE]
     return CasePage(
         case=case,
         reports=[
@@ -170,4 +174,8 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         referred_undecided=referred,
         can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
         peer_signals=case_peer_signals(actor=actor, case_id=case.pk),
+        shared_signal=case_shared_signal(actor=actor, case_id=case.pk),
+        can_share_signal=bool(
+            actor.has(Perm.SIGNAL_SHARE) and case.canonical_url and effective
+            and effective[-1].outcome == Outcome.VIOLATING),
     )

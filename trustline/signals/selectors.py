@@ -127,3 +127,10 @@ def case_peer_signals(*, actor: Actor, case_id: uuid.UUID) -> list[SignalMatch]:
         return []
     return list(SignalMatch.objects.filter(case_id=case_id, signal__status="active")
                 .select_related("signal", "signal__organisation").order_by("matched_at"))
+
+
+def case_shared_signal(*, actor: Actor, case_id: uuid.UUID) -> Signal | None:
+    """Our signal taken from this case, if any (for its page; ``None`` if the actor may not see the exchange)."""
+    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+        return None
+    return Signal.objects.filter(case_id=case_id, direction=Direction.OUTBOUND).order_by("-updated_at").first()

@@ -125,6 +125,7 @@ class Command(BaseCommand):
             flagged = SignalMatch.objects.order_by("matched_at").values_list("case_id", flat=True).first()
             if flagged is not None:  # a case a peer platform's signal names (trustline.signals)
                 shot(r, f"/console/cases/{flagged}/", "console-case-peer-signal")
+            shot(r, "/signals/", "signals")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
             shot(session(partner, locale="ar"), "/portal/reports/new/", "partner-new-report-arabic")
