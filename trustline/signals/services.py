@@ -81,6 +81,16 @@ def signal_value_check(signal_type: str, value: str) -> Checked:
     return Checked(text, "")
 
 
+def _check_marking(tlp: str, opinion: str, *, field: str = "tlp") -> None:
+    """A TLP 2.0 level other than RED, and an opinion by its ThreatExchange name; else a 422 naming the field."""
+    if tlp not in Tlp.values:
+        raise ValidationFailed.field(field, f"one of {', '.join(t for t in Tlp.values if t != Tlp.RED)}")
+    if tlp == Tlp.RED:
+        raise ValidationFailed.field(field, "TLP:RED names individual recipients; it never goes into a feed")
+    if opinion not in Opinion.values:
+        raise ValidationFailed.field("opinion", f"one of {', '.join(Opinion.values)}")
+
+
 def _check_category(category: str, *, field: str = "category") -> str:
     code = (category or "").strip()
     if code and code not in active_categories():
@@ -122,8 +132,7 @@ def agreement_set(
     """Create or replace the agreement with one peer platform; audited with what changed."""
     require(actor, Perm.SIGNAL_AGREEMENT_MANAGE)
     peer = _peer(peer_slug)
-    if max_tlp == Tlp.RED:
-        raise ValidationFailed.field("max_tlp", "TLP:RED names individual recipients; it never goes into a feed")
+    _check_marking(max_tlp, Opinion.POSITIVE_CLASS, field="max_tlp")
     codes = sorted({_check_category(c, field="categories") for c in categories} - {""})
     now = clock.now()
     wanted = {"categories": codes, "max_tlp": str(max_tlp), "accepts_inbound": accepts_inbound,
@@ -180,8 +189,7 @@ def signal_share(
     require(actor, Perm.SIGNAL_SHARE)
     if actor.organisation is None or not actor.organisation.is_platform:
         raise PermissionDenied("Signals are shared by the platform's team.")
-    if tlp == Tlp.RED:
-        raise ValidationFailed.field("tlp", "TLP:RED names individual recipients; it never goes into a feed")
+    _check_marking(tlp, opinion)
     case = None
     if case_id is not None:
         case = _violating_case(case_id)
@@ -213,8 +221,10 @@ def _store(
 ) -> tuple[Signal, bool]:
     """Create the one signal of (source, type, value), or update it and make it active again.
 
-    1. Lock the existing row, if any. Ours may not become stricter (peers
-       may already hold it); a peer's own update is taken as sent.
+    1. Lock the existing row, if any. Ours may not become stricter nor
+       change category (peers may already hold it, and one whose agreement
+       no longer covers it would never hear of the change); a peer's own
+       update is taken as sent.
     2. Insert or update inside a savepoint. The same value sent twice at once:
        the second INSERT fails on ``signal_one_per_source`` once the first
        commits, and is retried as an update of that row.
@@ -242,6 +252,10 @@ def _store_once(actor: Actor, direction: str, organisation: Organisation, signal
     if direction == Direction.OUTBOUND and tlp_rank(str(fields["tlp"])) > tlp_rank(signal.tlp):
         raise Conflict(f"This signal was shared as {signal.get_tlp_display()}; peers may already hold it, so "
                        "its marking cannot become stricter.", code="tlp_stricter", fields={"tlp": ["stricter"]})
+    if direction == Direction.OUTBOUND and signal.category and fields["category"] != signal.category:
+        # A peer whose agreement covers only the old category would never see the change, and keep its copy.
+        raise Conflict(f"This signal was shared under {signal.category}; withdraw it rather than move it.",
+                       code="category_changed", fields={"category": ["differs from the shared signal's"]})
     for name, new in fields.items():
         setattr(signal, name, new)
     signal.status, signal.withdrawn_at, signal.withdrawn_reason = SignalStatus.ACTIVE, None, ""
@@ -319,6 +333,7 @@ def signal_receive(
     if agreement is None or not agreement.accepts_inbound:
         raise PermissionDenied("Your organisation has no agreement to send us signals.", code="no_agreement")
     peer = agreement.peer
+    _check_marking(tlp, opinion)
     if signal_type not in SignalType.values:
         raise ValidationFailed.field("signal_type", f"one of {', '.join(SignalType.values)}")
     checked = signal_value_check(signal_type, value)

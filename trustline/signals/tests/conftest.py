@@ -24,6 +24,7 @@ from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Organisation, User
 from trustline.accounts.permissions import SYSTEM
 from trustline.accounts.services import apikey_create, organisation_create
+from trustline.appeals.tests.conftest import REMOVE  # a removal for incitement, decided by a lead
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, actor_of
 from trustline.core.clock import frozen_at
@@ -39,14 +40,6 @@ from trustline.triage.services import triage_pending
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 SETTLED = T0 + dt.timedelta(minutes=1)  # past the feed's settle time for writes at T0
 
-REMOVE = DecisionInput(
-    outcome="violating",
-    policy="incitement_violence",
-    actions=("remove",),
-    decision_ground="DECISION_GROUND_INCOMPATIBLE_CONTENT",
-    incompatible_content_ground="Community Guidelines §4 (violence and incitement)",
-    incompatible_content_explanation="The post calls for attacks on a named shelter for displaced people.",
-)
 
 
 @pytest.fixture(autouse=True)

@@ -82,6 +82,9 @@ def test_sharing_refuses_red_a_stricter_marking_and_bad_values(
     assert share(lena, {"case_id": str(case.pk), "tlp": "green"}).status_code == 201
     # Peers may already hold it as GREEN: it cannot become AMBER.
     assert_error(share(lena, {"case_id": str(case.pk), "tlp": "amber"}), 409, "tlp_stricter", "tlp")
+    # Nor move to a category some peers do not receive.
+    assert_error(share(lena, {"case_id": str(case.pk), "tlp": "green", "category": "hateful_conduct"}),
+                 409, "category_changed", "category")
     assert_error(share(lena, {"signal_type": "pdq", "value": "abc", "category": "incitement_violence",
                               "tlp": "green"}), 422, "invalid", "value")
     assert_error(share(lena, {"signal_type": "url", "value": "javascript:alert(1)", "category": "incitement_violence",

@@ -87,6 +87,8 @@ def test_inbound_refusals(
     # Heron's agreement does not let it send.
     assert_error(heron_api.post("/signals/inbound", url_signal("https://kite.example/posts/1")), 403, "no_agreement")
     assert_error(otter_api.post("/signals/inbound", url_signal("file:///etc/passwd")), 422, "invalid", "value")
+    assert_error(otter_api.post("/signals/inbound", url_signal("https://kite.example/posts/1", tlp="red")),
+                 422, "invalid", "tlp")  # named recipients only: not for an exchange
     assert_error(otter_api.post("/signals/inbound", {**url_signal("https://kite.example/posts/1"),
                                                      "signal_type": "photodna"}), 422, "invalid")
     assert_error(otter_api.post("/signals/inbound", {**url_signal("https://kite.example/posts/1"),

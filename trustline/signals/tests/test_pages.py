@@ -63,6 +63,9 @@ def test_sharing_a_value_shows_each_bad_field_and_stores_nothing(signed_in: Sign
     assert page.status_code == 400
     assert b"field-error" in page.content and b"32 hexadecimal digits" in page.content
     assert not Signal.objects.exists()
+    no_marking = lena.post(PAGE, {"signal_type": "video_md5", "value": "9E107D9D372BB6826BD81D3542A419D6",
+                                  "category": "incitement_violence", "tlp": ""})
+    assert no_marking.status_code == 400 and not Signal.objects.exists()
     ok = lena.post(PAGE, {"signal_type": "video_md5", "value": "9E107D9D372BB6826BD81D3542A419D6",
                           "category": "incitement_violence", "tlp": "green", "tags": "zamzam"})
     assert ok.status_code == 302
