@@ -39,6 +39,10 @@ def test_a_lead_shares_a_case_from_its_page_and_finds_it_on_the_exchange_page(
     assert "Shared with peer platforms:" in shown and "Share with peer platforms</summary>" not in shown
     page = lena.get(PAGE).content.decode()
     assert case.canonical_url in page and "TLP:AMBER" in page
+    # Withdrawn, it may be shared again from the case.
+    withdrawn = lena.post(reverse("signals:withdraw", args=[signal.pk]), {"reason": "Reversed on contest."})
+    assert withdrawn.status_code == 302
+    assert "Share with peer platforms</summary>" in lena.get(case_page).content.decode()
 
 
 def test_a_reviewer_reads_the_page_but_is_offered_no_share_form(
