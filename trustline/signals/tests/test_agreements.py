@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from trustline.accounts.choices import OrganisationKind, Role
 from trustline.accounts.models import Organisation, User
@@ -78,3 +79,17 @@ def test_a_peer_platforms_key_exchanges_signals_and_nothing_else(
     assert_error(otter_api.post("/reports", report_payload()), 403, "forbidden")
     assert_error(otter_api.get("/reports"), 403, "forbidden")
     assert_error(otter_api.get("/signals"), 404, "not_found")  # staff's list
+
+
+def test_peer_create_makes_the_peer_and_its_agreement_from_the_command_line(capsys: pytest.CaptureFixture[str]):
+    call_command("peer_create", "--name", "Magpie Forums", "--max-tlp", "amber+strict",
+                 "--categories", "threat_to_life,incitement_violence", "--no-inbound", "--note", "MoU 2026-11")
+
+    slug = capsys.readouterr().out.strip()
+    agreement = SharingAgreement.objects.get(peer__slug=slug)
+    assert agreement.peer.kind == OrganisationKind.PEER_PLATFORM
+    assert (agreement.max_tlp, agreement.accepts_inbound, agreement.note) == ("amber+strict", False, "MoU 2026-11")
+    assert agreement.categories == ["incitement_violence", "threat_to_life"]
+    with pytest.raises(CommandError, match="unknown category 'gossip'"):
+        call_command("peer_create", "--name", "Jay Video", "--categories", "gossip")
+    assert not Organisation.objects.filter(name="Jay Video").exists()  # nothing half-made
