@@ -69,7 +69,7 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
     if shared:
         with clock.frozen_at(at + dt.timedelta(hours=1)):
             signal_withdraw(actor=lead, signal_id=shared[-1].pk,
-                            reason="The author's appeal was upheld: the post quoted the threat to condemn it.")
+                            reason="On a second look the post quotes the threat to condemn it.")
     peer = actor_for_api_key(otter_key.raw)
     open_case = Case.objects.filter(is_open=True, canonical_url__gt="").exclude(
         status__in=[CaseStatus.DECIDED, CaseStatus.CLOSED]).order_by("-priority", "opened_at").first()

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Organisation
@@ -374,3 +375,31 @@ def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> 
         sweep.swept_until = now
         sweep.save(update_fields=["swept_until"])
     return made
+
+
+REVERSED_REASON = "The decision this signal was taken from no longer stands (reversed on contest or superseded)."
+
+
+def signals_withdraw_reversed(*, actor: Actor) -> int:
+    """Withdraw our signals whose case is no longer decided as violating; returns how many.
+
+    Why: a shared URL says "we found this violating". When a contest
+    reverses the decision (a news quote, not a threat), peers still holding
+    the signal would act on content we now say is fine. Run every minute, so
+    the next feed carries the withdrawal.
+
+    1. Our active signals taken from a case, with the outcome of the case's
+       latest effective decision.
+    2. Each whose outcome is another than violating is withdrawn, audited,
+       with :data:`REVERSED_REASON`.
+    """
+    standing = (Decision.objects.filter(case=OuterRef("case_id"), status=DecisionStatus.EFFECTIVE)
+                .order_by("-effective_at").values("outcome")[:1])
+    stale = (Signal.objects.filter(direction=Direction.OUTBOUND, status=SignalStatus.ACTIVE, case__isnull=False)
+             .annotate(standing=Subquery(standing)).filter(standing__isnull=False)
+             .exclude(standing=Outcome.VIOLATING).values_list("pk", flat=True))
+    withdrawn = 0
+    for signal_id in list(stale):
+        signal_withdraw(actor=actor, signal_id=signal_id, reason=REVERSED_REASON)
+        withdrawn += 1
+    return withdrawn

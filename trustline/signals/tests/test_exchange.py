@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 
 from trustline.accounts.models import Organisation, User
+from trustline.appeals.services import appeal_claim_next, appeal_decide, appeal_submit
 from trustline.audit.models import AuditEntry
-from trustline.conftest import ApiClient, assert_error
+from trustline.conftest import ApiClient, actor_of, assert_error
 from trustline.core.clock import frozen_at
+from trustline.review.models import Decision
 from trustline.review.validation import DecisionInput
 from trustline.signals.models import Signal
+from trustline.signals.tasks import signals_withdraw_reversed
 from trustline.signals.tests.conftest import SETTLED, T0, ViolatingCase
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +211,30 @@ def test_a_peer_cannot_withdraw_another_peers_signal(otter_api: ApiClient, heron
 
     assert_error(heron_api.post(f"/signals/{sent.json()['id']}/withdraw", {"reason": "not ours"}), 404, "not_found")
     assert Signal.objects.get(pk=sent.json()["id"]).status == "active"
+
+
+def test_a_signal_whose_decision_is_reversed_on_contest_is_withdrawn_from_the_feeds(
+    session_api: SessionApi, lead_lena: User, reviewer_rita: User, analyst_amal: User,
+    violating_case: ViolatingCase, otter_api: ApiClient,
+):
+    reversed_case, standing_case = violating_case(), violating_case()
+    lena = session_api(lead_lena)
+    reversed_id = share(lena, {"case_id": str(reversed_case.pk), "tlp": "green"}).json()["id"]
+    standing_id = share(lena, {"case_id": str(standing_case.pk), "tlp": "green"}).json()["id"]
+    later = SETTLED + dt.timedelta(days=1)
+    with frozen_at(later):
+        decision = Decision.objects.get(case=reversed_case, status="effective")
+        appeal = appeal_submit(actor=actor_of(analyst_amal), decision_id=decision.pk,
+                               reasons="The post quotes the threat to condemn it; see the full thread.")
+        assert appeal_claim_next(actor=actor_of(reviewer_rita)) is not None
+        appeal_decide(actor=actor_of(reviewer_rita), appeal_id=appeal.pk, outcome="reversed",
+                      explanation="The post condemns the threat it quotes.",
+                      new_decision=DecisionInput(outcome="not_violating", explanation="No violation."))
+
+        assert signals_withdraw_reversed.call() == {"withdrawn": 1}
+        assert signals_withdraw_reversed.call() == {"withdrawn": 0}
+
+    assert Signal.objects.get(pk=standing_id).status == "active"
+    [change] = [s for s in feed(otter_api, at=later + dt.timedelta(minutes=1))["items"] if s["id"] == reversed_id]
+    assert change["status"] == "withdrawn" and "reversed on contest" in change["withdrawn_reason"]
+    assert AuditEntry.objects.filter(action="signal.withdrawn", target_id=reversed_id, actor="system").exists()
