@@ -146,6 +146,7 @@ class AuditAction(models.TextChoices):
     SIGNAL_WITHDRAWN = "signal.withdrawn"
     SIGNAL_RECEIVED = "signal.received"
     SIGNAL_MATCHED = "signal.matched"
+    SIGNAL_FEEDBACK_GIVEN = "signal.feedback_given"
     # --- end signals ---
     # --- transparency: DSA Transparency Database submissions (trustline.transparency) ---
     TRANSPARENCY_STATEMENTS_SUBMITTED = "transparency.statements_submitted"

@@ -19,10 +19,13 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from trustline.accounts.permissions import Perm, requires
 from trustline.core.types import ApiRequest
 from trustline.review.paging import Mapped
-from trustline.signals.models import SharingAgreement, Signal, SignalMatch
+from trustline.signals.choices import Opinion
+from trustline.signals.models import SharingAgreement, Signal, SignalFeedback, SignalMatch
 from trustline.signals.schemas import (
     AgreementIn,
     AgreementOut,
+    FeedbackIn,
+    FeedbackOut,
     FeedOut,
     InboundIn,
     MatchOut,
@@ -41,7 +44,13 @@ from trustline.signals.selectors import (
     signal_get,
     signals_visible,
 )
-from trustline.signals.services import agreement_set, signal_receive, signal_share, signal_withdraw
+from trustline.signals.services import (
+    agreement_set,
+    signal_feedback_give,
+    signal_receive,
+    signal_share,
+    signal_withdraw,
+)
 from trustline.signals.stix import bundle_of
 
 router = Router(tags=["signals"])
@@ -56,11 +65,18 @@ def feed_out(signal: Signal) -> dict[str, Any]:
     }
 
 
+def feedback_out(feedback: SignalFeedback) -> dict[str, Any]:
+    return {"signal_id": feedback.signal_id, "peer": feedback.peer.slug, "opinion": feedback.opinion,
+            "note": feedback.note, "created_at": feedback.created_at, "updated_at": feedback.updated_at}
+
+
 def signal_out(signal: Signal) -> dict[str, Any]:
+    feedback = [feedback_out(f) for f in signal.feedback.select_related("peer").order_by("created_at")]
     return {
         **feed_out(signal), "direction": signal.direction, "organisation": signal.organisation.slug,
         "case_id": signal.case_id, "external_id": signal.external_id,
         "matched_case_ids": list(signal.matches.order_by("matched_at").values_list("case_id", flat=True)),
+        "feedback": feedback, "disputed": any(f["opinion"] == Opinion.NEGATIVE_CLASS for f in feedback),
     }
 
 
@@ -115,6 +131,14 @@ def inbound(request: ApiRequest, payload: InboundIn) -> Status[dict[str, Any]]:
     received = signal_receive(actor=request.auth, **payload.model_dump())
     body = {**feed_out(received.signal), "external_id": received.signal.external_id, "new": received.created}
     return Status(201 if received.created else 200, body)
+
+
+@router.post("/{signal_id}/feedback", response={200: FeedbackOut, 201: FeedbackOut},
+             summary="Tell us what you found about one of our signals (201 first time, 200 replaced)")
+@requires(Perm.SIGNAL_EXCHANGE)
+def give_feedback(request: ApiRequest, signal_id: uuid.UUID, payload: FeedbackIn) -> Status[dict[str, Any]]:
+    feedback, created = signal_feedback_give(actor=request.auth, signal_id=signal_id, **payload.model_dump())
+    return Status(201 if created else 200, feedback_out(feedback))
 
 
 # --- Staff ------------------------------------------------------------------------------------

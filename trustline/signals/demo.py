@@ -5,7 +5,8 @@
 * An escalation lead shares the URLs of some cases decided as violating,
   and one phrase of a campaign; one shared URL is withdrawn again.
 * Otter sends URL signals: one names content of an open case (shown on
-  that case's page), one content we have no case about.
+  that case's page), one content we have no case about; and it gives its
+  opinion of two of ours, disputing one.
 
 Everything goes through the services, a few hours before now, so the feeds
 (which serve changes after 30 s) already carry it.
@@ -26,8 +27,14 @@ from trustline.core import clock
 from trustline.demo.extensions import DemoContext
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
-from trustline.signals.choices import Tlp
-from trustline.signals.services import agreement_set, signal_receive, signal_share, signal_withdraw
+from trustline.signals.choices import Opinion, Tlp
+from trustline.signals.services import (
+    agreement_set,
+    signal_feedback_give,
+    signal_receive,
+    signal_share,
+    signal_withdraw,
+)
 
 SHARED_CASES = 5
 CAMPAIGN_PHRASE = "كل من يساعد النازحين في الفاشر خائن ويجب تأديبه"  # a campaign's slogan (invented)
@@ -83,6 +90,10 @@ def demo_extend(*, ctx: DemoContext) -> list[str]:
         signal_receive(actor=peer, signal_type="url", value="https://kite.example/posts/otter-mirror-8812",
                        tlp=Tlp.GREEN, category="incitement_violence", external_id="otter-ux-20944")
         received += 1
+        for signal, opinion, note in zip(shared[:2], (Opinion.POSITIVE_CLASS, Opinion.NEGATIVE_CLASS),
+                                         ("Same account removed on our side.",
+                                          "Our reviewers read it as satire of the account it names."), strict=False):
+            signal_feedback_give(actor=peer, signal_id=signal.pk, opinion=opinion, note=note)
     return [f"Signal exchange: 2 peer platforms (Otter Social, Heron Video); {len(shared) + 1} signals shared, "
             f"{received} received from Otter ({1 if open_case else 0} on an open case). Otter's exchange key: "
             f"{otter_key.raw}"]

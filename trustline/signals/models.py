@@ -96,6 +96,28 @@ class SignalMatch(models.Model):
         return f"{self.signal_id} matches case {self.case_id}"
 
 
+class SignalFeedback(models.Model):
+    """A peer platform's opinion of one of our signals (ThreatExchange's ``SignalOpinion``; StopNCII's feedback).
+
+    Why: a peer that found our URL was not violating on its side tells us, and
+    our staff see which signals peers dispute. One row per signal and peer;
+    giving feedback again replaces it.
+    """
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="feedback")
+    peer = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="signal_feedback")
+    opinion = models.CharField(max_length=32, choices=Opinion.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["signal", "peer"], name="signal_feedback_once")]
+
+    def __str__(self) -> str:
+        return f"{self.peer_id} on {self.signal_id}: {self.opinion}"
+
+
 class MatchSweep(models.Model):
     """Where the sweep that matches newly opened cases against inbound signals has got to (one row)."""
 

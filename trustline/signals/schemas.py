@@ -64,6 +64,20 @@ class WithdrawIn(StrictIn):
     reason: str = Field(max_length=2000, description="why; peers and auditors read it")
 
 
+class FeedbackIn(StrictIn):
+    opinion: Opinion = Field(description="POSITIVE_CLASS: you agree; NEGATIVE_CLASS: not violating on your side")
+    note: str = Field("", max_length=1000, description="why, for our staff; no personal data")
+
+
+class FeedbackOut(Schema):
+    signal_id: uuid.UUID
+    peer: str
+    opinion: Opinion
+    note: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class FeedSignalOut(Schema):
     """A signal as a peer receives it: no case, no person, no internal note."""
 
@@ -93,6 +107,8 @@ class SignalOut(FeedSignalOut):
     case_id: uuid.UUID | None
     external_id: str
     matched_case_ids: list[uuid.UUID]
+    feedback: list[FeedbackOut] = Field(description="peers' opinions of our signal")
+    disputed: bool = Field(description="a peer called it not violating (ThreatExchange's DISPUTED)")
 
 
 class ReceivedOut(FeedSignalOut):

@@ -35,8 +35,8 @@ from trustline.intake.canonical import UrlRejected, canonicalize_url
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.signals.choices import Direction, Opinion, SignalStatus, SignalType, Tlp, tlp_rank
-from trustline.signals.models import MatchSweep, SharingAgreement, Signal, SignalMatch
-from trustline.signals.selectors import active_agreement_of
+from trustline.signals.models import MatchSweep, SharingAgreement, Signal, SignalFeedback, SignalMatch
+from trustline.signals.selectors import active_agreement_of, feed_allowed
 from trustline.taxonomy.selectors import active_categories
 
 MAX_TEXT = 2000
@@ -106,10 +106,10 @@ def _check_tags(tags: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def _check_description(description: str) -> str:
+def _check_description(description: str, *, field: str = "description") -> str:
     text = (description or "").strip()
     if len(text) > MAX_DESCRIPTION:
-        raise ValidationFailed.field("description", f"at most {MAX_DESCRIPTION} characters")
+        raise ValidationFailed.field(field, f"at most {MAX_DESCRIPTION} characters")
     return text
 
 
@@ -403,3 +403,34 @@ def signals_withdraw_reversed(*, actor: Actor) -> int:
         signal_withdraw(actor=actor, signal_id=signal_id, reason=REVERSED_REASON)
         withdrawn += 1
     return withdrawn
+
+
+@transaction.atomic
+def signal_feedback_give(
+    *, actor: Actor, signal_id: uuid.UUID, opinion: str, note: str = "",
+) -> tuple[SignalFeedback, bool]:
+    """A peer's opinion of one of our signals it may receive; replaces its earlier one. Returns it and whether new.
+
+    A signal the peer's agreement does not let it see answers 404, as one
+    that does not exist.
+    """
+    require(actor, Perm.SIGNAL_EXCHANGE)
+    agreement = active_agreement_of(actor.organisation)
+    if agreement is None:
+        raise PermissionDenied("Your organisation has no active agreement.", code="no_agreement")
+    signal = Signal.objects.filter(feed_allowed(agreement), pk=signal_id).first()
+    if signal is None:
+        raise NotFound("Signal not found.")
+    if opinion not in Opinion.values:
+        raise ValidationFailed.field("opinion", f"one of {', '.join(Opinion.values)}")
+    text = _check_description(note, field="note")
+    now = clock.now()
+    feedback, created = SignalFeedback.objects.select_for_update().get_or_create(
+        signal=signal, peer=agreement.peer,
+        defaults={"opinion": opinion, "note": text, "created_at": now, "updated_at": now})
+    if not created:
+        feedback.opinion, feedback.note, feedback.updated_at = opinion, text, now
+        feedback.save(update_fields=["opinion", "note", "updated_at"])
+    audit_record(actor=actor, action=AuditAction.SIGNAL_FEEDBACK_GIVEN, target=signal,
+                 data={"peer": agreement.peer.pk, "opinion": opinion, "new": created})
+    return feedback, created

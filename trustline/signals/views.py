@@ -47,7 +47,7 @@ def signals_index(request: HttpRequest, actor: Actor) -> HttpResponse:
         else:
             messages.success(request, (_("Signal shared.") if created else _("Signal updated.")))
             return redirect("signals:index")
-    signals = signals_visible(actor=actor).prefetch_related("matches")
+    signals = signals_visible(actor=actor).prefetch_related("matches", "feedback__peer")
     return render(request, "signals/index.html", {
         "ours": list(signals.filter(direction=Direction.OUTBOUND)[:SHOWN]),
         "theirs": list(signals.filter(direction=Direction.INBOUND)[:SHOWN]),

@@ -238,3 +238,25 @@ def test_a_signal_whose_decision_is_reversed_on_contest_is_withdrawn_from_the_fe
     [change] = [s for s in feed(otter_api, at=later + dt.timedelta(minutes=1))["items"] if s["id"] == reversed_id]
     assert change["status"] == "withdrawn" and "reversed on contest" in change["withdrawn_reason"]
     assert AuditEntry.objects.filter(action="signal.withdrawn", target_id=reversed_id, actor="system").exists()
+
+
+def test_a_peer_disputes_one_of_our_signals_and_staff_see_it(
+    shared: dict[str, str], otter_api: ApiClient, heron_api: ApiClient, api: ApiClient, sudan_api: ApiClient,
+    session_api: SessionApi, reviewer_rita: User, lead_lena: User,
+):
+    path = f"/signals/{shared['green_text']}/feedback"
+    first = otter_api.post(path, {"opinion": "NEGATIVE_CLASS", "note": "A song lyric on our side, not a call."})
+    again = otter_api.post(path, {"opinion": "NEGATIVE_CLASS", "note": "A song lyric; reviewed twice."})
+
+    assert (first.status_code, again.status_code) == (201, 200), first.content
+    seen = session_api(reviewer_rita).get(f"/signals/{shared['green_text']}").json()
+    assert seen["disputed"] is True
+    assert [(f["peer"], f["opinion"], f["note"]) for f in seen["feedback"]] == [
+        ("otter-social", "NEGATIVE_CLASS", "A song lyric; reviewed twice.")]
+    assert AuditEntry.objects.filter(action="signal.feedback_given", target_id=shared["green_text"]).count() == 2
+    # Heron's agreement does not cover hateful conduct: for it the signal does not exist.
+    assert_error(heron_api.post(path, {"opinion": "POSITIVE_CLASS"}), 404, "not_found")
+    assert_error(otter_api.post(path, {"opinion": "DISPUTED"}), 422, "invalid")
+    assert_error(api.post(path, {"opinion": "POSITIVE_CLASS"}), 401, "unauthenticated")
+    assert_error(sudan_api.post(path, {"opinion": "POSITIVE_CLASS"}), 403, "forbidden")
+    assert_error(session_api(lead_lena).post(path, {"opinion": "POSITIVE_CLASS"}), 403, "forbidden")

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from trustline.accounts.models import User
+from trustline.conftest import ApiClient
 from trustline.console.tests.conftest import signed_in  # noqa: F401 - fixture
 from trustline.core.clock import frozen_at
 from trustline.signals.models import Signal
@@ -21,7 +22,7 @@ PAGE = "/signals/"
 
 
 def test_a_lead_shares_a_case_from_its_page_and_finds_it_on_the_exchange_page(
-    signed_in: SignedIn, lead_lena: User, violating_case: ViolatingCase,  # noqa: F811
+    signed_in: SignedIn, lead_lena: User, violating_case: ViolatingCase, otter_api: ApiClient,  # noqa: F811
 ):
     case = violating_case()
     lena = signed_in(lead_lena)
@@ -37,8 +38,11 @@ def test_a_lead_shares_a_case_from_its_page_and_finds_it_on_the_exchange_page(
     assert (signal.value, signal.tlp, signal.tags) == (case.canonical_url, "amber", ["el-fasher", "shelter"])
     shown = lena.get(case_page).content.decode()
     assert "Shared with peer platforms:" in shown and "Share with peer platforms</summary>" not in shown
+    assert otter_api.post(f"/signals/{signal.pk}/feedback", {"opinion": "NEGATIVE_CLASS",
+                                                            "note": "Satire on our side."}).status_code == 201
     page = lena.get(PAGE).content.decode()
     assert case.canonical_url in page and "TLP:AMBER" in page
+    assert "Not violating (a known false positive)" in page and "Satire on our side." in page
     # Withdrawn, it may be shared again from the case.
     withdrawn = lena.post(reverse("signals:withdraw", args=[signal.pk]), {"reason": "Reversed on contest."})
     assert withdrawn.status_code == 302
