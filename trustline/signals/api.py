@@ -71,11 +71,12 @@ def feedback_out(feedback: SignalFeedback) -> dict[str, Any]:
 
 
 def signal_out(signal: Signal) -> dict[str, Any]:
-    feedback = [feedback_out(f) for f in signal.feedback.select_related("peer").order_by("created_at")]
+    """Staff's view of a signal; ``.all()`` so that a list's ``prefetch_related`` serves every row."""
+    feedback = [feedback_out(f) for f in sorted(signal.feedback.all(), key=lambda f: f.created_at)]
     return {
         **feed_out(signal), "direction": signal.direction, "organisation": signal.organisation.slug,
         "case_id": signal.case_id, "external_id": signal.external_id,
-        "matched_case_ids": list(signal.matches.order_by("matched_at").values_list("case_id", flat=True)),
+        "matched_case_ids": [m.case_id for m in sorted(signal.matches.all(), key=lambda m: m.matched_at)],
         "feedback": feedback, "disputed": any(f["opinion"] == Opinion.NEGATIVE_CLASS for f in feedback),
     }
 
@@ -169,7 +170,7 @@ def share(request: ApiRequest, payload: ShareIn) -> Status[dict[str, Any]]:
 @router.get("", response=list[SignalOut], summary="Every signal, ours and peers' (staff)")
 @paginate(LimitOffsetPagination)
 def list_signals(request: ApiRequest, filters: Query[SignalFilter]) -> Any:
-    signals = signals_visible(actor=request.auth)
+    signals = signals_visible(actor=request.auth).prefetch_related("matches", "feedback__peer")
     for name in ("direction", "status", "signal_type"):
         if getattr(filters, name) is not None:
             signals = signals.filter(**{name: getattr(filters, name)})
