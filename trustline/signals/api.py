@@ -24,9 +24,11 @@ from trustline.signals.models import SharingAgreement, Signal, SignalFeedback, S
 from trustline.signals.schemas import (
     AgreementIn,
     AgreementOut,
+    BatchOut,
     FeedbackIn,
     FeedbackOut,
     FeedOut,
+    InboundBatchIn,
     InboundIn,
     MatchOut,
     ReceivedOut,
@@ -50,6 +52,7 @@ from trustline.signals.services import (
     signal_receive,
     signal_share,
     signal_withdraw,
+    signals_receive_many,
 )
 from trustline.signals.stix import bundle_of
 
@@ -132,6 +135,19 @@ def inbound(request: ApiRequest, payload: InboundIn) -> Status[dict[str, Any]]:
     received = signal_receive(actor=request.auth, **payload.model_dump())
     body = {**feed_out(received.signal), "external_id": received.signal.external_id, "new": received.created}
     return Status(201 if received.created else 200, body)
+
+
+@router.post(
+    "/inbound/batch", response=BatchOut, summary="Send us up to 500 signals at once (all stored, or none)",
+    description="Every bad signal is named (`signals.3.value`) and then nothing is stored, so the batch can be "
+                "sent again once fixed. The same type and value again updates the signal, as one by one.",
+)
+@requires(Perm.SIGNAL_EXCHANGE)
+def inbound_batch(request: ApiRequest, payload: InboundBatchIn) -> dict[str, Any]:
+    received = signals_receive_many(actor=request.auth, items=[s.model_dump() for s in payload.signals])
+    out = [{**feed_out(r.signal), "external_id": r.signal.external_id, "new": r.created} for r in received]
+    created = sum(1 for r in received if r.created)
+    return {"received": out, "new": created, "updated": len(received) - created}
 
 
 @router.post("/{signal_id}/feedback", response={200: FeedbackOut, 201: FeedbackOut},

@@ -60,6 +60,10 @@ class InboundIn(StrictIn):
     external_id: str = Field("", max_length=200, description="your own id of this signal")
 
 
+class InboundBatchIn(StrictIn):
+    signals: list[InboundIn] = Field(min_length=1, max_length=500, description="1 to 500 signals")
+
+
 class WithdrawIn(StrictIn):
     reason: str = Field(max_length=2000, description="why; peers and auditors read it")
 
@@ -116,6 +120,12 @@ class ReceivedOut(FeedSignalOut):
 
     external_id: str
     new: bool
+
+
+class BatchOut(Schema):
+    received: list[ReceivedOut] = Field(description="in the order sent")
+    new: int
+    updated: int
 
 
 class WithdrawnOut(FeedSignalOut):

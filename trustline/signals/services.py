@@ -19,6 +19,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -318,6 +319,42 @@ class Received:
     matches: list[SignalMatch]
 
 
+MAX_BATCH = 500
+
+
+def _inbound_checked(item: dict[str, Any]) -> tuple[str, Checked, dict[str, object]]:
+    """One peer signal's type, stored value and fields, or a 422 naming the field."""
+    signal_type, tlp = str(item.get("signal_type", "")), str(item.get("tlp", ""))
+    opinion = str(item.get("opinion") or Opinion.POSITIVE_CLASS)
+    _check_marking(tlp, opinion)
+    if signal_type not in SignalType.values:
+        raise ValidationFailed.field("signal_type", f"one of {', '.join(SignalType.values)}")
+    checked = signal_value_check(signal_type, str(item.get("value", "")))
+    fields: dict[str, object] = {
+        "tlp": tlp, "category": _check_category(str(item.get("category") or "")), "opinion": opinion,
+        "tags": _check_tags(list(item.get("tags") or [])),
+        "description": _check_description(str(item.get("description") or "")), "key_hash": checked.key_hash,
+        "external_id": str(item.get("external_id") or "").strip()[:200]}
+    return signal_type, checked, fields
+
+
+def _receiving_peer(actor: Actor) -> Organisation:
+    require(actor, Perm.SIGNAL_EXCHANGE)
+    agreement = active_agreement_of(actor.organisation)
+    if agreement is None or not agreement.accepts_inbound:
+        raise PermissionDenied("Your organisation has no agreement to send us signals.", code="no_agreement")
+    return agreement.peer
+
+
+def _receive_checked(actor: Actor, peer: Organisation, signal_type: str, checked: Checked,
+                     fields: dict[str, object]) -> Received:
+    signal, created = _store(actor=actor, direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
+                             value=checked.value, fields=fields)
+    audit_record(actor=actor, action=AuditAction.SIGNAL_RECEIVED, target=signal, data={
+        "signal_type": signal_type, "tlp": fields["tlp"], "category": fields["category"], "new": created})
+    return Received(signal, created, _matches_for(signal, clock.now(), actor))
+
+
 @transaction.atomic
 def signal_receive(
     *, actor: Actor, signal_type: str, value: str, tlp: str, category: str = "",
@@ -329,24 +366,41 @@ def signal_receive(
     is canonicalised and matched against our open cases at once; cases
     opened later are matched by :func:`signals_match_new_cases`.
     """
-    require(actor, Perm.SIGNAL_EXCHANGE)
-    agreement = active_agreement_of(actor.organisation)
-    if agreement is None or not agreement.accepts_inbound:
-        raise PermissionDenied("Your organisation has no agreement to send us signals.", code="no_agreement")
-    peer = agreement.peer
-    _check_marking(tlp, opinion)
-    if signal_type not in SignalType.values:
-        raise ValidationFailed.field("signal_type", f"one of {', '.join(SignalType.values)}")
-    checked = signal_value_check(signal_type, value)
-    fields: dict[str, object] = {
-        "tlp": str(tlp), "category": _check_category(category), "opinion": str(opinion), "tags": _check_tags(tags),
-        "description": _check_description(description), "key_hash": checked.key_hash,
-        "external_id": (external_id or "").strip()[:200]}
-    signal, created = _store(actor=actor, direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
-                             value=checked.value, fields=fields)
-    audit_record(actor=actor, action=AuditAction.SIGNAL_RECEIVED, target=signal, data={
-        "signal_type": signal_type, "tlp": fields["tlp"], "category": fields["category"], "new": created})
-    return Received(signal, created, _matches_for(signal, clock.now(), actor))
+    peer = _receiving_peer(actor)
+    signal_type, checked, fields = _inbound_checked({
+        "signal_type": signal_type, "value": value, "tlp": tlp, "category": category, "opinion": opinion,
+        "tags": list(tags), "description": description, "external_id": external_id})
+    return _receive_checked(actor, peer, signal_type, checked, fields)
+
+
+@transaction.atomic
+def signals_receive_many(*, actor: Actor, items: Sequence[dict[str, Any]]) -> list[Received]:
+    """A peer's batch (a bank's sync): every signal stored, or none, with every bad one named.
+
+    1. The agreement, once; at most :data:`MAX_BATCH` signals.
+    2. Check every signal as :func:`signal_receive` does; collect each
+       problem under ``signals.<index>.<field>``.
+    3. Any problem: a 422 naming all of them, and nothing is stored (a
+       retry after fixing them cannot half-duplicate the batch).
+    4. Otherwise store each, in order, in this one transaction.
+    """
+    peer = _receiving_peer(actor)
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValidationFailed.field("signals", f"1 to {MAX_BATCH} signals per request")
+    checked_items = []
+    problems: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        try:
+            checked_items.append(_inbound_checked(item))
+        except ValidationFailed as exc:
+            for field, reasons in exc.fields.items():
+                problems[f"signals.{index}.{field}"] = reasons
+    if problems:
+        first = next(iter(problems))
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ValidationFailed(f"{first}: {problems[first][0]}{more}; nothing was stored", fields=problems)
+    return [_receive_checked(actor, peer, signal_type, checked, fields)
+            for signal_type, checked, fields in checked_items]
 
 
 def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> int:

@@ -154,3 +154,34 @@ def test_the_same_signal_sent_twice_at_once_is_one_signal(otter: Organisation, o
     assert errors == []
     assert sorted(results) == [False, True]
     assert (Signal.objects.count(), SignalMatch.objects.count()) == (1, 1)
+
+
+def test_a_peer_syncs_a_batch_all_or_nothing_with_every_bad_signal_named(
+    otter_api: ApiClient, heron_api: ApiClient, api: ApiClient, sudan_api: ApiClient, open_case: OpenCase,
+):
+    case = open_case("https://kite.example/posts/6001")
+    good = [url_signal(f"https://kite.example/posts/{6000 + n}") for n in range(1, 4)]
+    good.append({"signal_type": "video_md5", "value": "9E107D9D372BB6826BD81D3542A419D6", "tlp": "green"})
+    bad = [*good, {**good[0], "value": "ftp://kite.example/x"}, {**good[1], "category": "gossip"}]
+
+    refused = otter_api.post("/signals/inbound/batch", {"signals": bad})
+
+    body = assert_error(refused, 422, "invalid")
+    assert set(body["fields"]) == {"signals.4.value", "signals.5.category"}
+    assert "nothing was stored" in body["message"]
+    assert not Signal.objects.exists()
+
+    stored = otter_api.post("/signals/inbound/batch", {"signals": good})
+    again = otter_api.post("/signals/inbound/batch", {"signals": good[:2]})
+
+    assert stored.status_code == 200, stored.content
+    assert (stored.json()["new"], stored.json()["updated"]) == (4, 0)
+    assert [s["value"] for s in stored.json()["received"]][-1] == "9e107d9d372bb6826bd81d3542a419d6"
+    assert (again.json()["new"], again.json()["updated"]) == (0, 2)
+    assert Signal.objects.count() == 4
+    assert SignalMatch.objects.get().case_id == case.pk
+    assert_error(otter_api.post("/signals/inbound/batch", {"signals": [good[0]] * 501}), 422, "invalid")
+    assert_error(otter_api.post("/signals/inbound/batch", {"signals": []}), 422, "invalid")
+    assert_error(heron_api.post("/signals/inbound/batch", {"signals": good}), 403, "no_agreement")
+    assert_error(api.post("/signals/inbound/batch", {"signals": good}), 401, "unauthenticated")
+    assert_error(sudan_api.post("/signals/inbound/batch", {"signals": good}), 403, "forbidden")
