@@ -31,8 +31,8 @@ from trustline.core.exceptions import ApplicationError, ValidationFailed
 from trustline.core.forms import errors_onto
 from trustline.notifications import services as notification_services
 from trustline.notifications.choices import EventType
-from trustline.notifications.language import email_language_of
-from trustline.notifications.models import NotificationSetting, WebhookEndpoint
+from trustline.notifications.language import default_email_language
+from trustline.notifications.models import WebhookEndpoint
 from trustline.notifications.selectors import notification_settings_get
 from trustline.review.choices import InformationRequestStatus
 from trustline.review.information import information_request_answer as answer_service
@@ -154,7 +154,7 @@ def notification_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
     organisation = notification_services.notification_organisation_get(actor=actor)
     setting = notification_settings_get(organisation=organisation)
     action = request.POST.get("form", "")
-    automatic = email_language_of(organisation, NotificationSetting(organisation=organisation))
+    automatic = default_email_language(organisation)
     settings_form = SettingsForm(request.POST if action == "settings" else None, initial={
         "email_enabled": setting.email_enabled, "webhook_enabled": setting.webhook_enabled,
         "daily_digest_enabled": setting.daily_digest_enabled,

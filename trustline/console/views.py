@@ -33,13 +33,14 @@ from trustline.console.forms import DecisionForm, ReasonForm
 from trustline.console.selectors import confirmed_device, two_factor_required
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
-from trustline.core.forms import errors_onto
+from trustline.core.forms import errors_onto, split_list
 from trustline.platforms.services import action_retry
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
 from trustline.review.validation import DecisionInput
 from trustline.routing import services as routing_services
 from trustline.routing.selectors import queue_list
+from trustline.signals.choices import SHAREABLE_TLP
 
 P = ParamSpec("P")
 QUEUE_PAGE = 50
@@ -115,17 +116,13 @@ def next_case(request: HttpRequest, actor: Actor) -> HttpResponse:
     return redirect("console:case", case_id=case.pk)
 
 
-def _split(raw: str) -> list[str]:
-    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
-
-
 def decision_input(data: dict[str, Any]) -> DecisionInput:
     """The form's cleaned data as review's input (review validates it)."""
     return DecisionInput(
         outcome=data["outcome"],
         policy=data.get("policy") or "",
         actions=list(data.get("actions") or []),
-        territorial_scope=_split(data.get("territorial_scope") or ""),
+        territorial_scope=split_list(data.get("territorial_scope")),
         label_text=data.get("label_text") or "",
         decision_ground=data.get("decision_ground") or "",
         illegal_content_legal_ground=data.get("illegal_content_legal_ground") or "",
@@ -149,6 +146,7 @@ def _render_case(request: HttpRequest, actor: Actor, case_id: uuid.UUID, form: D
     return render(request, "console/case.html", {
         "page": page, "case": page.case, "form": form, "now": now,
         "release_form": ReasonForm(), "crises": crisis_banner(actor=actor, now=now, case=page.case),
+        "tlps": SHAREABLE_TLP,
     }, status=status)
 
 

@@ -16,6 +16,12 @@ from django import forms
 
 from trustline.core.exceptions import ApplicationError
 
+
+def split_list(raw: str | None) -> list[str]:
+    """A free-text list field ("SD, SS; TD") as its items: split on commas and semicolons, trimmed, no blanks."""
+    return [part.strip() for part in (raw or "").replace(";", ",").split(",") if part.strip()]
+
+
 # (form, field or None for the form's own errors, text), from a path and one reason.
 Placement = tuple[forms.BaseForm, str | None, str]
 

@@ -18,14 +18,11 @@ from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.core.forms import split_list
 from trustline.crisis.choices import LEVEL_BOOST
 from trustline.crisis.selectors import crisis_get, crisis_list
 from trustline.crisis.services import CrisisInput, crisis_designate, crisis_end, tag_for
 from trustline.crisis.stats import Bucket, crisis_figures
-
-
-def _split(raw: str) -> list[str]:
-    return [part.strip() for part in (raw or "").replace(";", ",").split(",") if part.strip()]
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,9 +39,10 @@ def crisis_index(request: HttpRequest, actor: Actor) -> HttpResponse:
         try:
             ends = request.POST.get("ends_at") or ""
             crisis = crisis_designate(actor=actor, data=CrisisInput(
-                name=request.POST.get("name", ""), countries=_split(request.POST.get("countries", "")),
-                regions=_split(request.POST.get("regions", "")), languages=_split(request.POST.get("languages", "")),
-                categories=_split(request.POST.get("categories", "")), level=level,
+                name=request.POST.get("name", ""), countries=split_list(request.POST.get("countries", "")),
+                regions=split_list(request.POST.get("regions", "")),
+                languages=split_list(request.POST.get("languages", "")),
+                categories=split_list(request.POST.get("categories", "")), level=level,
                 ends_at=dt.datetime.fromisoformat(ends).replace(tzinfo=dt.UTC) if ends else None,
                 notes=request.POST.get("notes", ""),
             ))

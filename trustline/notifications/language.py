@@ -42,6 +42,11 @@ def email_language_of(organisation: Organisation, setting: NotificationSetting |
         setting = NotificationSetting.objects.filter(organisation=organisation).only("email_language").first()
     if setting is not None and setting.email_language:
         return setting.email_language
+    return default_email_language(organisation)
+
+
+def default_email_language(organisation: Organisation) -> str:
+    """Steps 2 and 3 of the module docstring: what "automatic" means for ``organisation``."""
     spoken = interface_languages()
     covered = Accreditation.objects.filter(organisation=organisation).values_list("languages", flat=True).first()
     for tag in covered or []:

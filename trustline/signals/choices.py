@@ -32,6 +32,10 @@ class Tlp(models.TextChoices):
 TLP_ORDER: tuple[str, ...] = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
 
 
+# What may be shared or agreed: every level but RED, which names individual recipients and never goes into a feed.
+SHAREABLE_TLP: list[tuple[str, str]] = [(value, str(label)) for value, label in Tlp.choices if value != Tlp.RED]
+
+
 def tlp_rank(level: str) -> int:
     return TLP_ORDER.index(level)
 

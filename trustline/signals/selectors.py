@@ -94,9 +94,14 @@ def feed_for_peer(*, actor: Actor, cursor: str = "", limit: int = 100) -> FeedPa
     return FeedPage(signals=page, next_cursor=_cursor_encode(page[-1]) if page else cursor, has_more=has_more)
 
 
+def _sees_exchange(actor: Actor) -> bool:
+    """Staff who may see the exchange (signals, agreements, matches); everyone else sees nothing of it."""
+    return actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side
+
+
 def signals_visible(*, actor: Actor) -> QuerySet[Signal]:
     """Every signal, ours and peers', for staff who may see the exchange; nothing for anyone else."""
-    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+    if not _sees_exchange(actor):
         raise NotFound("Not found.")
     return Signal.objects.select_related("organisation").order_by("-updated_at", "-id")
 
@@ -109,21 +114,21 @@ def signal_get(*, actor: Actor, signal_id: uuid.UUID) -> Signal:
 
 
 def agreements_visible(*, actor: Actor) -> QuerySet[SharingAgreement]:
-    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+    if not _sees_exchange(actor):
         raise NotFound("Not found.")
     return SharingAgreement.objects.select_related("peer").order_by("peer__slug")
 
 
 def matches_visible(*, actor: Actor) -> QuerySet[SignalMatch]:
     """Which of our cases peers' signals name, newest first (staff)."""
-    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+    if not _sees_exchange(actor):
         raise NotFound("Not found.")
     return SignalMatch.objects.select_related("signal", "signal__organisation").order_by("-matched_at", "-id")
 
 
 def case_peer_signals(*, actor: Actor, case_id: uuid.UUID) -> list[SignalMatch]:
     """The peers' active signals that name this case's content, for its page (empty if the actor may not see)."""
-    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+    if not _sees_exchange(actor):
         return []
     return list(SignalMatch.objects.filter(case_id=case_id, signal__status="active")
                 .select_related("signal", "signal__organisation").order_by("matched_at"))
@@ -131,6 +136,6 @@ def case_peer_signals(*, actor: Actor, case_id: uuid.UUID) -> list[SignalMatch]:
 
 def case_shared_signal(*, actor: Actor, case_id: uuid.UUID) -> Signal | None:
     """Our signal taken from this case, if any (for its page; ``None`` if the actor may not see the exchange)."""
-    if not (actor.has(Perm.SIGNAL_VIEW) and actor.is_staff_side):
+    if not _sees_exchange(actor):
         return None
     return Signal.objects.filter(case_id=case_id, direction=Direction.OUTBOUND).order_by("-updated_at").first()

@@ -17,16 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from trustline.accounts.permissions import Actor, Perm
 from trustline.console.views import console_view
 from trustline.core.exceptions import ApplicationError
-from trustline.signals.choices import Direction, Opinion, SignalType, Tlp
+from trustline.core.forms import split_list
+from trustline.signals.choices import SHAREABLE_TLP, Direction, Opinion, SignalType
 from trustline.signals.selectors import agreements_visible, signals_visible
 from trustline.signals.services import signal_share, signal_withdraw
 
 SHOWN = 200
-SHAREABLE_TLP = [(value, label) for value, label in Tlp.choices if value != Tlp.RED]
-
-
-def _tags(raw: str) -> list[str]:
-    return [t.strip() for t in raw.replace("\n", ",").split(",") if t.strip()]
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,7 +36,7 @@ def signals_index(request: HttpRequest, actor: Actor) -> HttpResponse:
             _signal, created = signal_share(
                 actor=actor, signal_type=request.POST.get("signal_type", ""), value=request.POST.get("value", ""),
                 category=request.POST.get("category", ""), tlp=request.POST.get("tlp", ""),
-                opinion=request.POST.get("opinion", Opinion.POSITIVE_CLASS), tags=_tags(request.POST.get("tags", "")),
+                opinion=request.POST.get("opinion", Opinion.POSITIVE_CLASS), tags=split_list(request.POST.get("tags")),
                 description=request.POST.get("description", ""))
         except ApplicationError as exc:
             errors = exc.fields or {"form": [exc.message]}
@@ -76,7 +72,7 @@ def share_case(request: HttpRequest, actor: Actor, case_id: uuid.UUID) -> HttpRe
     """Share a case decided as violating, from its page; back to the case with what happened."""
     try:
         signal, created = signal_share(actor=actor, case_id=case_id, tlp=request.POST.get("tlp", ""),
-                                       tags=_tags(request.POST.get("tags", "")),
+                                       tags=split_list(request.POST.get("tags")),
                                        description=request.POST.get("description", ""))
     except ApplicationError as exc:
         messages.error(request, exc.message)
