@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_ENABLED = "two_factor.enabled"
     TWO_FACTOR_REMOVED = "two_factor.removed"
     SECURITY_POLICY_CHANGED = "security_policy.changed"
+    VIEWING_PREFERENCE_CHANGED = "viewing_preference.changed"
     # Crisis Policy Protocol (trustline.crisis)
     CRISIS_DESIGNATED = "crisis.designated"
     CRISIS_CHANGED = "crisis.changed"

@@ -90,6 +90,7 @@ class CasePage:
     peer_signals: list[SignalMatch] = dataclasses.field(default_factory=list)  # peers flagged this content too
     shared_signal: Signal | None = None  # our signal taken from this case
     can_share_signal: bool = False  # decided as violating, a URL, and the actor shares signals
+    can_view_evidence: bool = False  # evidence files (previews, excerpts, downloads); auditors see their names only
 
 
 def case_items(case: Case) -> list[ReportItem]:
@@ -171,6 +172,7 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
             and ((mine and actor.has(Perm.DECISION_RECORD)) or actor.has(Perm.DECISION_RECORD_ANY))
         ) or (referred and actor.has(Perm.DECISION_RECORD_ANY)),
         can_claim=actor.has(Perm.CASE_CLAIM),
+        can_view_evidence=actor.has(Perm.EVIDENCE_VIEW),
         referred_undecided=referred,
         can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
         peer_signals=case_peer_signals(actor=actor, case_id=case.pk),

@@ -1,4 +1,4 @@
-"""Console forms: sign-in codes, the security policy, the decision form."""
+"""Console forms: sign-in codes, the security policy, viewing preferences, the decision form."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from trustline.console.choices import ImagePreviews
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import AutomatedDecision, DecisionGround, Outcome
 from trustline.review.selectors import template_languages
@@ -28,6 +29,16 @@ class SecurityPolicyForm(forms.Form):
         label=_("Everyone in my organisation must sign in with a second factor"),
         required=False,
         help_text=_("People without an authenticator app are asked to set one up at their next sign-in."),
+    )
+
+
+class ViewingPreferenceForm(forms.Form):
+    image_previews = forms.ChoiceField(
+        label=_("Evidence images on the case page"), choices=ImagePreviews.choices, widget=forms.RadioSelect,
+    )
+    grayscale = forms.BooleanField(
+        label=_("Show images in grey"), required=False,
+        help_text=_("Grey takes the edge off blood and injuries while keeping what the decision needs."),
     )
 
 

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from trustline.accounts.choices import OrganisationKind
 from trustline.accounts.models import Membership, Organisation, User
 from trustline.accounts.permissions import Actor
-from trustline.console.models import OrganisationSecurityPolicy
+from trustline.console.models import OrganisationSecurityPolicy, ViewingPreference
 from trustline.core.exceptions import NotFound
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import TimelineEvent
@@ -29,6 +29,15 @@ from trustline.review.models import Decision
 def confirmed_device(user: User) -> TOTPDevice | None:
     """The person's confirmed authenticator app, if any (one per person)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def viewing_preference_of(user: User | None) -> ViewingPreference:
+    """The person's viewing preference, or the defaults (blurred, grey) as an unsaved row."""
+    if user is not None:
+        found = ViewingPreference.objects.filter(user=user).first()
+        if found is not None:
+            return found
+    return ViewingPreference(user=user)
 
 
 def organisation_requires_two_factor(organisation: Organisation) -> bool:

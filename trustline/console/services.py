@@ -1,4 +1,4 @@
-"""Console writes: two-factor devices and the organisation security policy.
+"""Console writes: two-factor devices, the organisation security policy, a person's viewing preference.
 
 Each service checks who may act, writes in one transaction and records the
 audit entry there. Device secrets are never audited.
@@ -14,7 +14,8 @@ from trustline.accounts.models import Organisation, User
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
-from trustline.console.models import OrganisationSecurityPolicy
+from trustline.console.choices import ImagePreviews
+from trustline.console.models import OrganisationSecurityPolicy, ViewingPreference
 from trustline.console.selectors import confirmed_device, two_factor_required
 from trustline.core import clock
 from trustline.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -102,3 +103,25 @@ def security_policy_set(
         audit_record(actor=actor, action=AuditAction.SECURITY_POLICY_CHANGED, target=organisation,
                      data={"require_two_factor": {"before": before, "after": require_two_factor}})
     return policy
+
+
+def viewing_preference_set(*, actor: Actor, image_previews: str, grayscale: bool) -> ViewingPreference:
+    """Set how evidence images are shown to the acting person (their own choice only; audited)."""
+    if actor.user is None:
+        raise PermissionDenied(_("Only a person has viewing preferences."))
+    if image_previews not in ImagePreviews.values:
+        raise ValidationFailed.field(
+            "image_previews", _("must be one of: %(values)s") % {"values": ", ".join(ImagePreviews.values)})
+    with transaction.atomic():
+        preference, _created = ViewingPreference.objects.select_for_update().get_or_create(
+            user=actor.user, defaults={"updated_at": clock.now()}
+        )
+        before = {"image_previews": preference.image_previews, "grayscale": preference.grayscale}
+        preference.image_previews = image_previews
+        preference.grayscale = grayscale
+        preference.updated_at = clock.now()
+        preference.save(update_fields=["image_previews", "grayscale", "updated_at"])
+        after = {"image_previews": image_previews, "grayscale": grayscale}
+        audit_record(actor=actor, action=AuditAction.VIEWING_PREFERENCE_CHANGED, target=actor.user,
+                     data={"before": before, "after": after})
+    return preference

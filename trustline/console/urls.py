@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("second-review/rules/", review_rules.rule_list, name="second_review_rules"),
     path("second-review/rules/<str:kind>/", review_rules.rule_edit, name="second_review_rule"),
     path("leave", views.leave, name="leave"),
+    path("viewing/", views.viewing, name="viewing"),
     # Two-factor sign-in (the password step is trustline.urls' "login", served by twofactor.sign_in)
     path("2fa/verify/", twofactor.verify, name="two_factor_verify"),
     path("2fa/enrol/", twofactor.enrol, name="two_factor_enrol"),

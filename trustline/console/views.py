@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,8 +30,9 @@ from trustline.accounts.views import portal_view
 from trustline.cases.models import Case
 from trustline.console.banners import crisis_banner
 from trustline.console.case_page import case_page
-from trustline.console.forms import DecisionForm, ReasonForm
-from trustline.console.selectors import confirmed_device, two_factor_required
+from trustline.console.forms import DecisionForm, ReasonForm, ViewingPreferenceForm
+from trustline.console.selectors import confirmed_device, two_factor_required, viewing_preference_of
+from trustline.console.services import viewing_preference_set
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
 from trustline.core.forms import errors_onto, split_list
@@ -146,7 +148,7 @@ def _render_case(request: HttpRequest, actor: Actor, case_id: uuid.UUID, form: D
     return render(request, "console/case.html", {
         "page": page, "case": page.case, "form": form, "now": now,
         "release_form": ReasonForm(), "crises": crisis_banner(actor=actor, now=now, case=page.case),
-        "tlps": SHAREABLE_TLP,
+        "tlps": SHAREABLE_TLP, "viewing": viewing_preference_of(actor.user),
     }, status=status)
 
 
@@ -245,3 +247,31 @@ def leave(request: HttpRequest) -> HttpResponse:
     parts = urlsplit(url)
     safe = parts.scheme in {"http", "https"} and bool(parts.netloc)
     return render(request, "console/leave.html", {"url": url, "safe": safe, "host": parts.hostname or ""})
+
+
+@require_http_methods(["GET", "POST"])
+@console_view
+def viewing(request: HttpRequest, actor: Actor) -> HttpResponseBase:
+    """The reviewer's own choice of how evidence images are shown (blurred, clear or not at all; grey or not)."""
+    preference = viewing_preference_of(actor.user)
+    form = ViewingPreferenceForm(request.POST or None, initial={
+        "image_previews": preference.image_previews, "grayscale": preference.grayscale,
+    })
+    if request.method == "POST" and form.is_valid():
+        try:
+            viewing_preference_set(actor=actor, image_previews=form.cleaned_data["image_previews"],
+                                   grayscale=form.cleaned_data["grayscale"])
+        except ApplicationError as exc:
+            errors_onto(form, exc)
+        else:
+            messages.success(request, _("Your viewing preference is saved."))
+            return redirect(_safe_back(request) or reverse("console:viewing"))
+    return render(request, "console/viewing.html", {"form": form, "back": _safe_back(request)})
+
+
+def _safe_back(request: HttpRequest) -> str | None:
+    """A page of this site to return to (the case page the reviewer came from), never another host."""
+    candidate = request.POST.get("back") or request.GET.get("back")
+    if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, request.is_secure()):
+        return candidate
+    return None

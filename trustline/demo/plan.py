@@ -90,6 +90,7 @@ class PlannedReport:
     payload: dict[str, Any]  # the ReportIn fields
     idempotency_key: str | None = None
     evidence_note: str | None = None
+    evidence_screenshot: bool = False  # a drawn screenshot of the first item (demo.screenshots)
     batch: str | None = None  # bulk upload this report belongs to
     template: int = 0
     items_meta: list[dict[str, str]] = field(default_factory=list)
@@ -324,4 +325,7 @@ def _build(
             f"Items: {len(items)}. Archived copies and full-resolution screenshots are kept by the partner "
             "and can be shared with the platform's reviewers on request.\n"
         )
+        # About half of them also have a screenshot, by the partner's counter: no draw from rng,
+        # so the rest of the plan stays as it was.
+        report.evidence_screenshot = counters[slug] % 2 == 0
     return report

@@ -46,6 +46,7 @@ from trustline.core import clock
 from trustline.core.exceptions import ApplicationError
 from trustline.demo.extensions import DemoContext, demo_extend
 from trustline.demo.plan import DemoData, PlannedReport, load_data, plan_reports
+from trustline.demo.screenshots import post_screenshot
 from trustline.intake.bulk import bulk_submit
 from trustline.intake.choices import Channel
 from trustline.intake.evidence import evidence_attach
@@ -310,6 +311,15 @@ class ReportReplay:
             evidence_attach(
                 actor=actor, report=submitted.report, fileobj=io.BytesIO(report.evidence_note.encode("utf-8")),
                 name=f"{report.payload['reference']}-note.txt", declared_type="text/plain",
+            )
+            self.stats["evidence"] += 1
+        if report.evidence_screenshot:
+            first = report.payload["items"][0]
+            image = post_screenshot(reference=report.payload["reference"], url=first.get("url") or first["platform_id"],
+                                    captured_at=report.at)
+            evidence_attach(
+                actor=actor, report=submitted.report, fileobj=io.BytesIO(image),
+                name=f"{report.payload['reference']}-screenshot.png", declared_type="image/png",
             )
             self.stats["evidence"] += 1
         return 1

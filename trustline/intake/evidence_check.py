@@ -50,6 +50,9 @@ ALLOWED_CONTENT_TYPES: dict[str, str] = {
     TEXT_PLAIN: "txt",
 }
 
+#: Types the case page can show (``intake.preview``): a re-encoded image, or an escaped text excerpt.
+IMAGE_PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
 # Full signatures that confirm filetype's (deliberately loose) guesses for the accepted types.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),

@@ -16,4 +16,8 @@ urlpatterns = [
     path("portal/reports/<uuid:report_id>/evidence/", views.evidence_add, name="evidence_add"),
     path("portal/reports/<uuid:report_id>/evidence/<uuid:evidence_id>/", views.evidence_download,
          name="evidence_download"),
+    path("portal/reports/<uuid:report_id>/evidence/<uuid:evidence_id>/preview.jpg", views.evidence_preview_image,
+         name="evidence_preview"),
+    path("portal/reports/<uuid:report_id>/evidence/<uuid:evidence_id>/excerpt/", views.evidence_excerpt_text,
+         name="evidence_excerpt"),
 ]

@@ -46,6 +46,7 @@ from trustline.intake.forms import (
     pydantic_fields,
 )
 from trustline.intake.models import Report
+from trustline.intake.preview import evidence_excerpt, evidence_preview
 from trustline.intake.schemas import ReportFilter
 from trustline.intake.services import SubmitResult, check_can_submit, report_submit
 from trustline.review.choices import Outcome
@@ -283,6 +284,37 @@ def evidence_download(
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_GET
+@portal_view
+def evidence_preview_image(
+    request: HttpRequest, actor: Actor, report_id: uuid.UUID, evidence_id: uuid.UUID
+) -> HttpResponseBase:
+    """A re-encoded JPEG of an image (``preview.evidence_preview``); 422 with the reason when none can be made."""
+    evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
+    try:
+        data = evidence_preview(actor=actor, evidence=evidence)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=422, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@portal_view
+def evidence_excerpt_text(
+    request: HttpRequest, actor: Actor, report_id: uuid.UUID, evidence_id: uuid.UUID
+) -> HttpResponse:
+    """The start of a text evidence file, escaped, as a fragment the case page loads when it is opened."""
+    evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
+    try:
+        excerpt = evidence_excerpt(actor=actor, evidence=evidence)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=422, content_type="text/plain; charset=utf-8")
+    return render(request, "intake/partials/evidence_excerpt.html", {"excerpt": excerpt})
 
 
 # --- Bulk CSV ----------------------------------------------------------------

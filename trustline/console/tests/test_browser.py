@@ -29,6 +29,7 @@ import pytest
 from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
 from trustline.appeals.models import Appeal
+from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
 from trustline.conftest import PASSWORD, kite_url
 from trustline.console.tests.browser import Browsing, chromium_path, launch, totp_now
@@ -516,3 +517,48 @@ def test_emergency_acknowledge_on_the_board(emergency: Any, lead_lena: User,
     emergency.refresh_from_db()
     assert emergency.state != "open" and emergency.owner_id == lead_lena.pk
     assert not lead.dialogs and not lead.csp_violations
+
+
+@pytest.fixture
+def pictured_case(transactional_db: None, analyst_amal: User, arabic_rita: User, submit: Callable[..., Any]) -> Any:
+    """A case with a photo and a text note as evidence (set up before Chromium starts: see ``browse``)."""
+    import io
+
+    from PIL import Image
+
+    from trustline.conftest import actor_of
+    from trustline.intake.evidence import evidence_attach
+
+    result = submit(analyst_amal, language="ar")
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), (160, 20, 20)).save(photo, format="JPEG")
+    for name, content, kind in (("scene.jpg", photo.getvalue(), "image/jpeg"),
+                                ("note.txt", b"Seen at 14:02 near the market", "text/plain")):
+        evidence_attach(actor=actor_of(analyst_amal), report=result.report, fileobj=io.BytesIO(content), name=name,
+                        declared_type=kind)
+    enrol(arabic_rita)
+    return Case.objects.get(pk=result.items[0].case_id)
+
+
+def test_evidence_is_blurred_until_revealed_and_a_note_loads_when_opened(
+    pictured_case: Any, arabic_rita: User, browse: Callable[..., Browsing]
+) -> None:
+    reviewer = browse()
+    sign_in_with_code(reviewer, arabic_rita)
+    reviewer.go(f"/console/cases/{pictured_case.pk}/")
+    page = reviewer.page
+    image = page.locator(".evidence-figure img")
+    image.evaluate("img => img.decode()")  # the preview loaded (a broken image would reject)
+    assert image.evaluate("img => img.naturalWidth") == 300
+    assert "blur" in image.evaluate("img => getComputedStyle(img).filter")
+    page.get_by_text("Show this image").click()
+    assert image.evaluate("img => getComputedStyle(img).filter") == "grayscale(1)"  # grey stays, blur goes
+    page.get_by_text("Blur it again").click()
+    assert "blur" in image.evaluate("img => getComputedStyle(img).filter")
+
+    page.locator("details.evidence-text summary").click()
+    page.locator(".evidence-excerpt").wait_for()
+    assert "Seen at 14:02 near the market" in page.inner_text(".evidence-text")
+    shown = sorted(entry.data["as"] for entry in AuditEntry.objects.filter(action="evidence.viewed"))
+    assert shown == ["excerpt", "preview"]
+    assert not reviewer.dialogs and not reviewer.csp_violations

@@ -26,6 +26,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler, _St
 
 from trustline.accounts.choices import Role
 from trustline.accounts.models import Membership, User
+from trustline.intake.models import ReportItem
 from trustline.signals.models import SignalMatch
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -126,6 +127,19 @@ class Command(BaseCommand):
             if flagged is not None:  # a case a peer platform's signal names (trustline.signals)
                 shot(r, f"/console/cases/{flagged}/", "console-case-peer-signal")
             shot(r, "/signals/", "signals")
+            pictured = (
+                ReportItem.objects.filter(report__evidence__content_type__startswith="image/", case__is_open=True)
+                .order_by("report__received_at").values_list("case_id", flat=True).first()
+            )
+            if pictured is not None:  # evidence images: blurred and grey by default, then one revealed
+                r.go(f"/console/cases/{pictured}/")
+                figure = r.page.locator(".evidence-figure").first
+                figure.locator("img").evaluate("img => img.decode()")
+                figure.screenshot(path=str(out / "console-evidence-blurred.png"))
+                figure.locator(".reveal-label").click()
+                figure.screenshot(path=str(out / "console-evidence-revealed.png"))
+                saved += ["console-evidence-blurred", "console-evidence-revealed"]
+            shot(r, "/console/viewing/", "viewing-preference")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
             shot(session(partner, locale="ar"), "/portal/reports/new/", "partner-new-report-arabic")
