@@ -5,7 +5,8 @@ analysts, auditors) read every slice; programme managers
 (``metrics.scorecard_view``) read every partner's scorecard; a partner
 reads only its own organisation's figures, through ``/own-scorecard``,
 which takes no organisation parameter. Figures come from the item-fact
-roll-up; ``facts_as_of`` says how fresh it is (docs/metrics.md).
+roll-up; ``facts_as_of`` says how fresh it is (docs/metrics.md). Reviewer
+workload comes from reviewers' holds on cases (``metrics.workload``).
 """
 
 import dataclasses
@@ -17,7 +18,17 @@ from ninja import Query, Router
 from trustline.accounts.permissions import Perm, requires
 from trustline.core import clock
 from trustline.core.types import ApiRequest
-from trustline.metrics.present import filters_of, key_text, partner_slugs, period_of, row_out, table_csv, table_out
+from trustline.metrics.present import (
+    filters_of,
+    key_text,
+    partner_slugs,
+    period_of,
+    row_out,
+    table_csv,
+    table_out,
+    workload_csv,
+    workload_out,
+)
 from trustline.metrics.schemas import (
     BacklogOut,
     BacklogQuery,
@@ -27,10 +38,13 @@ from trustline.metrics.schemas import (
     SeriesOut,
     SeriesQuery,
     TableOut,
+    WorkloadOut,
+    WorkloadQuery,
 )
 from trustline.metrics.scorecards import Scorecard, own_scorecard, partner_scorecard, scorecard_list
 from trustline.metrics.selectors import metrics_table
 from trustline.metrics.series import backlog_breakdown, sla_series
+from trustline.metrics.workload import workload_table
 
 router = Router(tags=["metrics"])
 
@@ -94,3 +108,19 @@ def scorecard(request: ApiRequest, slug: str, query: Query[MetricsQuery]) -> Any
 @requires(Perm.METRICS_VIEW_OWN)
 def my_scorecard(request: ApiRequest, query: Query[MetricsQuery]) -> Any:
     return scorecard_out(own_scorecard(actor=request.auth, period=period_of(query)))
+
+
+@router.get("/workload", response=WorkloadOut, summary="Reviewing time per kind of case (holds ended in the period)")
+@requires(Perm.METRICS_VIEW)
+def workload(request: ApiRequest, query: Query[WorkloadQuery]) -> Any:
+    return workload_out(workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by))
+
+
+@router.get("/workload.csv", summary="The same workload table as CSV (one line per slice)")
+@requires(Perm.METRICS_VIEW)
+def workload_as_csv(request: ApiRequest, query: Query[WorkloadQuery]) -> HttpResponse:
+    result = workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by)
+    response = HttpResponse(workload_csv(result), content_type="text/csv; charset=utf-8")
+    name = f"trustline-workload-{result.period.label}{'-by-' + query.group_by if query.group_by else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -10,13 +10,14 @@ from trustline.accounts.models import Organisation
 from trustline.core.csvsafe import write_rows
 from trustline.core.exceptions import ValidationFailed
 from trustline.metrics.periods import Period, period_for
-from trustline.metrics.schemas import BacklogQuery, MetricsQuery, PeriodOut
+from trustline.metrics.schemas import BacklogQuery, MetricsQuery, PeriodOut, PeriodQuery
 from trustline.metrics.selectors import COUNT_FIELDS, HOUR_FIELDS, PCT_FIELDS, MetricsFilter, MetricsRow, MetricsTable
+from trustline.metrics.workload import WorkloadFigures, WorkloadTable
 from trustline.platforms.choices import ActionType
 from trustline.review.choices import Outcome
 
 
-def period_of(query: MetricsQuery) -> Period:
+def period_of(query: PeriodQuery) -> Period:
     return period_for(kind=query.period, tz=query.tz, date=query.date, from_date=query.from_, to_date=query.to)
 
 
@@ -82,3 +83,21 @@ def table_csv(table: MetricsTable) -> str:
             + [cur["outcomes"].get(o.value, 0) for o in Outcome] + [cur["actions"].get(a.value, 0) for a in ActionType]
         )
     return write_rows(csv_columns(), lines)
+
+
+def workload_out(table: WorkloadTable) -> dict[str, Any]:
+    slugs: dict[Any, str] = {}
+    return {"period": PeriodOut.of(table.period), "group_by": table.group_by, "computed_at": table.computed_at,
+            "rows": [{"key": None if i == 0 else key_text(row.key, table.group_by, slugs), "label": row.label,
+                      "figures": dataclasses.asdict(row.figures)} for i, row in enumerate(table.rows)]}
+
+
+WORKLOAD_COLUMNS = [field.name for field in dataclasses.fields(WorkloadFigures)]
+
+
+def workload_csv(table: WorkloadTable) -> str:
+    """One line per row: the period, the slice, and every figure (the same as the API's)."""
+    data = workload_out(table)
+    lines = [[data["period"]["label"], table.group_by or "", row["key"] or "", row["label"]]
+             + [row["figures"][name] for name in WORKLOAD_COLUMNS] for row in data["rows"]]
+    return write_rows(["period", "slice", "key", "label", *WORKLOAD_COLUMNS], lines)

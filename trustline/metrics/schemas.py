@@ -11,14 +11,19 @@ from pydantic import Field
 from trustline.metrics.periods import Period
 
 
-class MetricsQuery(Schema):
-    """Which period, in which time zone, and which slice (every filter optional)."""
+class PeriodQuery(Schema):
+    """Which period, in which time zone."""
 
     period: str = Field("month", description="week, month, quarter or custom")
     date: dt.date | None = Field(None, description="a day in the period wanted (default: today in tz)")
     from_: dt.date | None = Field(None, alias="from", description="custom: first day (local)")
     to: dt.date | None = Field(None, description="custom: last day (local, inclusive)")
     tz: str = Field("UTC", max_length=64, description="IANA time zone for the period's boundaries")
+
+
+class MetricsQuery(PeriodQuery):
+    """Which period, in which time zone, and which slice (every filter optional)."""
+
     group_by: str | None = Field(None, description="partner, country, language, category, tier, crisis, imminent_harm")
     partner: str | None = Field(None, max_length=80, description="organisation slug")
     country: str | None = Field(None, max_length=2)
@@ -155,3 +160,35 @@ class ScorecardOut(Schema):
     previous_period: PeriodOut
     summary: RowOut
     by_category: list[CategoryPrecisionOut]
+
+
+class WorkloadQuery(PeriodQuery):
+    group_by: str | None = Field(
+        None, description="category, tier, language, country, imminent_harm, pool or reviewer (managers only)")
+
+
+class WorkloadFiguresOut(Schema):
+    holds: int = Field(description="reviewers' holds on cases that ended in the period")
+    decided_holds: int = Field(description="holds that ended in a decision")
+    handed_on_holds: int = Field(description="holds released, reassigned or put on hold")
+    expired_holds: int = Field(description="holds whose lease ran out (not counted in hours_held)")
+    hours_held: float = Field(description="time from claim to end of every hold except expired ones")
+    hours_expired: float
+    reviewers: int
+    minutes_per_decision: float | None = Field(description="hours_held spread over the decisions")
+    decide_p50_minutes: float | None = Field(description="median hold ending in a decision (nearest rank)")
+    decide_p90_minutes: float | None
+    hours_per_week: float = Field(description="hours_held over the period's weeks")
+
+
+class WorkloadRowOut(Schema):
+    key: str | None
+    label: str
+    figures: WorkloadFiguresOut
+
+
+class WorkloadOut(Schema):
+    period: PeriodOut
+    group_by: str | None
+    computed_at: dt.datetime
+    rows: list[WorkloadRowOut]

@@ -6,4 +6,5 @@ app_name = "metrics"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.metrics_page, name="page"),
+    path("workload/", views.workload_page, name="workload"),
 ]

@@ -1,4 +1,4 @@
-"""The metrics page (/metrics/): the period's table for staff with ``metrics.view``; htmx swaps the table.
+"""The metrics pages: the period's table (/metrics/) and reviewer workload (/metrics/workload/); htmx swaps tables.
 
 Thin: the query string is read with the API's own ``MetricsQuery`` schema,
 the figures come from :func:`trustline.metrics.selectors.metrics_table`,
@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError as PydanticValidationError
 
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.accounts.views import portal_view
 from trustline.core.exceptions import ValidationFailed
-from trustline.metrics.present import filters_of, period_of, table_out
-from trustline.metrics.schemas import MetricsQuery
+from trustline.metrics.present import filters_of, period_of, table_out, workload_out
+from trustline.metrics.schemas import MetricsQuery, WorkloadQuery
 from trustline.metrics.selectors import DIMENSIONS, metrics_table
+from trustline.metrics.workload import PERSONAL_DIMENSIONS, WORKLOAD_DIMENSIONS, workload_table
 
 SHOWN = [
     ("items_received", "Items"), ("cases_received", "Cases"), ("ack_within_target_pct", "Ack. on time %"),
@@ -54,4 +56,40 @@ def metrics_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     context = {"data": data, "rows": rows, "columns": [label for _, label in SHOWN], "errors": errors,
                "params": params, "dimensions": list(DIMENSIONS), "csv_query": request.GET.urlencode()}
     template = "metrics/partials/table.html" if request.headers.get("HX-Request") else "metrics/metrics.html"
+    return render(request, template, context)
+
+
+WORKLOAD_SHOWN = [
+    ("hours_held", gettext_lazy("Hours held")), ("hours_per_week", gettext_lazy("Hours a week")),
+    ("decided_holds", gettext_lazy("Decisions")), ("minutes_per_decision", gettext_lazy("Minutes per decision")),
+    ("decide_p50_minutes", gettext_lazy("Hold to decision p50 (min)")),
+    ("decide_p90_minutes", gettext_lazy("Hold to decision p90 (min)")), ("handed_on_holds", gettext_lazy("Handed on")),
+    ("expired_holds", gettext_lazy("Expired (not counted)")), ("reviewers", gettext_lazy("Reviewers")),
+]
+
+
+@require_GET
+@portal_view
+def workload_page(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Reviewing time per kind of case (``metrics.workload``), with the API's query schema and CSV."""
+    require(actor, Perm.METRICS_VIEW)
+    params = {k: v for k, v in request.GET.items() if v != ""}
+    errors: dict[str, list[str]] = {}
+    data = None
+    try:
+        query = WorkloadQuery.model_validate(params)
+        data = workload_out(workload_table(actor=actor, period=period_of(query), group_by=query.group_by))
+    except PydanticValidationError as exc:
+        errors = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
+    except ValidationFailed as exc:
+        errors = exc.fields or {"": [exc.message]}
+    rows = [] if data is None else [
+        {"label": row["label"], "cells": [row["figures"][name] for name, _label in WORKLOAD_SHOWN]}
+        for row in data["rows"]
+    ]
+    dimensions = [d for d in WORKLOAD_DIMENSIONS
+                  if d not in PERSONAL_DIMENSIONS or actor.has(Perm.REVIEWER_SKILLS_MANAGE)]
+    context = {"data": data, "rows": rows, "columns": [label for _name, label in WORKLOAD_SHOWN], "errors": errors,
+               "params": params, "dimensions": dimensions, "csv_query": request.GET.urlencode()}
+    template = "metrics/partials/workload_table.html" if request.headers.get("HX-Request") else "metrics/workload.html"
     return render(request, template, context)

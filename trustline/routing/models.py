@@ -82,6 +82,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["case", "claimed_at"], name="assignment_case_idx"),
             models.Index(fields=["reviewer", "claimed_at"], name="assignment_reviewer_idx"),
+            # The workload figures read the holds that ended in a period (metrics.workload).
+            models.Index(fields=["ended_at"], condition=Q(ended_at__isnull=False), name="assignment_ended_idx"),
         ]
 
     def __str__(self) -> str:

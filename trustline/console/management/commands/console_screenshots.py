@@ -145,6 +145,7 @@ class Command(BaseCommand):
             shot(session(partner, locale="ar"), "/portal/reports/new/", "partner-new-report-arabic")
             m = session(manager, staff=True)
             shot(m, "/console/dashboards/", "dashboards")
+            shot(m, "/metrics/workload/?period=quarter&group_by=category", "workload")
             shot(m, "/console/security/", "security")
             chromium.close()
         thread.terminate()
