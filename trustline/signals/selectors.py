@@ -119,6 +119,13 @@ def agreements_visible(*, actor: Actor) -> QuerySet[SharingAgreement]:
     return SharingAgreement.objects.select_related("peer").order_by("peer__slug")
 
 
+def peer_platforms(*, actor: Actor) -> QuerySet[Organisation]:
+    """Every peer platform organisation, with or without an agreement (staff who see the exchange)."""
+    if not _sees_exchange(actor):
+        raise NotFound("Not found.")
+    return Organisation.objects.filter(kind=OrganisationKind.PEER_PLATFORM).order_by("name")
+
+
 def matches_visible(*, actor: Actor) -> QuerySet[SignalMatch]:
     """Which of our cases peers' signals name, newest first (staff)."""
     if not _sees_exchange(actor):

@@ -27,7 +27,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler, _St
 from trustline.accounts.choices import Role
 from trustline.accounts.models import Membership, User
 from trustline.intake.models import ReportItem
-from trustline.signals.models import SignalMatch
+from trustline.signals.models import SharingAgreement, SignalMatch
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
@@ -146,6 +146,9 @@ class Command(BaseCommand):
             m = session(manager, staff=True)
             shot(m, "/console/dashboards/", "dashboards")
             shot(m, "/metrics/workload/?period=quarter&group_by=category", "workload")
+            agreed = SharingAgreement.objects.select_related("peer").order_by("peer__name").first()
+            if agreed is not None:  # a programme manager edits a peer platform's agreement
+                shot(m, f"/signals/agreements/{agreed.peer.slug}/", "signal-agreement")
             shot(m, "/console/security/", "security")
             chromium.close()
         thread.terminate()
