@@ -221,6 +221,9 @@ TRUSTLINE: dict[str, Any] = {
     "API_KEY_TOUCH_SECONDS": 60,
     # `audit_verify` reports audit entries the sealer has not chained after this long (sealer or worker down).
     "AUDIT_SEAL_GRACE_SECONDS": env_int("TRUSTLINE_AUDIT_SEAL_GRACE_SECONDS", 300),
+    # Evidence files are deleted this many days after the last case they back closed (legal holds and
+    # contests keep them longer; 0 keeps them for ever). See intake/retention.py and docs/operations.md.
+    "EVIDENCE_RETENTION_DAYS": env_int("TRUSTLINE_EVIDENCE_RETENTION_DAYS", 365),
 }
 
 # --- E-mail -----------------------------------------------------------------

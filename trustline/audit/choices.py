@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     CASE_OPENED = "case.opened"
     EVIDENCE_ADDED = "evidence.added"
     EVIDENCE_VIEWED = "evidence.viewed"
+    EVIDENCE_PURGED = "evidence.purged"
     # Triage and SLAs (trustline.triage)
     CASE_TRIAGED = "case.triaged"
     CASE_RETIERED = "case.retiered"

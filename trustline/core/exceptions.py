@@ -60,6 +60,13 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class Gone(ApplicationError):
+    """The thing existed and was deleted on purpose (e.g. an evidence file under the retention policy)."""
+
+    status = 410
+    code = "gone"
+
+
 class AuthenticationFailed(ApplicationError):
     status = 401
     code = "unauthenticated"

@@ -49,6 +49,7 @@ class Channel(models.TextChoices):
 class TimelineKind(models.TextChoices):
     RECEIVED = "received", _("Received")
     EVIDENCE_ADDED = "evidence_added", _("Evidence added")
+    EVIDENCE_PURGED = "evidence_purged", _("Evidence file deleted (retention)")
     TRIAGED = "triaged", _("Triaged")
     IN_REVIEW = "in_review", _("In review")
     DECIDED = "decided", _("Decided")

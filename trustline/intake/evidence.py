@@ -18,10 +18,11 @@ from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.core import clock
 from trustline.core.conf import limit
-from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.core.exceptions import Conflict, Gone, ValidationFailed
 from trustline.intake.choices import TimelineKind
 from trustline.intake.evidence_check import EvidenceRejected, inspect_evidence
 from trustline.intake.models import Evidence, Report, TimelineEvent
+from trustline.intake.retention import first_check_at, purged_message
 
 
 def evidence_attach(
@@ -67,6 +68,7 @@ def evidence_attach(
             uploaded_at=clock.now(),
             uploaded_by=actor.audit_id,
         )
+        evidence.retention_check_at = first_check_at(evidence.uploaded_at)
         evidence.file.save("upload", File(fileobj), save=False)
         evidence.save()
         TimelineEvent.objects.create(
@@ -81,7 +83,8 @@ def evidence_attach(
 
 
 def evidence_open(*, actor: Actor, evidence: Evidence) -> File:
-    """Open an evidence file for reading, and record who read it."""
+    """Open an evidence file for reading, and record who read it; a file deleted under retention is 410."""
+    check_not_purged(evidence)
     with transaction.atomic():
         audit_record(
             actor=actor, action=AuditAction.EVIDENCE_VIEWED, target=evidence,
@@ -99,3 +102,8 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_not_purged(evidence: Evidence) -> None:
+    if evidence.purged_at is not None:
+        raise Gone(purged_message(evidence), code="evidence_purged")

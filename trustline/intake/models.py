@@ -101,10 +101,21 @@ class Evidence(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField()
     uploaded_by = models.CharField(max_length=64, help_text="audit actor id")
+    # Retention (intake.retention): when the sweeper next looks at this file, and when it deleted it. A purged
+    # row keeps its name, type, size and hash; ``file`` is emptied once the bytes are gone from storage.
+    retention_check_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purge_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["uploaded_at"]
         constraints = [models.UniqueConstraint(fields=["report", "sha256"], name="evidence_unique_per_report")]
+        indexes = [
+            models.Index(fields=["retention_check_at"], condition=Q(purged_at__isnull=True),
+                         name="evidence_retention_due_idx"),
+            models.Index(fields=["purged_at"], condition=Q(purged_at__isnull=False) & ~Q(file=""),
+                         name="evidence_purge_pending_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -33,6 +33,7 @@ from trustline.accounts.permissions import Actor
 from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.core.exceptions import ValidationFailed
+from trustline.intake.evidence import check_not_purged
 from trustline.intake.models import Evidence
 
 #: Longer side of a preview, in pixels: enough to judge a screenshot, small on a weak link.
@@ -66,6 +67,7 @@ def evidence_preview(*, actor: Actor, evidence: Evidence) -> bytes:
     4. encode a new JPEG without metadata;
     5. audit the read.
     """
+    check_not_purged(evidence)
     if evidence.shown_as != "image":
         raise ValidationFailed.field(
             "evidence", _("%(type)s files have no image preview") % {"type": evidence.content_type})
@@ -78,6 +80,7 @@ def evidence_preview(*, actor: Actor, evidence: Evidence) -> bytes:
 
 def evidence_excerpt(*, actor: Actor, evidence: Evidence) -> TextExcerpt:
     """The first :data:`EXCERPT_BYTES` of a text evidence file, decoded as UTF-8, and the audit entry."""
+    check_not_purged(evidence)
     if evidence.shown_as != "text":
         raise ValidationFailed.field(
             "evidence", _("%(type)s files have no text excerpt") % {"type": evidence.content_type})

@@ -100,6 +100,7 @@ class EvidenceOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
+    purged_at: dt.datetime | None = Field(None, description="when the file was deleted under the retention policy")
 
 
 class ReportOut(Schema):

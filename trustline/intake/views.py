@@ -28,7 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from trustline.accounts.permissions import Actor, Perm
 from trustline.accounts.views import portal_view
 from trustline.core.csvsafe import write_rows
-from trustline.core.exceptions import Conflict, ValidationFailed
+from trustline.core.exceptions import Conflict, Gone, ValidationFailed
 from trustline.intake import selectors
 from trustline.intake.bulk import bulk_submit
 from trustline.intake.choices import Channel, ItemKind, Target, TimelineKind
@@ -278,7 +278,10 @@ def evidence_download(
 ) -> HttpResponseBase:
     """Always a download, never shown inline; the read is audited by ``evidence_open``."""
     evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
-    handle = evidence_open(actor=actor, evidence=evidence)
+    try:
+        handle = evidence_open(actor=actor, evidence=evidence)
+    except Gone as exc:
+        return HttpResponse(exc.message, status=410, content_type="text/plain; charset=utf-8")
     response = FileResponse(handle, content_type=evidence.content_type, as_attachment=True,
                             filename=f"evidence-{evidence.pk}{evidence.extension}")
     response["X-Content-Type-Options"] = "nosniff"
@@ -295,8 +298,8 @@ def evidence_preview_image(
     evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
     try:
         data = evidence_preview(actor=actor, evidence=evidence)
-    except ValidationFailed as exc:
-        return HttpResponse(exc.message, status=422, content_type="text/plain; charset=utf-8")
+    except (ValidationFailed, Gone) as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
     response = HttpResponse(data, content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -312,8 +315,8 @@ def evidence_excerpt_text(
     evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
     try:
         excerpt = evidence_excerpt(actor=actor, evidence=evidence)
-    except ValidationFailed as exc:
-        return HttpResponse(exc.message, status=422, content_type="text/plain; charset=utf-8")
+    except (ValidationFailed, Gone) as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
     return render(request, "intake/partials/evidence_excerpt.html", {"excerpt": excerpt})
 
 

@@ -3,8 +3,8 @@
 A hold names one record (an account identifier, a case id or a report id).
 Preservation requests hold for 90 days (§2703(f)); a CyberTipline report
 for a year (§2258A(h)). Each hold may be extended once, by 90 days. The
-retention work asks :func:`trustline.lawenforcement.selectors.is_on_hold`
-before deleting anything.
+evidence retention sweep (:mod:`trustline.intake.retention`) asks
+:func:`trustline.lawenforcement.selectors.hold_until` before deleting a file.
 """
 
 from __future__ import annotations

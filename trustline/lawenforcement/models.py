@@ -191,8 +191,8 @@ class LegalHold(models.Model):
 
     Created by preservation requests (90 days), CyberTipline reports (one
     year, §2258A(h)) or by hand; extendable once by 90 days (§2703(f) allows
-    one renewal). Retention work asks :func:`.selectors.is_on_hold` before
-    deleting anything. ``expires_at`` is indexed for the reminder sweeper,
+    one renewal). The evidence retention sweep asks :func:`.selectors.hold_until`
+    before deleting a file. ``expires_at`` is indexed for the reminder sweeper,
     which claims ``reminder_sent_at`` with a conditional UPDATE.
     """
 

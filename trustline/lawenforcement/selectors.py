@@ -37,6 +37,21 @@ def is_on_hold(*, subject_kind: str, subject_value: str, at: dt.datetime | None 
     ).exists()
 
 
+def hold_until(*, subjects: list[tuple[str, str]], at: dt.datetime | None = None) -> dt.datetime | None:
+    """When the last unreleased hold on any of ``subjects`` (``(kind, id)`` pairs) lapses; None when none holds.
+
+    For retention work, which keeps a record until then and looks again (``intake.retention``).
+    """
+    moment = at or clock.now()
+    covers = Q()
+    for kind, value in subjects:
+        covers |= Q(subject_kind=kind, subject_value=str(value).strip())
+    if not subjects:
+        return None
+    found = LegalHold.objects.filter(covers, released_at__isnull=True, starts_at__lte=moment, expires_at__gt=moment)
+    return found.order_by("-expires_at").values_list("expires_at", flat=True).first()
+
+
 def agencies_visible(*, actor: Actor, country: str = "", topic: str = "", q: str = "") -> QuerySet[Agency]:
     le_require(actor, Perm.LE_DIRECTORY_VIEW)
     agencies = Agency.objects.prefetch_related("contacts").order_by("country", "region", "name")
