@@ -27,6 +27,7 @@ from trustline.metrics.present import (
     table_csv,
     table_out,
     workload_csv,
+    workload_filters,
     workload_out,
 )
 from trustline.metrics.schemas import (
@@ -113,13 +114,15 @@ def my_scorecard(request: ApiRequest, query: Query[MetricsQuery]) -> Any:
 @router.get("/workload", response=WorkloadOut, summary="Reviewing time per kind of case (holds ended in the period)")
 @requires(Perm.METRICS_VIEW)
 def workload(request: ApiRequest, query: Query[WorkloadQuery]) -> Any:
-    return workload_out(workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by))
+    return workload_out(workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by,
+                            filters=workload_filters(query)))
 
 
 @router.get("/workload.csv", summary="The same workload table as CSV (one line per slice)")
 @requires(Perm.METRICS_VIEW)
 def workload_as_csv(request: ApiRequest, query: Query[WorkloadQuery]) -> HttpResponse:
-    result = workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by)
+    result = workload_table(actor=request.auth, period=period_of(query), group_by=query.group_by,
+                            filters=workload_filters(query))
     response = HttpResponse(workload_csv(result), content_type="text/csv; charset=utf-8")
     name = f"trustline-workload-{result.period.label}{'-by-' + query.group_by if query.group_by else ''}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

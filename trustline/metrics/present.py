@@ -10,7 +10,7 @@ from trustline.accounts.models import Organisation
 from trustline.core.csvsafe import write_rows
 from trustline.core.exceptions import ValidationFailed
 from trustline.metrics.periods import Period, period_for
-from trustline.metrics.schemas import BacklogQuery, MetricsQuery, PeriodOut, PeriodQuery
+from trustline.metrics.schemas import BacklogQuery, MetricsQuery, PeriodOut, PeriodQuery, WorkloadQuery
 from trustline.metrics.selectors import COUNT_FIELDS, HOUR_FIELDS, PCT_FIELDS, MetricsFilter, MetricsRow, MetricsTable
 from trustline.metrics.workload import WorkloadFigures, WorkloadTable
 from trustline.platforms.choices import ActionType
@@ -83,6 +83,10 @@ def table_csv(table: MetricsTable) -> str:
             + [cur["outcomes"].get(o.value, 0) for o in Outcome] + [cur["actions"].get(a.value, 0) for a in ActionType]
         )
     return write_rows(csv_columns(), lines)
+
+
+def workload_filters(query: WorkloadQuery) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in ("category", "tier", "language", "country", "imminent_harm")}
 
 
 def workload_out(table: WorkloadTable) -> dict[str, Any]:

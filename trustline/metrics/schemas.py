@@ -165,6 +165,11 @@ class ScorecardOut(Schema):
 class WorkloadQuery(PeriodQuery):
     group_by: str | None = Field(
         None, description="category, tier, language, country, imminent_harm, pool or reviewer (managers only)")
+    category: str | None = Field(None, max_length=64, description="only holds on cases of this category")
+    tier: int | None = Field(None, ge=1, le=3)
+    language: str | None = Field(None, max_length=8, description="routing language, e.g. ar")
+    country: str | None = Field(None, max_length=2)
+    imminent_harm: bool | None = None
 
 
 class WorkloadFiguresOut(Schema):

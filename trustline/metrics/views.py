@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.accounts.views import portal_view
 from trustline.core.exceptions import ValidationFailed
-from trustline.metrics.present import filters_of, period_of, table_out, workload_out
+from trustline.metrics.present import filters_of, period_of, table_out, workload_filters, workload_out
 from trustline.metrics.schemas import MetricsQuery, WorkloadQuery
 from trustline.metrics.selectors import DIMENSIONS, metrics_table
 from trustline.metrics.workload import PERSONAL_DIMENSIONS, WORKLOAD_DIMENSIONS, workload_table
@@ -78,7 +78,8 @@ def workload_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     data = None
     try:
         query = WorkloadQuery.model_validate(params)
-        data = workload_out(workload_table(actor=actor, period=period_of(query), group_by=query.group_by))
+        data = workload_out(workload_table(actor=actor, period=period_of(query), group_by=query.group_by,
+                                           filters=workload_filters(query)))
     except PydanticValidationError as exc:
         errors = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
     except ValidationFailed as exc:

@@ -64,6 +64,8 @@ WORKLOAD_DIMENSIONS: dict[str, str] = {
 }
 #: Slices about people, which need ``reviewer.skills_manage`` on top of ``metrics.view``.
 PERSONAL_DIMENSIONS = frozenset({"reviewer"})
+#: Slices a table can be narrowed to (one value each); not people.
+FILTERS = frozenset({"category", "tier", "language", "country", "imminent_harm"})
 _HANDED_ON = frozenset({AssignmentEnd.RELEASED, AssignmentEnd.REASSIGNED, AssignmentEnd.HELD})
 
 
@@ -140,18 +142,28 @@ def _nearest_rank(ordered: list[float], fraction: float) -> float | None:
     return round(ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] / 60, 1)
 
 
-def workload_table(*, actor: Actor, period: Period, group_by: str | None = None) -> WorkloadTable:
-    """Reviewing time of the holds that ended in ``period``, in total and per slice (see the module's steps)."""
+def workload_table(
+    *, actor: Actor, period: Period, group_by: str | None = None, filters: dict[str, Any] | None = None,
+) -> WorkloadTable:
+    """Reviewing time of the holds that ended in ``period``, in total and per slice (see the module's steps).
+
+    ``filters`` narrows to cases of one value of a slice (``{"imminent_harm": True}``), e.g. to see
+    per reviewer who has spent the week on imminent-harm cases.
+    """
     require(actor, Perm.METRICS_VIEW)
     if group_by is not None and group_by not in WORKLOAD_DIMENSIONS:
         raise ValidationFailed.field(
             "group_by", _("must be one of: %(values)s") % {"values": ", ".join(WORKLOAD_DIMENSIONS)})
     if group_by in PERSONAL_DIMENSIONS and not actor.has(Perm.REVIEWER_SKILLS_MANAGE):
         raise PermissionDenied(_("Figures per reviewer are for those who manage reviewers."), code="forbidden")
+    wanted = {name: value for name, value in (filters or {}).items() if value not in (None, "")}
+    unknown = sorted(set(wanted) - FILTERS)
+    if unknown:
+        raise ValidationFailed.field(unknown[0], _("cannot filter on this"))
     column = WORKLOAD_DIMENSIONS[group_by] if group_by else None
     total = _Tally()
     slices: dict[Any, _Tally] = defaultdict(_Tally)
-    for reviewer_id, claimed_at, ended_at, end_reason, key in _holds_ended_in(period, column):
+    for reviewer_id, claimed_at, ended_at, end_reason, key in _holds_ended_in(period, column, wanted):
         seconds = max(0.0, (ended_at - claimed_at).total_seconds())
         total.add(reviewer_id, seconds, end_reason)
         if column is not None:
@@ -167,9 +179,13 @@ def workload_table(*, actor: Actor, period: Period, group_by: str | None = None)
     return WorkloadTable(period=period, group_by=group_by, rows=rows, computed_at=now)
 
 
-def _holds_ended_in(period: Period, column: str | None) -> Iterable[tuple[int, dt.datetime, dt.datetime, str, Any]]:
+def _holds_ended_in(
+    period: Period, column: str | None, wanted: dict[str, Any],
+) -> Iterable[tuple[int, dt.datetime, dt.datetime, str, Any]]:
     fields = ["reviewer_id", "claimed_at", "ended_at", "end_reason"]
     qs = Assignment.objects.filter(ended_at__gte=period.start, ended_at__lt=period.end).order_by()
+    if wanted:
+        qs = qs.filter(**{WORKLOAD_DIMENSIONS[name]: value for name, value in wanted.items()})
     if column is None:
         return ((r, c, e, why, None) for r, c, e, why in qs.values_list(*fields).iterator(chunk_size=5000))
     return qs.values_list(*fields, column).iterator(chunk_size=5000)

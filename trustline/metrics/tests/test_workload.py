@@ -23,6 +23,7 @@ from trustline.accounts.models import User
 from trustline.accounts.permissions import SYSTEM
 from trustline.conftest import ApiClient, actor_of, assert_error
 from trustline.core import clock
+from trustline.core.exceptions import ValidationFailed
 from trustline.intake.choices import Channel
 from trustline.intake.schemas import ReportIn
 from trustline.intake.services import report_submit
@@ -101,6 +102,28 @@ def test_per_category_and_per_reviewer(shift: None, session_api: SessionApi, pm_
         "doxxing": (2, 0.47, 1), "incitement_violence": (2, 0.25, 1)}
     assert {k: (f["holds"], f["minutes_per_decision"], f["expired_holds"]) for k, f in by_reviewer.items()} == {
         "Rita Reviewer": (3, 25.0, 1), "Rami Reviewer": (1, 18.0, 0)}
+
+
+def test_narrowed_to_one_category_per_reviewer(shift: None, session_api: SessionApi, pm_pablo: User) -> None:
+    client = session_api(pm_pablo)
+
+    doxxing = client.get("/metrics/workload", {**DAY, "group_by": "reviewer", "category": "doxxing"}).json()["rows"]
+    imminent = client.get("/metrics/workload", {**DAY, "imminent_harm": "true"}).json()["rows"]
+
+    assert {r["label"]: r["figures"]["hours_held"] for r in doxxing[1:]} == {"Rami Reviewer": 0.3,
+                                                                            "Rita Reviewer": 0.17}
+    assert doxxing[0]["figures"]["holds"] == 2
+    assert imminent[0]["figures"]["holds"] == 0  # nobody spent this day on imminent-harm cases
+
+
+def test_people_are_not_a_filter(db: None) -> None:
+    from trustline.metrics.periods import period_for
+    from trustline.metrics.workload import workload_table
+
+    day = period_for(kind="custom", tz="UTC", date=None, from_date=dt.date(2026, 3, 2), to_date=dt.date(2026, 3, 2))
+    with pytest.raises(ValidationFailed) as raised:
+        workload_table(actor=SYSTEM, period=day, filters={"reviewer": 7})
+    assert list(raised.value.fields) == ["reviewer"]
 
 
 def test_holds_ending_outside_the_period_are_not_counted(shift: None, session_api: SessionApi,
