@@ -224,6 +224,10 @@ TRUSTLINE: dict[str, Any] = {
     # Evidence files are deleted this many days after the last case they back closed (legal holds and
     # contests keep them longer; 0 keeps them for ever). See intake/retention.py and docs/operations.md.
     "EVIDENCE_RETENTION_DAYS": env_int("TRUSTLINE_EVIDENCE_RETENTION_DAYS", 365),
+    # A partner is marked for a programme manager's look (DSA Art. 22(6)) under this precision, over at
+    # least this many decided items in the period (transparency/flaggers.py).
+    "ART22_MIN_DECIDED": env_int("TRUSTLINE_ART22_MIN_DECIDED", 50),
+    "ART22_PRECISION_BELOW_PCT": env_int("TRUSTLINE_ART22_PRECISION_BELOW_PCT", 50),
 }
 
 # --- E-mail -----------------------------------------------------------------

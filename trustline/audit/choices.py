@@ -152,4 +152,5 @@ class AuditAction(models.TextChoices):
     # --- end signals ---
     # --- transparency: DSA Transparency Database submissions (trustline.transparency) ---
     TRANSPARENCY_STATEMENTS_SUBMITTED = "transparency.statements_submitted"
+    DSC_COMMUNICATION_RECORDED = "transparency.dsc_communication_recorded"
     # --- end transparency ---

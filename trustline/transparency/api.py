@@ -3,18 +3,26 @@
 Staff with ``transparency.export`` (programme managers, policy analysts,
 auditors, administrators) stream the statements and download the report;
 partners download their own Art. 22(3) annual report. Streams are read
-through a server-side cursor and sent as they are built.
+through a server-side cursor and sent as they are built. Programme managers
+read trusted flaggers' precision and the Art. 22(6) figures, and record a
+communication to a Digital Services Coordinator (``transparency.flaggers``).
 """
 
+import json
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from trustline.accounts.permissions import Perm, requires
 from trustline.core.types import ApiRequest
+from trustline.metrics.periods import Period, period_for
+from trustline.transparency.flaggers import awarding_dsc, dsc_communication_record, flagger_dossier, flagger_precision
 from trustline.transparency.partner import partner_report
 from trustline.transparency.schemas import (
+    DscCommunicationIn,
+    DscCommunicationOut,
+    FlaggerPrecisionOut,
     PartnerReportFilter,
     PartnerReportOut,
     PeriodFilter,
@@ -108,3 +116,38 @@ def get_partner_report(request: ApiRequest, filters: Query[PartnerReportFilter])
 @requires(Perm.TRANSPARENCY_EXPORT)
 def get_submissions(request: ApiRequest) -> dict[str, Any]:
     return submission_summary(actor=request.auth)
+
+
+def _days(start: Any, end: Any) -> Period:
+    return period_for(kind="custom", tz="UTC", date=None, from_date=start, to_date=end)
+
+
+@router.get("/flaggers", response=list[FlaggerPrecisionOut],
+            summary="Every trusted partner's precision over a period, lowest first (for DSA Art. 22(6))")
+@requires(Perm.SCORECARD_VIEW)
+def flaggers(request: ApiRequest, filters: Query[PeriodFilter]) -> list[dict[str, Any]]:
+    return [{**row.figures(), "organisation": row.organisation.slug, "organisation_name": row.organisation.name,
+             "awarding_dsc": awarding_dsc(row.organisation), "marked": row.marked,
+             "last_communication_at": row.last_communication.sent_at if row.last_communication else None}
+            for row in flagger_precision(actor=request.auth, period=_days(filters.start, filters.end))]
+
+
+@router.get("/flaggers/{slug}/dossier", summary="One partner's Art. 22(6) supporting figures (JSON download)")
+@requires(Perm.SCORECARD_VIEW)
+def flagger_dossier_get(request: ApiRequest, slug: str, filters: Query[PeriodFilter]) -> HttpResponse:
+    dossier = flagger_dossier(actor=request.auth, organisation_slug=slug, period=_days(filters.start, filters.end))
+    response = HttpResponse(json.dumps(dossier, ensure_ascii=False, indent=2),
+                            content_type="application/json; charset=utf-8")
+    _attachment(response, f"art22-6_{slug}_{filters.start}_{filters.end}.json")
+    return response
+
+
+@router.post("/flaggers/{slug}/communications", response={201: DscCommunicationOut},
+             summary="Record that the partner's figures were sent to its Digital Services Coordinator (audited)")
+@requires(Perm.PARTNER_MANAGE)
+def communication_record(request: ApiRequest, slug: str, payload: DscCommunicationIn) -> Any:
+    sent = dsc_communication_record(actor=request.auth, organisation_slug=slug, note=payload.note, dsc=payload.dsc,
+                                    period=_days(payload.start, payload.end))
+    return Status(201, {"id": sent.pk, "organisation": slug, "dsc": sent.dsc, "period_start": sent.period_start,
+                        "period_end": sent.period_end, "figures": sent.figures, "note": sent.note,
+                        "sent_at": sent.sent_at})

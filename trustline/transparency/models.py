@@ -1,9 +1,10 @@
-"""What Trustline sent to the DSA Transparency Database, statement by statement."""
+"""What Trustline sent to the DSA Transparency Database, statement by statement, and to DSCs about flaggers."""
 
 from __future__ import annotations
 
 from django.db import models
 
+from trustline.accounts.models import Organisation, User
 from trustline.review.models import Decision
 from trustline.transparency.choices import SubmissionStatus
 
@@ -43,3 +44,32 @@ class StatementSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.puid} ({self.status})"
+
+
+class DscCommunication(models.Model):
+    """A record that the platform told a Digital Services Coordinator about a trusted flagger's notices (Art. 22(6)).
+
+    DSA Art. 22(6): a platform with information that a trusted flagger sent a
+    significant number of insufficiently precise, inaccurate or inadequately
+    substantiated notices communicates it to the awarding DSC, with
+    explanations and supporting documents. Trustline prepares the figures
+    (``transparency.flaggers``); a person decides and sends them; this row
+    says who did, when, to whom, and with which figures (``figures`` is the
+    snapshot sent, so it reads the same later whatever happens to the data).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dsc_communications")
+    dsc = models.CharField(max_length=200, help_text="the awarding Digital Services Coordinator")
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="last day, inclusive")
+    figures = models.JSONField(default=dict)
+    note = models.TextField(help_text="the explanation sent, or where it is filed")
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["organisation", "sent_at"], name="dsc_comm_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} to {self.dsc} on {self.sent_at:%Y-%m-%d}"

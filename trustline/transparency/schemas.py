@@ -85,3 +85,36 @@ class SubmissionSummaryOut(Schema):
     base_url: str
     counts: dict[str, int]
     needs_attention: list[dict[str, str]]
+
+
+class FlaggerPrecisionOut(Schema):
+    organisation: str
+    organisation_name: str
+    awarding_dsc: str
+    items_received: int
+    decided: int
+    violating: int
+    not_violating: int
+    out_of_scope: int
+    questions_unanswered: int
+    precision_pct: float | None
+    marked: bool = Field(description="under the precision threshold over enough decided items: for a person to look at")
+    last_communication_at: dt.datetime | None
+
+
+class DscCommunicationIn(PeriodFilter):
+    """The period the figures cover (``from``, ``to``), what was sent, and to whom."""
+
+    note: str = Field(max_length=5000, description="what was sent and how, or where it is filed")
+    dsc: str = Field("", max_length=200, description="the Digital Services Coordinator; default: the accreditation's")
+
+
+class DscCommunicationOut(Schema):
+    id: int
+    organisation: str
+    dsc: str
+    period_start: dt.date
+    period_end: dt.date
+    figures: dict[str, object]
+    note: str
+    sent_at: dt.datetime

@@ -6,4 +6,5 @@ app_name = "transparency"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.index, name="index"),
+    path("flaggers/", views.flaggers, name="flaggers"),
 ]
