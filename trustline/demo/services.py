@@ -189,7 +189,7 @@ def _partners_create(
             organisation = partner_create(
                 actor=manager, name=info["name"], slug=info["slug"], countries=info["countries"],
                 languages=info["languages"], expertise=info["expertise"],
-                contact_email=f"contact@{info['slug']}.example.org",
+                contact_email=f"contact@{info['slug']}.example.org", awarding_dsc=info.get("awarding_dsc", ""),
             )
             admin_actor: Actor | None = None
             for person in info["analysts"]:

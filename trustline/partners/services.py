@@ -48,8 +48,9 @@ def partner_create(
     expertise: Sequence[str] = (),
     contact_email: str = "",
     slug: str = "",
+    awarding_dsc: str = "",
 ) -> Organisation:
-    """Create an active trusted partner with its accreditation."""
+    """Create an active trusted partner with its accreditation (``awarding_dsc``: its DSA Art. 22 status, if any)."""
     country_codes = [normalise_country(c, field="countries") for c in countries]
     if not country_codes:
         raise ValidationFailed.field("countries", "at least one country is required")
@@ -64,12 +65,14 @@ def partner_create(
         countries=country_codes,
         languages=language_tags,
         expertise=list(expertise),
+        awarding_dsc=awarding_dsc.strip()[:200],
     )
     audit_record(
         actor=actor,
         action=AuditAction.ACCREDITATION_CHANGED,
         target=accreditation,
-        data={"status": AccreditationStatus.ACTIVE, "countries": country_codes, "languages": language_tags},
+        data={"status": AccreditationStatus.ACTIVE, "countries": country_codes, "languages": language_tags,
+              "awarding_dsc": awarding_dsc.strip()[:200]},
     )
     return organisation
 

@@ -9,11 +9,13 @@ violating. With the thresholds set to 3 decided items and 50 %, Sudan
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from trustline.accounts.models import Organisation, User
@@ -92,6 +94,22 @@ def test_recording_a_communication_needs_a_dsc_and_a_note_then_keeps_the_figures
     listed = next(r for r in client.get("/transparency/flaggers", MARCH).json() if r["organisation"] ==
                   sudan_partner.slug)
     assert listed["last_communication_at"] is not None
+
+
+def test_the_awarding_dsc_given_at_onboarding_is_the_default_addressee(
+    session_api: SessionApi, pm_pablo: User,
+) -> None:
+    out = io.StringIO()
+    call_command("partner_create", "--name", "Vigie Test", "--country", "FR", "--dsc", "Arcom (FR)", stdout=out)
+    slug = out.getvalue().strip()
+
+    response = session_api(pm_pablo).post(f"/transparency/flaggers/{slug}/communications",
+                                          {**MARCH, "note": "Figures sent by e-mail, ref. 2026-11."})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["dsc"] == "Arcom (FR)"
+    rows = session_api(pm_pablo).get("/transparency/flaggers", MARCH).json()
+    assert next(r for r in rows if r["organisation"] == slug)["awarding_dsc"] == "Arcom (FR)"
 
 
 def test_a_bad_period_is_named(session_api: SessionApi, pm_pablo: User) -> None:

@@ -146,6 +146,7 @@ class Command(BaseCommand):
             m = session(manager, staff=True)
             shot(m, "/console/dashboards/", "dashboards")
             shot(m, "/metrics/workload/?period=quarter&group_by=category", "workload")
+            shot(m, "/transparency/flaggers/", "trusted-flaggers")
             agreed = SharingAgreement.objects.select_related("peer").order_by("peer__name").first()
             if agreed is not None:  # a programme manager edits a peer platform's agreement
                 shot(m, f"/signals/agreements/{agreed.peer.slug}/", "signal-agreement")

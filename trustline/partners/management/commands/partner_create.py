@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--country", required=True, help="ISO 3166-1 alpha-2; several separated by commas")
         parser.add_argument("--languages", default="", help="BCP 47 tags separated by commas, e.g. ar,en")
         parser.add_argument("--email", default="", help="contact e-mail of the partner")
+        parser.add_argument("--dsc", default="", help="the Digital Services Coordinator that awarded DSA trusted "
+                            "flagger status (Art. 22), if any, e.g. 'Arcom (FR)'")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -26,6 +28,7 @@ class Command(BaseCommand):
                 countries=[c for c in options["country"].split(",") if c.strip()],
                 languages=[t for t in options["languages"].split(",") if t.strip()],
                 contact_email=options["email"],
+                awarding_dsc=options["dsc"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
