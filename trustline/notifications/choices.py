@@ -50,3 +50,5 @@ class EventType(models.TextChoices):
     PROTECTION_NOMINATION_DECIDED = "protection.nomination_decided", _("A protected-account nomination was decided")
     PROTECTION_EXPIRED = "protection.expired", _("A protection of an at-risk account expired")
     INSIGHT_REPORT_READY = "insight_report.ready", _("A periodic insight report is ready")
+    DSC_INFORMED = "trusted_flagger.dsc_informed", _(
+        "The platform informed its Digital Services Coordinator about your notices (DSA Art. 22(6))")

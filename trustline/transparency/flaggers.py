@@ -20,7 +20,10 @@ and never writes to a regulator by itself. It:
    scope with the decision's ground and explanation (no reported person's
    data beyond what the decision itself says);
 3. records that a person sent it (:func:`dsc_communication_record`), with
-   the figures as sent, audited.
+   the figures as sent, audited, and tells the partner (e-mail in its
+   language and webhook ``trusted_flagger.dsc_informed``, through the
+   outbox after commit): a flagger should never learn of it from the
+   regulator first.
 
 Reads are for programme managers (``metrics.scorecard_view``); recording is
 ``partner.manage``.
@@ -47,6 +50,9 @@ from trustline.core.exceptions import NotFound, ValidationFailed
 from trustline.metrics.models import ItemFact
 from trustline.metrics.periods import Period
 from trustline.metrics.selectors import pct
+from trustline.notifications.choices import EventType
+from trustline.notifications.language import in_language_of
+from trustline.notifications.services import notification_send
 from trustline.review.choices import PRECISION_OUTCOMES, DecisionStatus, InformationRequestStatus, Outcome
 from trustline.review.models import Decision, InformationRequest
 from trustline.transparency.models import DscCommunication
@@ -216,4 +222,30 @@ def dsc_communication_record(
                  data={"dsc": communication.dsc, "period": [str(communication.period_start),
                                                            str(communication.period_end)],
                        "totals": dossier["totals"], "communication": communication.pk})
+    _tell_partner(communication, dossier["totals"])
     return communication
+
+
+def _tell_partner(communication: DscCommunication, totals: dict[str, Any]) -> None:
+    organisation = communication.organisation
+    with in_language_of(organisation):
+        subject = _("We informed %(dsc)s about the precision of your notices") % {"dsc": communication.dsc}
+        body = "\n".join([
+            _("Under DSA Article 22(6), we informed %(dsc)s, which awarded your trusted-flagger status, about the "
+              "notices you sent from %(first)s to %(last)s.") % {
+                "dsc": communication.dsc, "first": communication.period_start, "last": communication.period_end},
+            "",
+            _("Items decided: %(decided)s; found violating: %(violating)s; not violating: %(not_violating)s; "
+              "out of scope: %(out_of_scope)s; precision: %(precision)s %%.") % {
+                **totals, "precision": totals["precision_pct"]},
+            "",
+            _("Your precision by category is on the \"Our figures\" page of the portal. Your programme contact can "
+              "explain the decisions, and you can contest a decision within six months of being told of it."),
+        ])
+    notification_send(
+        organisation=organisation, event_type=EventType.DSC_INFORMED, key=f"dsc-communication:{communication.pk}",
+        subject=subject[:300], body=body,
+        data={"dsc": communication.dsc, "period_start": str(communication.period_start),
+              "period_end": str(communication.period_end), "totals": totals,
+              "sent_at": communication.sent_at.isoformat()},
+    )

@@ -20,9 +20,10 @@ from django.test import Client
 
 from trustline.accounts.models import Organisation, User
 from trustline.audit.models import AuditEntry
-from trustline.conftest import ApiClient, assert_error
+from trustline.conftest import ApiClient, assert_error, said_in
 from trustline.core.clock import frozen_at
 from trustline.metrics.facts import facts_refresh
+from trustline.notifications.models import OutboxMessage
 from trustline.transparency.models import DscCommunication
 from trustline.transparency.tests.conftest import HOUR, NOT_VIOLATING, REMOVE, T0, Decide
 
@@ -94,6 +95,12 @@ def test_recording_a_communication_needs_a_dsc_and_a_note_then_keeps_the_figures
     listed = next(r for r in client.get("/transparency/flaggers", MARCH).json() if r["organisation"] ==
                   sudan_partner.slug)
     assert listed["last_communication_at"] is not None
+    # The partner hears it from the platform, in its language (the Sudanese partner reads Arabic), not from the DSC.
+    told = OutboxMessage.objects.get(event_type="trusted_flagger.dsc_informed", channel="email",
+                                     organisation=sudan_partner)
+    assert told.subject == said_in("ar", "We informed %(dsc)s about the precision of your notices",
+                                   dsc="Coimisiún na Meán (IE)")
+    assert "33.3" in told.body
 
 
 def test_the_awarding_dsc_given_at_onboarding_is_the_default_addressee(
