@@ -122,6 +122,7 @@ def viewing_preference_set(*, actor: Actor, image_previews: str, grayscale: bool
         preference.updated_at = clock.now()
         preference.save(update_fields=["image_previews", "grayscale", "updated_at"])
         after = {"image_previews": image_previews, "grayscale": grayscale}
-        audit_record(actor=actor, action=AuditAction.VIEWING_PREFERENCE_CHANGED, target=actor.user,
-                     data={"before": before, "after": after})
+        if after != before or _created:
+            audit_record(actor=actor, action=AuditAction.VIEWING_PREFERENCE_CHANGED, target=actor.user,
+                         data={"before": before, "after": after})
     return preference

@@ -9,8 +9,8 @@ hurt them. So a preview is not the file:
   :data:`PREVIEW_EDGE` pixels on its longer side, from its first frame only
   (an animated GIF does not play). Nothing of the upload's bytes reaches the
   browser: no metadata (a victim's GPS position in EXIF), no polyglot
-  payload, no script. Oversized pixel counts (decompression bombs) are
-  refused by Pillow's own guard, lowered to :data:`MAX_PIXELS`;
+  payload, no script. An image claiming more than :data:`MAX_PIXELS`
+  pixels (a decompression bomb) is refused from its header, before decoding;
 * a text file gives an escaped excerpt of at most :data:`EXCERPT_BYTES`.
 
 How the preview is shown (blurred, grey, or not at all until the reviewer

@@ -311,12 +311,17 @@ def evidence_preview_image(
 def evidence_excerpt_text(
     request: HttpRequest, actor: Actor, report_id: uuid.UUID, evidence_id: uuid.UUID
 ) -> HttpResponse:
-    """The start of a text evidence file, escaped, as a fragment the case page loads when it is opened."""
+    """The start of a text evidence file, escaped, as a fragment the case page loads when it is opened.
+
+    htmx swaps only successful answers, so to an htmx request a refusal is a 200 fragment saying why
+    (the reviewer sees it where the text would be); to anyone else, its status.
+    """
     evidence = selectors.evidence_get(actor=actor, report_id=report_id, evidence_id=evidence_id)
     try:
         excerpt = evidence_excerpt(actor=actor, evidence=evidence)
     except (ValidationFailed, Gone) as exc:
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+        status = 200 if request.headers.get("HX-Request") else exc.status
+        return render(request, "intake/partials/evidence_excerpt.html", {"refused": exc.message}, status=status)
     return render(request, "intake/partials/evidence_excerpt.html", {"excerpt": excerpt})
 
 

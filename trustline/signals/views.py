@@ -47,11 +47,13 @@ def signals_index(request: HttpRequest, actor: Actor) -> HttpResponse:
             messages.success(request, (_("Signal shared.") if created else _("Signal updated.")))
             return redirect("signals:index")
     signals = signals_visible(actor=actor).prefetch_related("matches", "feedback__peer")
+    agreements = list(agreements_visible(actor=actor))
+    agreed = {a.peer_id for a in agreements}
     return render(request, "signals/index.html", {
         "ours": list(signals.filter(direction=Direction.OUTBOUND)[:SHOWN]),
         "theirs": list(signals.filter(direction=Direction.INBOUND)[:SHOWN]),
-        "agreements": (agreements := list(agreements_visible(actor=actor))),
-        "peers_without": [p for p in peer_platforms(actor=actor) if p.pk not in {a.peer_id for a in agreements}],
+        "agreements": agreements,
+        "peers_without": [p for p in peer_platforms(actor=actor) if p.pk not in agreed],
         "can_share": actor.has(Perm.SIGNAL_SHARE),
         "can_agree": actor.has(Perm.SIGNAL_AGREEMENT_MANAGE),
         "signal_types": SignalType.choices, "tlps": SHAREABLE_TLP, "opinions": Opinion.choices,

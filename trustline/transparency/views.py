@@ -98,8 +98,7 @@ def flaggers(request: HttpRequest, actor: Actor) -> HttpResponse:
                                             period=period, note=request.POST.get("note", ""),
                                             dsc=request.POST.get("dsc", ""))
         except ApplicationError as exc:
-            errors = {**exc.fields, "_for": [request.POST.get("organisation", "")]} if exc.fields else {
-                "": [exc.message]}
+            errors = exc.fields or {"": [exc.message]}
         else:
             messages.success(request, _("Recorded: the figures of %(partner)s were sent to %(dsc)s.") % {
                 "partner": sent.organisation.name, "dsc": sent.dsc})

@@ -179,9 +179,14 @@ class TestTextExcerpt:
     ):
         evidence = attached(sudan_api, submitted["id"], "witness.jpg", photo(40, 30), "image/jpeg")
 
-        response = staff_client(reviewer_rita).get(excerpt_url(submitted["id"], evidence))
+        client = staff_client(reviewer_rita)
+        response = client.get(excerpt_url(submitted["id"], evidence))
+        in_page = client.get(excerpt_url(submitted["id"], evidence), headers={"HX-Request": "true"})
 
         assert response.status_code == 422
+        assert "image/jpeg files have no text excerpt" in response.content.decode()
+        assert in_page.status_code == 200  # htmx swaps only successes: the reason shows where the text would
+        assert 'class="msg msg-warning"' in in_page.content.decode()
 
 
 class TestWhoMayPreview:
