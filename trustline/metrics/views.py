@@ -8,6 +8,9 @@ full dashboards live in the console, which calls the same selectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
@@ -32,22 +35,29 @@ SHOWN = [
 ]
 
 
+def _answer(params: dict[str, Any], compute: Callable[[dict[str, Any]], dict[str, Any]],
+            ) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The table ``compute`` makes of the query string, or the problems by field (as the API names them)."""
+    try:
+        return compute(params), {}
+    except PydanticValidationError as exc:
+        return None, {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
+    except ValidationFailed as exc:
+        return None, exc.fields or {"": [exc.message]}
+
+
+def _metrics(actor: Actor, params: dict[str, Any]) -> dict[str, Any]:
+    query = MetricsQuery.model_validate(params)
+    return table_out(metrics_table(actor=actor, period=period_of(query), group_by=query.group_by,
+                                   filters=filters_of(query)))
+
+
 @require_GET
 @portal_view
 def metrics_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     require(actor, Perm.METRICS_VIEW)
     params = {k: v for k, v in request.GET.items() if v != ""}
-    errors: dict[str, list[str]] = {}
-    data = None
-    try:
-        query = MetricsQuery.model_validate(params)
-        table = metrics_table(actor=actor, period=period_of(query), group_by=query.group_by,
-                              filters=filters_of(query))
-        data = table_out(table)
-    except PydanticValidationError as exc:
-        errors = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
-    except ValidationFailed as exc:
-        errors = exc.fields or {"": [exc.message]}
+    data, errors = _answer(params, lambda p: _metrics(actor, p))
     rows = []
     if data is not None:
         for row in data["rows"]:
@@ -68,22 +78,19 @@ WORKLOAD_SHOWN = [
 ]
 
 
+def _workload(actor: Actor, params: dict[str, Any]) -> dict[str, Any]:
+    query = WorkloadQuery.model_validate(params)
+    return workload_out(workload_table(actor=actor, period=period_of(query), group_by=query.group_by,
+                                       filters=workload_filters(query)))
+
+
 @require_GET
 @portal_view
 def workload_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Reviewing time per kind of case (``metrics.workload``), with the API's query schema and CSV."""
     require(actor, Perm.METRICS_VIEW)
     params = {k: v for k, v in request.GET.items() if v != ""}
-    errors: dict[str, list[str]] = {}
-    data = None
-    try:
-        query = WorkloadQuery.model_validate(params)
-        data = workload_out(workload_table(actor=actor, period=period_of(query), group_by=query.group_by,
-                                           filters=workload_filters(query)))
-    except PydanticValidationError as exc:
-        errors = {".".join(str(p) for p in e["loc"]): [e["msg"]] for e in exc.errors()}
-    except ValidationFailed as exc:
-        errors = exc.fields or {"": [exc.message]}
+    data, errors = _answer(params, lambda p: _workload(actor, p))
     rows = [] if data is None else [
         {"label": row["label"], "cells": [row["figures"][name] for name, _label in WORKLOAD_SHOWN]}
         for row in data["rows"]
