@@ -125,7 +125,11 @@ def evidence_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
                 continue
             _purge(evidence, verdict, now=now, days=days)
             done["purged"] += 1
-    done["deleted"] += _delete_pending_files()
+    # Bytes go only once the rows saying "purged" are committed: at once when this ran in no outer
+    # transaction (the hourly job), at the outer commit otherwise. A crash in between leaves step 1 of the
+    # next run to finish it.
+    if done["purged"]:
+        transaction.on_commit(lambda: done.__setitem__("deleted", done["deleted"] + _delete_pending_files()))
     return done
 
 
@@ -160,7 +164,6 @@ def _purge(evidence: Evidence, verdict: Verdict, *, now: dt.datetime, days: int)
               "cases": [str(c) for c in verdict.cases],
               "last_closed_at": verdict.closed_at.isoformat() if verdict.closed_at else None, "days": days},
     )
-    transaction.on_commit(_delete_pending_files)
 
 
 def _delete_pending_files() -> int:

@@ -45,9 +45,19 @@ CLOSED = utc(3, 2, 10)
 DUE = CLOSED + dt.timedelta(days=365)
 
 
-def sweep(at: dt.datetime) -> dict[str, int]:
-    with clock.frozen_at(at):
-        return evidence_retention_sweep(now=at)
+Sweep = Callable[[dt.datetime], dict[str, int]]
+
+
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks: Any) -> Sweep:
+    """The hourly job at ``at``, with what it leaves for after commit (deleting the bytes) run as on commit."""
+
+    def run(at: dt.datetime) -> dict[str, int]:
+        with clock.frozen_at(at), django_capture_on_commit_callbacks(execute=True):
+            done = evidence_retention_sweep(now=at)
+        return done
+
+    return run
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +94,7 @@ def stored(evidence: Evidence) -> Path:
 
 
 def test_a_file_goes_a_year_after_its_case_closed_and_its_trace_stays(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, sudan_api: ApiClient,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, sudan_api: ApiClient,
     staff_client: Callable[[User], Client], analyst_amal: User,
 ):
     report, evidence = report_with()
@@ -114,7 +124,7 @@ def test_a_file_goes_a_year_after_its_case_closed_and_its_trace_stays(
     assert staff_client(analyst_amal).get(f"/portal/reports/{report.pk}/evidence/{evidence.pk}/").status_code == 410
 
 
-def test_an_open_case_keeps_its_file(report_with: Callable[..., tuple[Report, Evidence]]):
+def test_an_open_case_keeps_its_file(sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]]):
     _report, evidence = report_with()
 
     assert sweep(utc(3, 2, 9) + dt.timedelta(days=800))["kept"] == 1
@@ -124,7 +134,7 @@ def test_an_open_case_keeps_its_file(report_with: Callable[..., tuple[Report, Ev
 
 
 def test_a_file_about_the_whole_report_stays_while_any_of_its_cases_is_open(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
 ):
     report, evidence = report_with(items=2)
     close(report, lead_lena, index=0)
@@ -136,7 +146,7 @@ def test_a_file_about_the_whole_report_stays_while_any_of_its_cases_is_open(
 
 
 def test_a_file_about_one_item_follows_that_items_case(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
 ):
     report, evidence = report_with(items=2, item_only=True)
     close(report, lead_lena, index=0)  # the first item's case: the one the file is about
@@ -148,7 +158,7 @@ def test_a_file_about_one_item_follows_that_items_case(
 
 
 def test_a_legal_hold_keeps_the_file_until_it_lapses(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User,
 ):
     report, evidence = report_with()
     case = close(report, lead_lena)
@@ -164,7 +174,8 @@ def test_a_legal_hold_keeps_the_file_until_it_lapses(
 
 
 def test_a_contest_in_progress_keeps_the_file(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, analyst_amal: User, settings: Any,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, analyst_amal: User,
+    settings: Any,
 ):
     settings.TRUSTLINE = {**settings.TRUSTLINE, "EVIDENCE_RETENTION_DAYS": 30}  # shorter than the contest window
     report, evidence = report_with()
@@ -181,7 +192,7 @@ def test_a_contest_in_progress_keeps_the_file(
 
 
 def test_retention_off_keeps_every_file(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, settings: Any,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, settings: Any,
 ):
     settings.TRUSTLINE = {**settings.TRUSTLINE, "EVIDENCE_RETENTION_DAYS": 0}
     report, evidence = report_with()
@@ -193,7 +204,7 @@ def test_retention_off_keeps_every_file(
 
 
 def test_a_failed_storage_delete_is_finished_by_the_next_sweep(
-    report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, monkeypatch: pytest.MonkeyPatch,
+    sweep: Sweep, report_with: Callable[..., tuple[Report, Evidence]], lead_lena: User, monkeypatch: pytest.MonkeyPatch,
 ):
     report, evidence = report_with()
     close(report, lead_lena)
