@@ -41,6 +41,7 @@ from trustline.review.selectors import (
     information_request_reports,
     information_requests_visible,
 )
+from trustline.transparency.selectors import own_dsc_communications
 
 
 def _partner_only(actor: Actor) -> None:
@@ -203,5 +204,6 @@ def notification_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
 def figures(request: HttpRequest, actor: Actor) -> HttpResponse:
     """My organisation's own figures: volume by month, status and category, outcomes, turnaround."""
     _partner_only(actor)
-    return render(request, "console/portal/figures.html", {"figures": partner_figures(actor=actor)})
+    return render(request, "console/portal/figures.html", {
+        "figures": partner_figures(actor=actor), "dsc_communications": own_dsc_communications(actor=actor)})
 

@@ -239,8 +239,9 @@ def _tell_partner(communication: DscCommunication, totals: dict[str, Any]) -> No
               "out of scope: %(out_of_scope)s; precision: %(precision)s %%.") % {
                 **totals, "precision": totals["precision_pct"]},
             "",
-            _("Your precision by category is on the \"Our figures\" page of the portal. Your programme contact can "
-              "explain the decisions, and you can contest a decision within six months of being told of it."),
+            _("These figures are on the \"Our figures\" page of the portal, and your precision by category in the "
+              "API (GET /api/v1/metrics/own-scorecard). Your programme contact can explain the decisions, and you "
+              "can contest a decision within six months of being told of it."),
         ])
     notification_send(
         organisation=organisation, event_type=EventType.DSC_INFORMED, key=f"dsc-communication:{communication.pk}",

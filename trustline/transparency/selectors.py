@@ -3,7 +3,8 @@
 The exports are programme-wide aggregates and statements without personal
 data, so "what the actor may see" is all or nothing: staff with
 ``transparency.export``. Partners read only their own annual report
-(:mod:`trustline.transparency.partner`).
+(:mod:`trustline.transparency.partner`) and what the platform told their
+Digital Services Coordinator about them (:func:`own_dsc_communications`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import Count
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.transparency import conf
 from trustline.transparency.choices import SubmissionStatus
-from trustline.transparency.models import StatementSubmission
+from trustline.transparency.models import DscCommunication, StatementSubmission
 from trustline.transparency.report import TransparencyReport, transparency_report
 from trustline.transparency.statements import Skipped, statements_iter
 
@@ -49,3 +50,10 @@ def submission_summary(*, actor: Actor) -> dict[str, Any]:
         "counts": counts,
         "needs_attention": [{"puid": r.puid, "status": r.status, "error": r.last_error} for r in attention],
     }
+
+
+def own_dsc_communications(*, actor: Actor) -> list[DscCommunication]:
+    """The Art. 22(6) communications about the actor's own organisation, newest first (partners; staff: none)."""
+    if actor.is_staff_side or actor.organisation_id is None:
+        return []
+    return list(DscCommunication.objects.filter(organisation_id=actor.organisation_id).order_by("-sent_at")[:20])

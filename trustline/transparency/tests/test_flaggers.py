@@ -73,8 +73,10 @@ def test_the_dossier_lists_the_notices_found_not_violating_with_the_reasons(
 
 
 def test_recording_a_communication_needs_a_dsc_and_a_note_then_keeps_the_figures_sent(
-    march: None, session_api: SessionApi, pm_pablo: User, sudan_partner: Organisation,
+    march: None, session_api: SessionApi, pm_pablo: User, sudan_partner: Organisation, analyst_amal: User,
+    analyst_bilal: User, staff_client: Callable[[User], Client],
 ) -> None:
+    amal, bilal = staff_client(analyst_amal), staff_client(analyst_bilal)
     client = session_api(pm_pablo)
     path = f"/transparency/flaggers/{sudan_partner.slug}/communications"
 
@@ -101,6 +103,8 @@ def test_recording_a_communication_needs_a_dsc_and_a_note_then_keeps_the_figures
     assert told.subject == said_in("ar", "We informed %(dsc)s about the precision of your notices",
                                    dsc="Coimisiún na Meán (IE)")
     assert "33.3" in told.body
+    assert "Coimisiún na Meán (IE)" in amal.get("/console/portal/figures/").content.decode()  # and on its own page
+    assert "Coimisiún na Meán" not in bilal.get("/console/portal/figures/").content.decode()  # not on another's
 
 
 def test_the_awarding_dsc_given_at_onboarding_is_the_default_addressee(
