@@ -21,14 +21,15 @@ The timer is data: ``Evidence.retention_check_at`` says when the sweeper
 next looks at a file (set at upload; partial index on files not purged).
 :func:`evidence_retention_sweep`, every hour:
 
-1. Retry deleting the bytes of files purged earlier whose storage delete
-   failed or did not run (the row says purged, ``file`` still names them).
-2. Lock a batch of due files (``SKIP LOCKED``: sweepers in several worker
+1. Lock a batch of due files (``SKIP LOCKED``: sweepers in several worker
    processes share the work, never the same row).
-3. For each, decide: keep until a later instant (reschedule), or purge.
-4. Purge: in one transaction mark the row, add the partner's timeline
-   event and the audit entry; after commit, delete the bytes and empty
-   ``file`` (so step 1 of a later run finishes a delete a crash interrupted).
+2. For each, decide: keep until a later instant (reschedule), or purge.
+3. Purge: in one transaction mark the row, add the partner's timeline
+   event and the audit entry.
+4. After commit (never before: a rolled-back purge must find its file),
+   delete the bytes of every purged file still in storage and empty its
+   ``file``; this also finishes deletions an earlier run could not do
+   (storage down, a crash between commit and delete).
 """
 
 from __future__ import annotations
@@ -108,7 +109,11 @@ def retention_verdict(evidence: Evidence, *, now: dt.datetime, days: int) -> Ver
 def evidence_retention_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH) -> dict[str, int]:
     """One pass of the sweeper (see the module's steps); returns what it did, for the task's result."""
     now = now or clock.now()
-    done = {"purged": 0, "kept": 0, "deleted": _delete_pending_files()}
+    done = {"purged": 0, "kept": 0, "deleted": 0}
+    # Bytes go only once the rows saying "purged" are committed: at once when this runs in no outer
+    # transaction (the hourly job), at the outer commit otherwise. This also finishes deletions an earlier
+    # run could not do (storage down, a crash between commit and delete).
+    transaction.on_commit(lambda: done.__setitem__("deleted", done["deleted"] + _delete_pending_files()))
     days = retention_days()
     if days == 0:
         return done
@@ -125,9 +130,6 @@ def evidence_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
                 continue
             _purge(evidence, verdict, now=now, days=days)
             done["purged"] += 1
-    # Bytes go only once the rows saying "purged" are committed: at once when this ran in no outer
-    # transaction (the hourly job), at the outer commit otherwise. A crash in between leaves step 1 of the
-    # next run to finish it.
     if done["purged"]:
         transaction.on_commit(lambda: done.__setitem__("deleted", done["deleted"] + _delete_pending_files()))
     return done
