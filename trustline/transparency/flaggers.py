@@ -89,10 +89,8 @@ class FlaggerPrecision:
             "precision_pct")}
 
 
-def _counts(period: Period, organisation_id: int | None = None) -> dict[int, dict[str, int]]:
+def _counts(period: Period) -> dict[int, dict[str, int]]:
     facts = ItemFact.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    if organisation_id is not None:
-        facts = facts.filter(organisation_id=organisation_id)
     rows = facts.order_by().values("organisation_id").annotate(
         items_received=Count("pk"), decided=Count("pk", filter=Q(outcome__in=SETTLED)),
         violating=Count("pk", filter=Q(outcome=Outcome.VIOLATING)),
@@ -158,7 +156,7 @@ def flagger_dossier(*, actor: Actor, organisation_slug: str, period: Period) -> 
         for r in facts.order_by("category_code").values("category_code").annotate(
             decided=Count("pk", filter=Q(outcome__in=SETTLED)),
             violating=Count("pk", filter=Q(outcome=Outcome.VIOLATING)),
-            not_violating=Count("pk", filter=Q(outcome__in=NOT_FOUND_VIOLATING)),
+            not_found_violating=Count("pk", filter=Q(outcome__in=NOT_FOUND_VIOLATING)),
         )
     ]
     rejected = list(facts.filter(outcome__in=NOT_FOUND_VIOLATING).order_by("received_at")

@@ -66,7 +66,7 @@ def test_the_dossier_lists_the_notices_found_not_violating_with_the_reasons(
     dossier = json.loads(response.content)
     assert dossier["article"] == "DSA Art. 22(6)"
     assert dossier["totals"]["precision_pct"] == 33.3
-    assert {c["category_code"]: c["not_violating"] for c in dossier["by_category"]} == {
+    assert {c["category_code"]: c["not_found_violating"] for c in dossier["by_category"]} == {
         "doxxing": 1, "incitement_violence": 1}
     assert [n["explanation"] for n in dossier["notices_not_found_violating"]] == ["We found no violation."] * 2
     assert "INTERNAL" not in response.content.decode()  # the reviewers' internal notes never leave
