@@ -426,14 +426,16 @@ def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], a
     reviewer = browse(width=375, height=740, locale=locale)
     sign_in_with_code(reviewer, arabic_rita)
     case = Case.objects.get()
-    for path in ["/console/", f"/console/cases/{case.pk}/", "/console/second-review/"]:
+    for path in ["/console/", f"/console/cases/{case.pk}/", "/console/second-review/", "/console/viewing/"]:
         reviewer.go(path)
         overflow[path] = reviewer.no_horizontal_scroll()
     enrol(pm_pablo)
     manager = browse(width=375, height=740, locale=locale)
     sign_in_with_code(manager, pm_pablo)
-    manager.go("/console/dashboards/")
-    overflow["/console/dashboards/"] = manager.no_horizontal_scroll()
+    for path in ["/console/dashboards/", "/metrics/workload/?group_by=reviewer", "/transparency/flaggers/",
+                 "/signals/"]:
+        manager.go(path)
+        overflow[path] = manager.no_horizontal_scroll()
     assert {path: px for path, px in overflow.items() if px > 0} == {}
 
 
@@ -460,11 +462,14 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
     reviewer.page.keyboard.press("n")
     reviewer.page.wait_for_url(re.compile(r"/console/cases/"))
     found["case page"] = reviewer.axe()
+    reviewer.go("/console/viewing/")
+    found["/console/viewing/"] = reviewer.axe()
     enrol(pm_pablo)
     manager = browse(bypass_csp=True, locale=locale)
     sign_in_with_code(manager, pm_pablo)
-    manager.go("/console/dashboards/")
-    found["/console/dashboards/"] = manager.axe()
+    for path in ["/console/dashboards/", "/metrics/workload/", "/transparency/flaggers/"]:
+        manager.go(path)
+        found[path] = manager.axe()
     assert {page: v for page, v in found.items() if v} == {}
 
 
