@@ -59,6 +59,7 @@ Items that are not URLs (a platform's own post or account identifier) get a key 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -127,6 +128,11 @@ class CanonicalUrl:
 
     url: str
     key: str
+
+    @property
+    def key_hash(self) -> str:
+        """SHA-256 of ``key``: what open cases are indexed by (``Case.key_hash``), and what peers' URLs match on."""
+        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

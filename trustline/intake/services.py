@@ -197,7 +197,7 @@ def report_prepare(*, data: ReportIn, categories: dict[str, Category]) -> Prepar
                 canonical_url=canonical.url,
                 platform_id=(item.platform_id or "").strip(),
                 key=canonical.key,
-                key_hash=hashlib.sha256(canonical.key.encode("utf-8")).hexdigest(),
+                key_hash=canonical.key_hash,
                 excerpt=item.excerpt,
                 location_details=item.location_details,
             )

@@ -14,7 +14,6 @@ no side effect to send after commit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import uuid
 from collections.abc import Sequence
@@ -71,7 +70,7 @@ def signal_value_check(signal_type: str, value: str) -> Checked:
             canonical = canonicalize_url(text)
         except UrlRejected as exc:
             raise ValidationFailed.field("value", str(exc)) from exc
-        return Checked(canonical.url, hashlib.sha256(canonical.key.encode("utf-8")).hexdigest())
+        return Checked(canonical.url, canonical.key_hash)
     if signal_type in _HEX:
         digits = text.lower()
         if len(digits) != _HEX[SignalType(signal_type)] or not _HEX_RE.match(digits):
@@ -298,15 +297,31 @@ def signal_withdraw(*, actor: Actor, signal_id: uuid.UUID, reason: str) -> Signa
 # --------------------------------------------------------------------------------------------
 
 
-def _matches_for(signal: Signal, now: dt.datetime, actor: Actor) -> list[SignalMatch]:
-    """Record (once) each open case about the content an inbound URL signal names; audited per case."""
+def _open_cases_by_key(key_hashes: set[str]) -> dict[str, list[uuid.UUID]]:
+    """The open cases of each content key, in one query (a batch of signals asks once, not once per signal)."""
+    found: dict[str, list[uuid.UUID]] = {}
+    for key_hash, case_id in Case.objects.filter(key_hash__in=key_hashes - {""}, is_open=True).values_list(
+            "key_hash", "id"):
+        found.setdefault(key_hash, []).append(case_id)
+    return found
+
+
+def _matches_for(signal: Signal, now: dt.datetime, actor: Actor,
+                 open_cases: dict[str, list[uuid.UUID]] | None = None) -> list[SignalMatch]:
+    """Record (once) each open case about the content an inbound URL signal names; audited per case.
+
+    ``open_cases`` (from :func:`_open_cases_by_key`) saves the lookup when the caller has them already.
+    """
     if not signal.key_hash or signal.status != SignalStatus.ACTIVE:
         return []
+    if open_cases is None:
+        open_cases = _open_cases_by_key({signal.key_hash})
     made = []
-    for case in Case.objects.filter(key_hash=signal.key_hash, is_open=True).only("id"):
-        match, new = SignalMatch.objects.get_or_create(signal=signal, case=case, defaults={"matched_at": now})
+    for case_id in open_cases.get(signal.key_hash, []):
+        match, new = SignalMatch.objects.get_or_create(signal=signal, case_id=case_id,
+                                                       defaults={"matched_at": now})
         if new:
-            audit_record(actor=actor, action=AuditAction.SIGNAL_MATCHED, target=case,
+            audit_record(actor=actor, action=AuditAction.SIGNAL_MATCHED, target=("cases.case", str(case_id)),
                          data={"signal": str(signal.pk), "peer": signal.organisation_id, "tlp": signal.tlp})
             made.append(match)
     return made
@@ -347,12 +362,12 @@ def _receiving_peer(actor: Actor) -> Organisation:
 
 
 def _receive_checked(actor: Actor, peer: Organisation, signal_type: str, checked: Checked,
-                     fields: dict[str, object]) -> Received:
+                     fields: dict[str, object], open_cases: dict[str, list[uuid.UUID]] | None = None) -> Received:
     signal, created = _store(actor=actor, direction=Direction.INBOUND, organisation=peer, signal_type=signal_type,
                              value=checked.value, fields=fields)
     audit_record(actor=actor, action=AuditAction.SIGNAL_RECEIVED, target=signal, data={
         "signal_type": signal_type, "tlp": fields["tlp"], "category": fields["category"], "new": created})
-    return Received(signal, created, _matches_for(signal, clock.now(), actor))
+    return Received(signal, created, _matches_for(signal, clock.now(), actor, open_cases))
 
 
 @transaction.atomic
@@ -399,7 +414,8 @@ def signals_receive_many(*, actor: Actor, items: Sequence[dict[str, Any]]) -> li
         first = next(iter(problems))
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ValidationFailed(f"{first}: {problems[first][0]}{more}; nothing was stored", fields=problems)
-    return [_receive_checked(actor, peer, signal_type, checked, fields)
+    open_cases = _open_cases_by_key({checked.key_hash for _type, checked, _fields in checked_items})
+    return [_receive_checked(actor, peer, signal_type, checked, fields, open_cases)
             for signal_type, checked, fields in checked_items]
 
 
@@ -424,8 +440,10 @@ def signals_match_new_cases(*, actor: Actor, now: dt.datetime | None = None) -> 
         since = sweep.swept_until - dt.timedelta(minutes=1)
         signals = Signal.objects.filter(direction=Direction.INBOUND, status=SignalStatus.ACTIVE).exclude(key_hash="")
         keys = Case.objects.filter(opened_at__gt=since, opened_at__lte=now, is_open=True).values("key_hash")
-        for signal in signals.filter(key_hash__in=keys):
-            made += len(_matches_for(signal, now, actor))
+        matching = list(signals.filter(key_hash__in=keys))
+        open_cases = _open_cases_by_key({signal.key_hash for signal in matching})
+        for signal in matching:
+            made += len(_matches_for(signal, now, actor, open_cases))
         sweep.swept_until = now
         sweep.save(update_fields=["swept_until"])
     return made
