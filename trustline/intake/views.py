@@ -281,12 +281,20 @@ def evidence_download(
     try:
         handle = evidence_open(actor=actor, evidence=evidence)
     except Gone as exc:
-        return HttpResponse(exc.message, status=410, content_type="text/plain; charset=utf-8")
-    response = FileResponse(handle, content_type=evidence.content_type, as_attachment=True,
-                            filename=f"evidence-{evidence.pk}{evidence.extension}")
+        return _refusal(exc)
+    return _inert(FileResponse(handle, content_type=evidence.content_type, as_attachment=True,
+                               filename=f"evidence-{evidence.pk}{evidence.extension}"))
+
+
+def _inert(response: HttpResponseBase) -> HttpResponseBase:
+    """Bytes that came from a partner: never sniffed into another type, never run as a page."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _refusal(exc: ValidationFailed | Gone) -> HttpResponse:
+    return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
 
 
 @require_GET
@@ -299,11 +307,8 @@ def evidence_preview_image(
     try:
         data = evidence_preview(actor=actor, evidence=evidence)
     except (ValidationFailed, Gone) as exc:
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(data, content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+        return _refusal(exc)
+    return _inert(HttpResponse(data, content_type="image/jpeg"))
 
 
 @require_GET

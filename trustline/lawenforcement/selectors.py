@@ -30,11 +30,7 @@ from trustline.lawenforcement.permissions import le_require
 
 def is_on_hold(*, subject_kind: str, subject_value: str, at: dt.datetime | None = None) -> bool:
     """True while an unreleased hold covers the record (``account``/``case``/``report`` and its id) at ``at``."""
-    moment = at or clock.now()
-    return LegalHold.objects.filter(
-        subject_kind=subject_kind, subject_value=str(subject_value).strip(), released_at__isnull=True,
-        starts_at__lte=moment, expires_at__gt=moment,
-    ).exists()
+    return hold_until(subjects=[(subject_kind, subject_value)], at=at) is not None
 
 
 def hold_until(*, subjects: list[tuple[str, str]], at: dt.datetime | None = None) -> dt.datetime | None:
@@ -42,12 +38,12 @@ def hold_until(*, subjects: list[tuple[str, str]], at: dt.datetime | None = None
 
     For retention work, which keeps a record until then and looks again (``intake.retention``).
     """
+    if not subjects:
+        return None
     moment = at or clock.now()
     covers = Q()
     for kind, value in subjects:
         covers |= Q(subject_kind=kind, subject_value=str(value).strip())
-    if not subjects:
-        return None
     found = LegalHold.objects.filter(covers, released_at__isnull=True, starts_at__lte=moment, expires_at__gt=moment)
     return found.order_by("-expires_at").values_list("expires_at", flat=True).first()
 

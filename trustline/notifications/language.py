@@ -29,6 +29,7 @@ from django.utils import translation
 from trustline.accounts.models import Organisation
 from trustline.notifications.models import NotificationSetting
 from trustline.partners.models import Accreditation
+from trustline.routing.language import language_base
 
 
 def interface_languages() -> list[str]:
@@ -50,7 +51,7 @@ def default_email_language(organisation: Organisation) -> str:
     spoken = interface_languages()
     covered = Accreditation.objects.filter(organisation=organisation).values_list("languages", flat=True).first()
     for tag in covered or []:
-        base = str(tag).split("-")[0].lower()
+        base = language_base(str(tag))
         if base in spoken:
             return base
     return str(settings.LANGUAGE_CODE)

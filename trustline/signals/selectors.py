@@ -21,7 +21,7 @@ from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import Actor, Perm, require
 from trustline.core import clock
 from trustline.core.exceptions import NotFound, PermissionDenied, ValidationFailed
-from trustline.signals.choices import TLP_ORDER, Direction, Tlp, tlp_rank
+from trustline.signals.choices import TLP_ORDER, Direction, SignalStatus, Tlp, tlp_rank
 from trustline.signals.models import SharingAgreement, Signal, SignalMatch
 
 # A change becomes visible in feeds this long after it was written. Why: ``updated_at`` is set before
@@ -137,7 +137,7 @@ def case_peer_signals(*, actor: Actor, case_id: uuid.UUID) -> list[SignalMatch]:
     """The peers' active signals that name this case's content, for its page (empty if the actor may not see)."""
     if not _sees_exchange(actor):
         return []
-    return list(SignalMatch.objects.filter(case_id=case_id, signal__status="active")
+    return list(SignalMatch.objects.filter(case_id=case_id, signal__status=SignalStatus.ACTIVE)
                 .select_related("signal", "signal__organisation").order_by("matched_at"))
 
 
