@@ -224,6 +224,10 @@ TRUSTLINE: dict[str, Any] = {
     # Evidence files are deleted this many days after the last case they back closed (legal holds and
     # contests keep them longer; 0 keeps them for ever). See intake/retention.py and docs/operations.md.
     "EVIDENCE_RETENTION_DAYS": env_int("TRUSTLINE_EVIDENCE_RETENTION_DAYS", 365),
+    # Content snapshots (platforms/snapshots.py): taken at triage, then every this many hours while the case is
+    # open and imminent harm or of this tier or more severe (0 hours: only at triage and when a reviewer asks).
+    "SNAPSHOT_REFRESH_HOURS": env_int("TRUSTLINE_SNAPSHOT_REFRESH_HOURS", 6),
+    "SNAPSHOT_REFRESH_MAX_TIER": env_int("TRUSTLINE_SNAPSHOT_REFRESH_MAX_TIER", 2),
     # A partner is marked for a programme manager's look (DSA Art. 22(6)) under this precision, over at
     # least this many decided items in the period (transparency/flaggers.py).
     "ART22_MIN_DECIDED": env_int("TRUSTLINE_ART22_MIN_DECIDED", 50),

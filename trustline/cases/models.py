@@ -116,6 +116,13 @@ class Case(models.Model):
     held_at = models.DateTimeField(null=True, blank=True)
     hold_reason = models.TextField(blank=True)
 
+    # --- Content snapshots (trustline.platforms.snapshots) ----------------------
+    snapshot_due_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="when the platform is next asked to describe the content for a preserved snapshot; "
+                  "null when nothing is planned",
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["key_hash"], condition=Q(is_open=True), name="case_one_open_per_key"),
@@ -153,6 +160,10 @@ class Case(models.Model):
             models.Index(
                 fields=["routing_excluded_user"], condition=Q(routing_excluded_user__isnull=False),
                 name="case_excluded_user_idx",
+            ),
+            # The snapshot sweeper's whole query: only cases with a snapshot planned are in it.
+            models.Index(
+                fields=["snapshot_due_at"], condition=Q(snapshot_due_at__isnull=False), name="case_snapshot_due_idx"
             ),
         ]
 

@@ -38,6 +38,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -89,7 +90,19 @@ def _cases_of(evidence: Evidence) -> list[uuid.UUID]:
 
 def retention_verdict(evidence: Evidence, *, now: dt.datetime, days: int) -> Verdict:
     """Purge now, or the instant to look again (the numbered rules of the module's docstring)."""
-    cases = _cases_of(evidence)
+    return cases_retention_verdict(
+        _cases_of(evidence), now=now, days=days, also_held=[(HoldSubject.REPORT.value, str(evidence.report_id))]
+    )
+
+
+def cases_retention_verdict(
+    cases: list[uuid.UUID], *, now: dt.datetime, days: int, also_held: Sequence[tuple[str, str]] = (),
+) -> Verdict:
+    """The rule for anything kept because of some cases (evidence files, content snapshots).
+
+    Purge ``days`` after the last of ``cases`` closed, unless one is open,
+    contested, or under a legal hold (on a case, or on one of ``also_held``).
+    """
     states = list(Case.objects.filter(pk__in=cases).values_list("is_open", "closed_at"))
     if not states or any(is_open or closed_at is None for is_open, closed_at in states):
         return Verdict(purge=False, next_check=now + RECHECK, cases=cases)
@@ -99,7 +112,7 @@ def retention_verdict(evidence: Evidence, *, now: dt.datetime, days: int) -> Ver
         return Verdict(purge=False, next_check=due, cases=cases, closed_at=closed_at)
     if Appeal.objects.filter(case_id__in=cases, status__in=ACTIVE_STATUSES).exists():
         return Verdict(purge=False, next_check=now + RECHECK, cases=cases, closed_at=closed_at)
-    subjects = [(HoldSubject.CASE.value, str(c)) for c in cases] + [(HoldSubject.REPORT.value, str(evidence.report_id))]
+    subjects = [(HoldSubject.CASE.value, str(c)) for c in cases] + list(also_held)
     held_until = hold_until(subjects=subjects, at=now)
     if held_until is not None:
         return Verdict(purge=False, next_check=held_until, cases=cases, closed_at=closed_at)

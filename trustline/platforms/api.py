@@ -4,18 +4,29 @@ Partners (and anyone without ``case.view``) get 404 on every operation, as
 for an id that does not exist. Confirming a manual action also needs
 ``enforcement.apply`` (reviewers, escalation leads, administrators): other
 staff get 403. So does retrying a failed action now.
+
+Content snapshots (``snapshots``): staff list them; what a snapshot
+preserved (the platform's description) is shown only to people who may see
+evidence, and only they may take one (auditors: 403).
 """
 
 from typing import Any
 
-from ninja import Router
+from ninja import Router, Status
 
 from trustline.core.types import ApiRequest
 from trustline.platforms.choices import ActionStatus
-from trustline.platforms.models import EnforcementActionRecord
-from trustline.platforms.schemas import ActionRecordOut, ConfirmIn, ContentDescriptionOut
-from trustline.platforms.selectors import action_get, actions_for_case, item_describe
+from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
+from trustline.platforms.schemas import ActionRecordOut, ConfirmIn, ContentDescriptionOut, SnapshotOut
+from trustline.platforms.selectors import (
+    action_get,
+    actions_for_case,
+    item_describe,
+    may_read_snapshot,
+    snapshots_for_case,
+)
 from trustline.platforms.services import action_confirm, action_retry
+from trustline.platforms.snapshots import snapshot_take
 
 router = Router(tags=["platform"])
 
@@ -106,3 +117,51 @@ def confirm_action(request: ApiRequest, action_id: str, payload: ConfirmIn) -> d
 def retry_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
     record = action_retry(actor=request.auth, action_record_id=action_id)
     return action_out(action_get(actor=request.auth, action_record_id=record.pk))
+
+
+def snapshot_out(snapshot: ContentSnapshot, *, readable: bool) -> dict[str, Any]:
+    return {
+        "id": snapshot.id,
+        "case_id": snapshot.case_id,
+        "taken_at": snapshot.taken_at,
+        "trigger": snapshot.trigger,
+        "requested_by": snapshot.requested_by,
+        "source": snapshot.source,
+        "available": snapshot.available,
+        "error": snapshot.error,
+        "online": snapshot.online,
+        "views": snapshot.views,
+        "shares": snapshot.shares,
+        "sha256": snapshot.sha256,
+        "purged_at": snapshot.purged_at,
+        "description": snapshot.payload if readable and snapshot.payload else None,
+    }
+
+
+@router.get(
+    "/cases/{case_id}/snapshots",
+    response=list[SnapshotOut],
+    summary="What the platform said about a case's content over time, preserved (oldest first)",
+    description=(
+        "Taken when the case is triaged, every few hours while a severe case is open, after an unanswered "
+        "attempt, and when a reviewer asks. `description` is null for auditors and after retention."
+    ),
+)
+def list_case_snapshots(request: ApiRequest, case_id: str) -> list[dict[str, Any]]:
+    readable = may_read_snapshot(request.auth)
+    return [snapshot_out(s, readable=readable) for s in snapshots_for_case(actor=request.auth, case_id=case_id)]
+
+
+@router.post(
+    "/cases/{case_id}/snapshots",
+    response={201: SnapshotOut},
+    summary="Preserve what the platform shows of a case's content now (staff who may see evidence)",
+    description=(
+        "Asks the platform connector at once and stores its answer with its SHA-256, also when the platform "
+        "does not answer (`available` false). 409 `snapshot_unavailable` when no connector can describe "
+        "content (manual set-up)."
+    ),
+)
+def take_case_snapshot(request: ApiRequest, case_id: str) -> Status[dict[str, Any]]:
+    snapshot = snapshot_take(actor=request.auth, case_id=case_id)
+    return Status(201, snapshot_out(snapshot, readable=True))

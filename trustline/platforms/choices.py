@@ -65,3 +65,12 @@ CONFIRMABLE_STATUSES = frozenset({ActionStatus.PENDING_CONFIRMATION, ActionStatu
 
 # The outbox event type of an enforcement request sent to the platform.
 ENFORCEMENT_EVENT_TYPE = "enforcement.requested"
+
+
+class SnapshotTrigger(models.TextChoices):
+    """Why a content snapshot was taken (:class:`~trustline.platforms.models.ContentSnapshot`)."""
+
+    TRIAGE = "triage", _("When the case was triaged")
+    REFRESH = "refresh", _("Regular look while the case is open")
+    RETRY = "retry", _("The platform did not answer before")
+    REVIEWER = "reviewer", _("Asked for by a reviewer")

@@ -8,7 +8,7 @@ from trustline.cases.models import Case
 from trustline.core.ids import uuid7
 from trustline.intake.models import ReportItem
 from trustline.notifications.models import OutboxMessage
-from trustline.platforms.choices import ActionStatus, ActionType
+from trustline.platforms.choices import ActionStatus, ActionType, SnapshotTrigger
 
 
 class EnforcementActionRecord(models.Model):
@@ -82,6 +82,56 @@ class EnforcementActionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_type_display()} ({self.status}) for case {self.case_id}"
+
+
+class ContentSnapshot(models.Model):
+    """What the platform said about a case's content at one moment, preserved (user need 12).
+
+    Taken by :mod:`trustline.platforms.snapshots` when the case is triaged,
+    again every ``SNAPSHOT_REFRESH_HOURS`` while it is open, and when a
+    reviewer asks. Content is edited, deleted by its author, or removed by
+    the platform before anyone reviews it; the snapshot is what the reviewer,
+    a contest or a law-enforcement referral can still rely on.
+
+    ``payload`` is the connector's :class:`~trustline.platforms.connectors.ContentDescription`
+    as a dict; ``sha256`` is the SHA-256 of its canonical JSON (sorted keys,
+    no spaces, UTF-8), so a copy handed to an investigator can be checked.
+    ``views`` and ``shares`` are copied out of it: reach over time stays
+    countable after the payload is purged. An attempt the platform did not
+    answer is kept too (``available`` false, ``error``): "the platform was
+    down at 03:12" is part of the record.
+
+    Retention follows evidence files' (``intake.retention``): the payload is
+    emptied ``EVIDENCE_RETENTION_DAYS`` after the case closed, unless a
+    contest or a legal hold keeps it; the row, its hash and the figures stay.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="snapshots")
+    taken_at = models.DateTimeField()
+    trigger = models.CharField(max_length=16, choices=SnapshotTrigger.choices)
+    requested_by = models.CharField(max_length=64, help_text="audit actor id")
+    source = models.CharField(max_length=64, help_text="the connector that answered")
+    available = models.BooleanField()
+    error = models.TextField(blank=True)
+    online = models.BooleanField(null=True, blank=True)
+    views = models.PositiveBigIntegerField(null=True, blank=True)
+    shares = models.PositiveBigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    sha256 = models.CharField(max_length=64)
+    retention_check_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "taken_at"], name="snapshot_case_taken_idx"),
+            models.Index(fields=["retention_check_at"], condition=models.Q(purged_at__isnull=True),
+                         name="snapshot_retention_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Snapshot of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 class DemoContentState(models.Model):

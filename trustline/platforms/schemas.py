@@ -8,7 +8,7 @@ import uuid
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from trustline.platforms.choices import ActionStatus, ActionType
+from trustline.platforms.choices import ActionStatus, ActionType, SnapshotTrigger
 
 
 class ContentRefOut(Schema):
@@ -92,4 +92,28 @@ class ActionRecordOut(Schema):
     )
     retries_exhausted: bool = Field(
         description="failed, and no automatic retry is left: act in the platform's tools or retry by hand"
+    )
+
+
+class SnapshotOut(Schema):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    taken_at: dt.datetime = Field(description="when the platform was asked")
+    trigger: SnapshotTrigger = Field(description="triage, refresh, retry (after no answer) or reviewer")
+    requested_by: str = Field(description="who asked: the system, or a person (audit actor id)")
+    source: str = Field(description="the connector that answered")
+    available: bool = Field(description="false when the platform did not answer; error says why")
+    error: str
+    online: bool | None = Field(description="whether the content was online then; null when unknown")
+    views: int | None = Field(description="reach then, as the platform counted it; null when unknown")
+    shares: int | None
+    sha256: str = Field(
+        description="SHA-256 of the description as canonical JSON (sorted keys, separators ',' and ':', UTF-8)"
+    )
+    purged_at: dt.datetime | None = Field(
+        description="when the description was emptied under the retention policy (the figures and hash stay)"
+    )
+    description: ContentDescriptionOut | None = Field(
+        description="what the platform said, as GET /platforms/items/{id}/describe answers; null after "
+                    "retention, and for people who may not see evidence (auditors)"
     )

@@ -16,7 +16,7 @@ from trustline.cases.models import Case
 from trustline.core.exceptions import NotFound
 from trustline.intake.models import ReportItem
 from trustline.platforms.connectors import ContentDescription, ContentRef, get_connector
-from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
 
 
 def parse_id(raw: str | uuid.UUID, what: str) -> uuid.UUID:
@@ -70,3 +70,20 @@ def actions_for_case(*, actor: Actor, case_id: str | uuid.UUID) -> list[Enforcem
     if not actor.has(Perm.CASE_VIEW) or not Case.objects.filter(pk=case_pk).exists():
         raise NotFound("Case not found.")
     return list(actions_visible(actor=actor).filter(case_id=case_pk).order_by("requested_at", "id"))
+
+
+def snapshots_for_case(*, actor: Actor, case_id: str | uuid.UUID) -> list[ContentSnapshot]:
+    """Every preserved snapshot of a case's content, oldest first; ``NotFound`` for a case the actor cannot see.
+
+    The payload is the platform's description (the author, the text): callers
+    show it only to people with ``evidence.view`` (:func:`may_read_snapshot`).
+    """
+    case_pk = parse_id(case_id, "Case")
+    if not actor.has(Perm.CASE_VIEW) or not Case.objects.filter(pk=case_pk).exists():
+        raise NotFound("Case not found.")
+    return list(ContentSnapshot.objects.filter(case_id=case_pk).order_by("taken_at", "id"))
+
+
+def may_read_snapshot(actor: Actor) -> bool:
+    """Whether the actor reads what a snapshot preserved, not only when and with what reach."""
+    return actor.has(Perm.EVIDENCE_VIEW)

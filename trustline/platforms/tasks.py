@@ -5,6 +5,10 @@
   ``requested``). Each record is claimed with a conditional UPDATE, so
   overlapping runs and several workers never call the platform twice for
   the same attempt.
+* ``content_snapshots`` every 5 s: preserve what the platform shows of
+  triaged cases' content (``snapshots.snapshot_sweep``).
+* ``content_snapshot_retention`` every hour: empty snapshots past the
+  evidence retention period (``snapshots.snapshot_retention_sweep``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from django_tasks import task
 from trustline.core import clock
 from trustline.core.periodic import periodic
 from trustline.platforms.services import action_retry_sweep
+from trustline.platforms.snapshots import snapshot_retention_run, snapshot_sweep
 
 
 @periodic(every=dt.timedelta(seconds=30))
@@ -23,3 +28,17 @@ from trustline.platforms.services import action_retry_sweep
 def enforcement_retry_sweep() -> dict[str, object]:
     result = action_retry_sweep(now=clock.now())
     return {"claimed": result.claimed, "outcomes": result.outcomes, "errors": result.errors}
+
+
+@periodic(every=dt.timedelta(seconds=5))
+@task()
+def content_snapshots() -> dict[str, int]:
+    result = snapshot_sweep(now=clock.now())
+    return {"taken": result.taken, "unanswered": result.unanswered, "dropped": result.dropped,
+            "cleared": result.cleared}
+
+
+@periodic(every=dt.timedelta(hours=1))
+@task()
+def content_snapshot_retention() -> dict[str, int]:
+    return snapshot_retention_run()

@@ -21,6 +21,9 @@
    priority, components, the policy snapshot and due times with a conditional
    UPDATE (``triaged_at IS NULL``): a second worker that got here too changes
    nothing, and triage is idempotent.
+   The same UPDATE plans the content's first snapshot
+   (``trustline.platforms.snapshots``), which may then raise the priority
+   with the reach the platform reports.
 5. Tell the partners: a ``triaged`` timeline event (tier and decide-by time)
    for every reported item of the case; a report whose every item is triaged
    moves from ``received`` to ``triaged`` (checked under a lock on the report,
@@ -183,6 +186,7 @@ def _triage_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> lis
             priority_computed_at=now,
             scored_item_count=scored.item_count,
             triaged_at=now,
+            snapshot_due_at=now,  # trustline.platforms.snapshots: preserve what the platform shows, now
             sla_policy_snapshot=scored.targets.snapshot(),
             ack_due_at=scored.ack_due_at,
             decide_due_at=scored.decide_due_at,
@@ -267,6 +271,16 @@ def triage_pending(
     return TriageRun(triaged=triaged, rescored=rescored)
 
 
+
+
+def cases_rescore(*, actor: Actor, cases: list[Case], now: dt.datetime) -> int:
+    """Recompute the priority of triaged open cases the caller holds locked, after a fact changed.
+
+    For facts that are not reports: the content's reach, which the platform
+    tells us after triage (``trustline.platforms.snapshots``). The tier stays;
+    the change is audited as ``case.reprioritised``.
+    """
+    return _rescore_claimed(actor=actor, cases=[c for c in cases if c.triaged_at is not None and c.is_open], now=now)
 
 
 def _rescore_claimed(*, actor: Actor, cases: list[Case], now: dt.datetime) -> int:

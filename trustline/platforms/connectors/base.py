@@ -296,6 +296,14 @@ class PlatformConnector(abc.ABC):
             )
         self.options: Mapping[str, Any] = dict(options)
 
+    def can_describe(self) -> bool:
+        """Whether ``describe`` can ever answer: false for a connector that reaches no platform.
+
+        The snapshot sweeper asks first, so a manual set-up does not store
+        an "unavailable" snapshot of every case.
+        """
+        return True
+
     @abc.abstractmethod
     def describe(self, item: ContentRef) -> ContentDescription:
         """What the platform knows about ``item``; never raises for the platform's trouble."""

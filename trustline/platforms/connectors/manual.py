@@ -24,6 +24,9 @@ class ManualConnector(PlatformConnector):
 
     name = "manual"
 
+    def can_describe(self) -> bool:
+        return False
+
     def describe(self, item: ContentRef) -> ContentDescription:
         return ContentDescription.unavailable(
             item=item,

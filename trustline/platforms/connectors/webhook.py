@@ -222,6 +222,9 @@ class WebhookConnector(PlatformConnector):
 
     # --- describe ------------------------------------------------------------------------------
 
+    def can_describe(self) -> bool:
+        return bool(self.describe_url)
+
     def describe(self, item: ContentRef) -> ContentDescription:
         fetched_at = clock.now()
         if not self.describe_url:

@@ -8,11 +8,13 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from trustline.core import clock
 from trustline.intake.retention import evidence_recheck_all, evidence_retention_run, retention_days
+from trustline.platforms.snapshots import snapshot_recheck_all, snapshot_retention_run
 
 
 class Command(BaseCommand):
-    help = ("Delete evidence files whose retention period has passed (the hourly job does the same). "
-            "--recheck first makes every kept file due, to apply a shorter TRUSTLINE_EVIDENCE_RETENTION_DAYS at once.")
+    help = ("Delete evidence files, and empty content snapshots, whose retention period has passed (the hourly "
+            "jobs do the same). --recheck first makes every kept one due, to apply a shorter "
+            "TRUSTLINE_EVIDENCE_RETENTION_DAYS at once.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--recheck", action="store_true", help="look at every file again, not only due ones")
@@ -24,6 +26,10 @@ class Command(BaseCommand):
             return
         if options["recheck"]:
             self.stdout.write(f"{evidence_recheck_all(now=clock.now())} files made due.")
+            self.stdout.write(f"{snapshot_recheck_all(now=clock.now())} content snapshots made due.")
         totals = evidence_retention_run()
         self.stdout.write(f"Retention {days} days: {totals['purged']} files deleted, {totals['kept']} kept and "
                           f"rescheduled, {totals['deleted']} deletions from storage completed.")
+        snapshots = snapshot_retention_run()
+        self.stdout.write(f"Content snapshots: {snapshots['purged']} emptied, {snapshots['kept']} kept and "
+                          "rescheduled.")
