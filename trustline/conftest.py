@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,22 @@ def _fresh_taxonomy_cache() -> None:
     from trustline.taxonomy.selectors import active_categories_forget
 
     active_categories_forget()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language.
+
+    Django's LocaleMiddleware activates the request's language in the thread
+    and leaves it there after the response; a test that asked for a page in
+    Arabic would otherwise make a later test's services (run in the same
+    worker, without a request) speak Arabic.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,9 @@ from trustline.cases.choices import CaseStatus
 from trustline.cases.models import Case
 from trustline.core.exceptions import ApplicationError
 from trustline.intake.models import Evidence, ReportItem
-from trustline.platforms.connectors import ContentDescription
-from trustline.platforms.models import EnforcementActionRecord
-from trustline.platforms.selectors import actions_for_case, item_describe
+from trustline.platforms.connectors import ContentDescription, get_connector
+from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
+from trustline.platforms.selectors import actions_for_case, item_describe, may_read_snapshot, snapshots_for_case
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.review.selectors import (
@@ -91,6 +91,9 @@ class CasePage:
     shared_signal: Signal | None = None  # our signal taken from this case
     can_share_signal: bool = False  # decided as violating, a URL, and the actor shares signals
     can_view_evidence: bool = False  # evidence files (previews, excerpts, downloads); auditors see their names only
+    snapshots: list[ContentSnapshot] = dataclasses.field(default_factory=list)  # preserved, oldest first
+    can_read_snapshots: bool = False  # what they preserved (text, author); auditors see times and figures
+    can_take_snapshot: bool = False  # "Preserve now": may see evidence, and a connector that can describe
 
 
 def case_items(case: Case) -> list[ReportItem]:
@@ -173,6 +176,9 @@ def case_page(*, actor: Actor, case_id: str | uuid.UUID, now: dt.datetime, descr
         ) or (referred and actor.has(Perm.DECISION_RECORD_ANY)),
         can_claim=actor.has(Perm.CASE_CLAIM),
         can_view_evidence=actor.has(Perm.EVIDENCE_VIEW),
+        snapshots=snapshots_for_case(actor=actor, case_id=case.pk),
+        can_read_snapshots=may_read_snapshot(actor),
+        can_take_snapshot=may_read_snapshot(actor) and get_connector().can_describe(),
         referred_undecided=referred,
         can_release=holder is not None and (mine or actor.has(Perm.CASE_ASSIGN)),
         peer_signals=case_peer_signals(actor=actor, case_id=case.pk),

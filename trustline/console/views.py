@@ -37,6 +37,7 @@ from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
 from trustline.core.forms import errors_onto, split_list
 from trustline.platforms.services import action_retry
+from trustline.platforms.snapshots import snapshot_take
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
 from trustline.review.validation import DecisionInput
@@ -206,6 +207,23 @@ def retry_action(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_
             messages.success(request, _("Asked the platform again: %(status)s.") % {
                 "status": record.get_status_display()})
     return redirect("console:case", case_id=case_id)
+
+
+@require_POST
+@console_view
+def take_snapshot(request: HttpRequest, actor: Actor, case_id: uuid.UUID) -> HttpResponse:
+    """"Preserve now": ask the platform and keep its answer (platforms' ``snapshot_take``); back to the case."""
+    try:
+        snapshot = snapshot_take(actor=actor, case_id=case_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if snapshot.available:
+            messages.success(request, _("Preserved what the platform shows now (SHA-256 %(sha256)s).") % {
+                "sha256": snapshot.sha256[:12]})
+        else:
+            messages.error(request, _("The platform did not answer: %(error)s") % {"error": snapshot.error})
+    return redirect(reverse("console:case", kwargs={"case_id": case_id}) + "#h-content")
 
 
 @require_GET

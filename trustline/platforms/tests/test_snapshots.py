@@ -164,6 +164,7 @@ def test_an_unanswered_platform_is_asked_again_after_1_5_30_and_120_minutes_then
     for _ in range(5):
         assert sweep(at)["unanswered"] == 1
         case.refresh_from_db()
+        assert case.snapshot_due_at is not None
         waits.append(case.snapshot_due_at - at)
         at = case.snapshot_due_at
 
