@@ -133,6 +133,7 @@ def snapshot_out(snapshot: ContentSnapshot, *, readable: bool) -> dict[str, Any]
         "views": snapshot.views,
         "shares": snapshot.shares,
         "sha256": snapshot.sha256,
+        "unchanged_until": snapshot.unchanged_until,
         "purged_at": snapshot.purged_at,
         "description": snapshot.payload if readable and snapshot.payload else None,
     }

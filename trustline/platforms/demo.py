@@ -121,9 +121,15 @@ def _pick(entries: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 def _days_ago(now: dt.datetime, days: int, salt: str) -> dt.datetime:
-    """Midnight UTC of ``now``'s day, ``days`` earlier, at a minute of the day drawn from ``salt``."""
-    midnight = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight - dt.timedelta(days=days) + dt.timedelta(minutes=int(_digest(salt)[:6], 16) % 1440)
+    """``days`` before the first of ``now``'s month (UTC), at a minute of the day drawn from ``salt``.
+
+    Relative, so the demo's content is always older than its reports, whenever
+    the demo is loaded; anchored on the month rather than the day, so a post's
+    creation time does not move from one look to the next (content snapshots
+    compare what the platform says, and a real platform's dates do not drift).
+    """
+    first = now.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first - dt.timedelta(days=days) + dt.timedelta(minutes=int(_digest(salt)[:6], 16) % 1440)
 
 
 # --- Where an address points ---------------------------------------------------------------

@@ -97,7 +97,9 @@ class ContentSnapshot(models.Model):
     as a dict; ``sha256`` is the SHA-256 of its canonical JSON (sorted keys,
     no spaces, UTF-8), so a copy handed to an investigator can be checked.
     ``views`` and ``shares`` are copied out of it: reach over time stays
-    countable after the payload is purged. An attempt the platform did not
+    countable after the payload is purged. A regular look that finds the
+    platform saying the same as the latest snapshot (``content_sha256``, the
+    hash without ``fetched_at``) stores no copy: it moves ``unchanged_until``. An attempt the platform did not
     answer is kept too (``available`` false, ``error``): "the platform was
     down at 03:12" is part of the record.
 
@@ -119,6 +121,12 @@ class ContentSnapshot(models.Model):
     shares = models.PositiveBigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     sha256 = models.CharField(max_length=64)
+    content_sha256 = models.CharField(
+        max_length=64, help_text="SHA-256 of the payload without fetched_at: equal means the platform said the same"
+    )
+    unchanged_until = models.DateTimeField(
+        null=True, blank=True, help_text="the last time a regular look found the platform saying the same"
+    )
     retention_check_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
 

@@ -110,6 +110,9 @@ class SnapshotOut(Schema):
     sha256: str = Field(
         description="SHA-256 of the description as canonical JSON (sorted keys, separators ',' and ':', UTF-8)"
     )
+    unchanged_until: dt.datetime | None = Field(
+        description="the last regular look that found the platform saying the same (no copy is stored for it)"
+    )
     purged_at: dt.datetime | None = Field(
         description="when the description was emptied under the retention policy (the figures and hash stay)"
     )

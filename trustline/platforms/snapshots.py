@@ -33,8 +33,9 @@ When (the timer is data: ``Case.snapshot_due_at``, partial index):
    lock). The connector never raises by contract; if one does, it counts as
    an answer that did not come.
 4. Record, in one transaction: lock the case, check the lease is still ours
-   (else another worker took over: drop the answer), store the snapshot,
-   set the case's reach from it, plan the next one, audit
+   (else another worker took over: drop the answer), store the snapshot (or,
+   when the platform says exactly what the latest snapshot holds, only note
+   that it was unchanged then), set the case's reach from it, plan the next one, audit
    ``content.snapshot_taken``, and when the reach changed recompute the
    priority (``triage.cases_rescore``).
 
@@ -99,10 +100,11 @@ def content_ref_of(case: Case) -> ContentRef:
     return ContentRef(url=case.canonical_url or key.removeprefix("url:"), kind=case.item_kind or "other")
 
 
-def canonical_payload(description: ContentDescription) -> tuple[dict[str, Any], str]:
-    """The description as stored (JSON values) and the SHA-256 of its canonical JSON."""
+def canonical_payload(description: ContentDescription) -> tuple[dict[str, Any], str, str]:
+    """The description as stored (JSON values), the SHA-256 of its canonical JSON, and that without the time."""
     payload: dict[str, Any] = json.loads(json.dumps(description.as_dict(), cls=DjangoJSONEncoder))
-    return payload, payload_sha256(payload)
+    timeless = {name: value for name, value in payload.items() if name != "fetched_at"}
+    return payload, payload_sha256(payload), payload_sha256(timeless)
 
 
 def payload_sha256(payload: dict[str, Any]) -> str:
@@ -209,20 +211,34 @@ def _unanswered_in_a_row(case: Case) -> int:
 
 def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrigger, actor: Actor,
            plan: bool) -> ContentSnapshot:
-    """Write a snapshot of a locked case (step 4); ``plan`` also sets when the next one is due."""
+    """Write what the platform said about a locked case (step 4); ``plan`` also sets when to look next.
+
+    A planned look whose answer equals the latest snapshot's (same
+    ``content_sha256``: nothing changed but the time) stores no copy; it
+    moves that snapshot's ``unchanged_until``. A reviewer's request always
+    stores one: they asked for a record of now.
+    """
     from trustline.intake.retention import first_check_at  # intake's rule, applied to snapshots too
     from trustline.triage.services import cases_rescore  # triage plans snapshots; we feed it reach
 
     now = clock.now()
-    payload, sha256 = canonical_payload(description)
-    reach = description.reach if description.available else None
-    snapshot = ContentSnapshot.objects.create(
-        case=case, taken_at=description.fetched_at, trigger=trigger, requested_by=actor.audit_id,
-        source=description.source[:64], available=description.available, error=description.error,
-        online=description.online if description.available else None,
-        views=reach.views if reach is not None else None, shares=reach.shares if reach is not None else None,
-        payload=payload, sha256=sha256, retention_check_at=first_check_at(now),
-    )
+    payload, sha256, content_sha256 = canonical_payload(description)
+    latest = ContentSnapshot.objects.filter(case=case).order_by("-taken_at", "-id").first() if plan else None
+    if (latest is not None and description.available and latest.available and latest.purged_at is None
+            and latest.content_sha256 == content_sha256):
+        latest.unchanged_until = description.fetched_at
+        latest.save(update_fields=["unchanged_until"])
+        snapshot, stored = latest, False
+    else:
+        reach = description.reach if description.available else None
+        snapshot = ContentSnapshot.objects.create(
+            case=case, taken_at=description.fetched_at, trigger=trigger, requested_by=actor.audit_id,
+            source=description.source[:64], available=description.available, error=description.error,
+            online=description.online if description.available else None,
+            views=reach.views if reach is not None else None, shares=reach.shares if reach is not None else None,
+            payload=payload, sha256=sha256, content_sha256=content_sha256, retention_check_at=first_check_at(now),
+        )
+        stored = True
     changes: dict[str, Any] = {}
     if plan:
         if snapshot.available:
@@ -239,12 +255,12 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
         Case.objects.filter(pk=case.pk).update(**changes)
         for name, value in changes.items():
             setattr(case, name, value)
+    next_at = changes.get("snapshot_due_at")
     audit_record(
         actor=actor, action=AuditAction.CONTENT_SNAPSHOT_TAKEN, target=snapshot,
-        data={"case": str(case.pk), "trigger": trigger.value, "available": snapshot.available,
-              "error": snapshot.error, "online": snapshot.online, "views": snapshot.views,
-              "sha256": sha256, "next_at": changes["snapshot_due_at"].isoformat()
-              if changes.get("snapshot_due_at") else None},
+        data={"case": str(case.pk), "trigger": trigger.value, "stored": stored, "available": snapshot.available,
+              "error": description.error, "online": snapshot.online, "views": snapshot.views,
+              "sha256": sha256, "next_at": next_at.isoformat() if next_at else None},
     )
     if reach_changed:
         cases_rescore(actor=actor, cases=[case], now=now)

@@ -123,6 +123,27 @@ def test_a_removed_post_is_still_there_in_the_first_snapshot(
     assert first.payload["text"]  # what the post said before it was removed
 
 
+def test_a_look_that_finds_the_same_content_stores_no_copy_and_says_until_when_it_was_unchanged(
+    use_connector: Callable[..., None], report_case: Callable[..., Case], session_api: SessionApi,
+    reviewer_rita: User,
+):
+    use_connector(DEMO_BACKEND)
+    case = report_case()
+    sweep(T0)
+    later = T0 + dt.timedelta(hours=6)
+
+    assert sweep(later)["taken"] == 1
+
+    [snapshot] = snapshots(case)
+    assert (snapshot.taken_at, snapshot.unchanged_until) == (T0, later)
+    assert snapshot.sha256 == payload_sha256(snapshot.payload)  # the stored copy and its hash are untouched
+    case.refresh_from_db()
+    assert case.snapshot_due_at == later + dt.timedelta(hours=6)
+    assert AuditEntry.objects.filter(action="content.snapshot_taken").count() == 2
+    [listed] = session_api(reviewer_rita).get(f"/platforms/cases/{case.pk}/snapshots").json()
+    assert listed["unchanged_until"] == later.isoformat().replace("+00:00", "Z")
+
+
 def test_a_tier_3_case_is_preserved_once_and_not_asked_about_again(
     use_connector: Callable[..., None], report_case: Callable[..., Case],
 ):

@@ -27,6 +27,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler, _St
 from trustline.accounts.choices import Role
 from trustline.accounts.models import Membership, User
 from trustline.intake.models import ReportItem
+from trustline.platforms.models import ContentSnapshot
 from trustline.signals.models import SharingAgreement, SignalMatch
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -139,6 +140,16 @@ class Command(BaseCommand):
                 figure.locator(".reveal-label").click()
                 figure.screenshot(path=str(out / "console-evidence-revealed.png"))
                 saved += ["console-evidence-blurred", "console-evidence-revealed"]
+            removed = (  # content taken down since it was reported: its first snapshot still says what it was
+                ContentSnapshot.objects.filter(online=False, case__snapshots__online=True)
+                .order_by("taken_at").values_list("case_id", flat=True).first()
+            )
+            if removed is not None:
+                r.go(f"/console/cases/{removed}/")
+                content = r.page.locator("section[aria-labelledby=h-content]")
+                content.locator(".snapshot-list details summary").first.click()
+                content.screenshot(path=str(out / "console-snapshots.png"))
+                saved.append("console-snapshots")
             shot(r, "/console/viewing/", "viewing-preference")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
