@@ -65,7 +65,26 @@ FIELDS: dict[str, FieldSpec] = {
     "account_identifiers": FieldSpec(
         "Account identifiers on the platform", True,
         lambda _, items: list(dict.fromkeys(i.platform_id for i in items if i.platform_id)), needs_items=True),
+    "content_snapshots": FieldSpec(
+        "Content as the platform showed it (preserved, with SHA-256)", True, lambda c, _: _snapshots(c)),
 }
+
+
+def _snapshots(case: Case) -> list[dict[str, Any]]:
+    """The case's preserved snapshots the platform answered, each with its hash (``trustline.platforms.snapshots``).
+
+    ``description`` is stored exactly as hashed: the agency can recompute
+    ``sha256`` over it as canonical JSON (sorted keys, separators ``,`` and
+    ``:``, UTF-8) to check nothing was changed.
+    """
+    from trustline.platforms.models import ContentSnapshot  # platforms builds on cases; referrals read it
+
+    return [
+        {"taken_at": s.taken_at.isoformat(), "unchanged_until": s.unchanged_until.isoformat()
+         if s.unchanged_until else None, "sha256": s.sha256, "description": s.payload}
+        for s in ContentSnapshot.objects.filter(case=case, available=True, purged_at__isnull=True)
+        .order_by("taken_at", "id")
+    ]
 
 
 def build_package(*, case: Case, facts: str, selected: Sequence[Mapping[str, str]]) -> dict[str, Any]:

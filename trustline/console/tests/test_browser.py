@@ -35,6 +35,7 @@ from trustline.conftest import PASSWORD, kite_url
 from trustline.console.tests.browser import Browsing, chromium_path, launch, totp_now
 from trustline.console.tests.conftest import code, enrol
 from trustline.intake.models import Report
+from trustline.platforms.snapshots import snapshot_sweep
 from trustline.review.models import Decision
 from trustline.routing.reviewers import reviewer_skills_set
 from trustline.triage.services import triage_pending
@@ -411,12 +412,14 @@ def test_hostile_text_and_file_names_are_inert(browse: Callable[..., Browsing], 
 
 @pytest.mark.parametrize("locale", ["en-GB", "fr-FR", "ar"])  # French runs longest; Arabic flows right to left
 def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], analyst_amal: User,
-                                              arabic_rita: User, pm_pablo: User, locale: str) -> None:
+                                              arabic_rita: User, pm_pablo: User, locale: str,
+                                              demo_platform: None) -> None:
     partner = browse(width=375, height=740, locale=locale)
     partner.sign_in("amal", PASSWORD)
     submit_in_portal(partner, url=kite_url() + "/" + "a" * 120, text="A long explanation " * 30)
     report = Report.objects.get()
     triage_pending()
+    snapshot_sweep()  # the case page lists what the platform said, with its hash
     overflow: dict[str, int] = {}
     for path in ["/portal/reports/", "/portal/reports/new/", "/portal/reports/bulk/", f"/portal/reports/{report.pk}/",
                  "/console/security/", "/console/portal/figures/"]:
@@ -429,6 +432,10 @@ def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], a
     for path in ["/console/", f"/console/cases/{case.pk}/", "/console/second-review/", "/console/viewing/"]:
         reviewer.go(path)
         overflow[path] = reviewer.no_horizontal_scroll()
+    reviewer.go(f"/console/cases/{case.pk}/")
+    reviewer.page.locator(".snapshots > summary").click()
+    reviewer.page.locator(".snapshot-list details > summary").first.click()
+    overflow["case page, snapshots open"] = reviewer.no_horizontal_scroll()
     enrol(pm_pablo)
     manager = browse(width=375, height=740, locale=locale)
     sign_in_with_code(manager, pm_pablo)
@@ -441,7 +448,8 @@ def test_phone_width_has_no_horizontal_scroll(browse: Callable[..., Browsing], a
 
 @pytest.mark.parametrize("locale", ["en-GB", "ar"])
 def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..., Browsing], analyst_amal: User,
-                                                             arabic_rita: User, pm_pablo: User, locale: str) -> None:
+                                                             arabic_rita: User, pm_pablo: User, locale: str,
+                                                             demo_platform: None) -> None:
     found: dict[str, list[dict[str, Any]]] = {}
     anonymous = browse(bypass_csp=True, locale=locale)
     anonymous.go("/accounts/login/")
@@ -451,6 +459,7 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
     submit_in_portal(partner, url=kite_url(), text="Calls for an attack on the shelter")
     report = Report.objects.get()
     triage_pending()
+    snapshot_sweep()
     for path in ["/portal/reports/", "/portal/reports/new/", "/portal/reports/bulk/", f"/portal/reports/{report.pk}/"]:
         partner.go(path)
         found[path] = partner.axe()
@@ -461,6 +470,8 @@ def test_main_pages_have_no_serious_accessibility_violations(browse: Callable[..
     found["/console/"] = reviewer.axe()
     reviewer.page.keyboard.press("n")
     reviewer.page.wait_for_url(re.compile(r"/console/cases/"))
+    reviewer.page.locator(".snapshots > summary").click()
+    reviewer.page.locator(".snapshot-list details > summary").first.click()
     found["case page"] = reviewer.axe()
     reviewer.go("/console/viewing/")
     found["/console/viewing/"] = reviewer.axe()

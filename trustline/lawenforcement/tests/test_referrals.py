@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from trustline.lawenforcement.referrals import (
 )
 from trustline.lawenforcement.tests.conftest import MakeCase
 from trustline.notifications.models import OutboxMessage
+from trustline.platforms.snapshots import payload_sha256, snapshot_take
 
 FACTS = "A user threatens to kill a named journalist in Khartoum tonight."
 
@@ -50,6 +52,26 @@ def test_selected_personal_fields_are_included_with_their_justification(
     assert referral.package["fields"][0]["value"] == ["kite-user-4711"]
     assert referral.personal_data and referral.status == "awaiting_approval"
     assert "SECRET-EXCERPT" not in json.dumps(referral.package)
+
+
+def test_preserved_snapshots_go_only_when_chosen_and_can_be_checked_against_their_hash(
+    threat_case: Case, sudan_police: Agency, liaison_lucas: User, settings: Any
+) -> None:
+    settings.PLATFORM_CONNECTOR = {"BACKEND": "trustline.platforms.connectors.DemoPlatformConnector", "OPTIONS": {}}
+    snapshot = snapshot_take(actor=actor_of(liaison_lucas), case_id=threat_case.pk)
+    plain = referral_create(actor=actor_of(liaison_lucas), case_id=threat_case.pk, agency_id=sudan_police.pk,
+                            facts=FACTS, fields=[{"name": "category", "justification": "kind of harm"}])
+    assert snapshot.sha256 not in json.dumps(plain.package)
+
+    referral = referral_create(
+        actor=actor_of(liaison_lucas), case_id=threat_case.pk, agency_id=sudan_police.pk, facts=FACTS,
+        fields=[{"name": "content_snapshots", "justification": "the post may be deleted before a warrant"}],
+    )
+
+    [sent] = referral.package["fields"][0]["value"]
+    assert sent["sha256"] == snapshot.sha256 == payload_sha256(sent["description"])
+    assert sent["description"]["text"] == snapshot.payload["text"]
+    assert referral.personal_data and referral.status == "awaiting_approval"
 
 
 def test_every_field_needs_a_justification(threat_case: Case, sudan_police: Agency, liaison_lucas: User) -> None:
