@@ -32,6 +32,7 @@ from trustline.platforms.connectors import ContentDescription, ContentRef, DemoP
 from trustline.platforms.models import ContentSnapshot
 from trustline.platforms.services import action_request
 from trustline.platforms.snapshots import payload_sha256, snapshot_retention_sweep, snapshot_sweep
+from trustline.platforms.tasks import content_snapshots
 from trustline.platforms.tests.conftest import (
     DEMO_BACKEND,
     HALFAYA_POST,
@@ -103,6 +104,16 @@ def test_triage_plans_a_snapshot_that_preserves_the_post_and_feeds_its_reach_to_
     taken = AuditEntry.objects.get(action="content.snapshot_taken")
     assert taken.target_id == str(snapshot.pk) and taken.data["sha256"] == snapshot.sha256
     assert AuditEntry.objects.filter(action="case.reprioritised", target_id=str(case.pk)).exists()
+
+
+def test_the_five_second_job_takes_due_snapshots(use_connector: Callable[..., None],
+                                                 report_case: Callable[..., Case]):
+    use_connector(DEMO_BACKEND)
+    case = report_case(at=clock.now())
+
+    assert content_snapshots.call() == {"taken": 1, "unanswered": 0, "dropped": 0, "cleared": 0}
+
+    assert len(snapshots(case)) == 1
 
 
 def test_a_removed_post_is_still_there_in_the_first_snapshot(
