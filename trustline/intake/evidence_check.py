@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 TEXT_PLAIN = "text/plain"
+PDF = "application/pdf"
 OCTET_STREAM = "application/octet-stream"
 
 #: Accepted types and the extension (without dot) stored for each.

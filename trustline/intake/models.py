@@ -10,7 +10,7 @@ from trustline.accounts.models import ApiKey, Organisation, User
 from trustline.cases.models import Case
 from trustline.core.ids import uuid7
 from trustline.intake.choices import Channel, ItemKind, ReportStatus, TimelineKind
-from trustline.intake.evidence_check import IMAGE_PREVIEW_TYPES, TEXT_PLAIN
+from trustline.intake.evidence_check import IMAGE_PREVIEW_TYPES, PDF, TEXT_PLAIN
 from trustline.taxonomy.models import Category
 
 
@@ -122,9 +122,11 @@ class Evidence(models.Model):
 
     @property
     def shown_as(self) -> str:
-        """How the case page can show this file: ``image`` (a preview), ``text`` (an excerpt) or ``file`` (download)."""
+        """How the case page can show it: ``image``/``pdf`` (a preview), ``text`` (an excerpt), ``file`` (download)."""
         if self.content_type in IMAGE_PREVIEW_TYPES:
             return "image"
+        if self.content_type == PDF:
+            return "pdf"
         return "text" if self.content_type == TEXT_PLAIN else "file"
 
 

@@ -11,6 +11,8 @@ hurt them. So a preview is not the file:
   browser: no metadata (a victim's GPS position in EXIF), no polyglot
   payload, no script. An image claiming more than :data:`MAX_PIXELS`
   pixels (a decompression bomb) is refused from its header, before decoding;
+* a PDF is parsed by a separate, limited process (``pdf_render``) that
+  renders its first page; that image is then re-encoded like a screenshot;
 * a text file gives an escaped excerpt of at most :data:`EXCERPT_BYTES`.
 
 How the preview is shown (blurred, grey, or not at all until the reviewer
@@ -35,6 +37,7 @@ from trustline.audit.services import audit_record
 from trustline.core.exceptions import ValidationFailed
 from trustline.intake.evidence import check_not_purged
 from trustline.intake.models import Evidence
+from trustline.intake.pdf_render import RenderFailed, render_first_page
 
 #: Longer side of a preview, in pixels: enough to judge a screenshot, small on a weak link.
 PREVIEW_EDGE = 1024
@@ -58,7 +61,8 @@ def evidence_preview(*, actor: Actor, evidence: Evidence) -> bytes:
 
     The caller found ``evidence`` through ``selectors.evidence_get`` (which
     checks that the actor may read it). Steps:
-    1. only image types have a preview;
+    1. only images and PDFs have a preview; a PDF's first page is rendered
+       to PNG by a child process with memory and CPU limits (``pdf_render``);
     2. decode with Pillow, refusing more than :data:`MAX_PIXELS` pixels and
        anything Pillow cannot read (a file that passed the type check by its
        signature but is truncated or corrupt);
@@ -68,11 +72,17 @@ def evidence_preview(*, actor: Actor, evidence: Evidence) -> bytes:
     5. audit the read.
     """
     check_not_purged(evidence)
-    if evidence.shown_as != "image":
+    if evidence.shown_as not in {"image", "pdf"}:
         raise ValidationFailed.field(
             "evidence", _("%(type)s files have no image preview") % {"type": evidence.content_type})
     with evidence.file.open("rb") as handle:
         data = handle.read()
+    if evidence.shown_as == "pdf":
+        try:
+            data = render_first_page(data)
+        except RenderFailed as exc:
+            raise ValidationFailed.field(
+                "evidence", _("the PDF cannot be shown (%(reason)s); download it") % {"reason": exc}) from exc
     preview = _reencode(data)
     _audit_read(actor, evidence, shown_as="preview")
     return preview

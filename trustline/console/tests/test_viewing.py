@@ -93,6 +93,19 @@ class TestCasePage:
         assert "/preview.jpg" not in page and "reveal-toggle" not in page
         assert re.search(r'href="/portal/reports/[^"]+/evidence/[^"]+/" download><bdi>scene.jpg', page)
 
+    def test_a_pdf_is_shown_by_its_first_page_blurred_like_an_image(self, rita: User, signed_in: SignedIn,
+                                                                   analyst_amal: User, submit: Callable[..., Any]):
+        result = submit(analyst_amal, language="ar")
+        out = io.BytesIO()
+        Image.new("RGB", (300, 400), (20, 20, 150)).save(out, format="PDF")
+        evidence_attach(actor=actor_of(analyst_amal), report=result.report, fileobj=io.BytesIO(out.getvalue()),
+                        name="dossier.pdf", declared_type="application/pdf")
+
+        page = signed_in(rita).get(f"/console/cases/{case_of(result).pk}/").content.decode()
+
+        assert "checked" not in reveal_box(page) and "/preview.jpg" in page
+        assert "application/pdf" in page and "first page" in page
+
     def test_one_reviewers_choice_is_not_anothers(self, rita: User, lead_lena: User, signed_in: SignedIn,
                                                   pictured: Case) -> None:
         viewing_preference_set(actor=actor_of(rita), image_previews="clear", grayscale=False)

@@ -134,15 +134,47 @@ class TestImagePreview:
         download = client.get(f"/portal/reports/{submitted['id']}/evidence/{evidence}/")
         assert download.getvalue() == broken
 
-    def test_a_pdf_has_no_image_preview(
+    def test_a_pdf_shows_its_first_page_as_a_small_jpeg(
+        self, sudan_api: ApiClient, submitted: dict[str, Any], reviewer_rita: User, staff_client: StaffClient
+    ):
+        pages = [Image.new("RGB", (1240, 1754), colour) for colour in ((200, 40, 40), (40, 40, 200))]
+        out = io.BytesIO()
+        pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:])
+        evidence = attached(sudan_api, submitted["id"], "dossier.pdf", out.getvalue(), "application/pdf")
+
+        response = staff_client(reviewer_rita).get(preview_url(submitted["id"], evidence))
+
+        assert response.status_code == 200, response.content
+        assert response["Content-Type"] == "image/jpeg"
+        with Image.open(io.BytesIO(response.content)) as shown:
+            assert shown.format == "JPEG" and max(shown.size) <= PREVIEW_EDGE
+            assert abs(shown.size[0] / shown.size[1] - 1240 / 1754) < 0.01
+            middle = shown.convert("RGB").getpixel((shown.size[0] // 2, shown.size[1] // 2))
+            assert isinstance(middle, tuple) and middle[0] > 150 and middle[2] < 90  # page 1 (red), not 2 (blue)
+        assert AuditEntry.objects.get(action="evidence.viewed").data["as"] == "preview"
+
+    def test_a_pdf_that_cannot_be_rendered_answers_why_and_keeps_the_download(
         self, sudan_api: ApiClient, submitted: dict[str, Any], reviewer_rita: User, staff_client: StaffClient
     ):
         evidence = attached(sudan_api, submitted["id"], "letter.pdf", PDF, "application/pdf")
+        client = staff_client(reviewer_rita)
+
+        response = client.get(preview_url(submitted["id"], evidence))
+
+        assert response.status_code == 422
+        assert "the PDF cannot be shown" in response.content.decode()
+        assert not AuditEntry.objects.filter(action="evidence.viewed").exists()
+        assert client.get(f"/portal/reports/{submitted['id']}/evidence/{evidence}/").getvalue() == PDF
+
+    def test_a_text_file_has_no_image_preview(
+        self, sudan_api: ApiClient, submitted: dict[str, Any], reviewer_rita: User, staff_client: StaffClient
+    ):
+        evidence = attached(sudan_api, submitted["id"], "notes.txt", b"plain words", "text/plain")
 
         response = staff_client(reviewer_rita).get(preview_url(submitted["id"], evidence))
 
         assert response.status_code == 422
-        assert "application/pdf files have no image preview" in response.content.decode()
+        assert "text/plain files have no image preview" in response.content.decode()
 
 
 class TestTextExcerpt:
