@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     ENFORCEMENT_APPLIED = "enforcement.applied"
     ENFORCEMENT_CONFIRMED = "enforcement.confirmed"
     ENFORCEMENT_RETRIED = "enforcement.retried"
+    ENFORCEMENT_VERIFIED = "enforcement.verified"
     CONTENT_SNAPSHOT_TAKEN = "content.snapshot_taken"
     CONTENT_SNAPSHOT_PURGED = "content.snapshot_purged"
     # Decisions (trustline.review)

@@ -1,4 +1,4 @@
-"""Telling people that an enforcement action failed for good (its retries are used up).
+"""Telling people that an enforcement action failed for good, or was done but the content is still online.
 
 The platform did not act although a decision (or a contest's reversal) asked
 it to: someone has to do it by hand or find out why. The escalation leads
@@ -55,3 +55,27 @@ def enforcement_gave_up_notify(*, record: EnforcementActionRecord) -> int:
                "attempts": record.attempts, "idempotency_key": record.idempotency_key}
     return len(email_people(people=people.values(), subject=subject, body=body, payload=payload,
                             key=f"enforcement-gave-up:{record.pk}", event_type=EVENT_TYPE))
+
+
+STILL_ONLINE_EVENT_TYPE = "enforcement.still_online"
+
+
+def enforcement_still_online_notify(*, record: EnforcementActionRecord) -> int:
+    """The platform said it acted, but the content is still online (``verification``): tell the same people."""
+    people = {lead.pk: lead for lead in escalation_leads()}
+    reviewer = _reviewer(record)
+    if reviewer is not None:
+        people.setdefault(reviewer.pk, reviewer)
+    target = record.target_url or f"id:{record.target_platform_id}"
+    subject = f"Still online after \"{record.get_action_type_display()}\": case {record.case_id}"
+    body = (
+        f"The platform answered that it carried out \"{record.get_action_type_display()}\" for case "
+        f"{record.case_id} (target {target}, platform reference {record.reference or 'none'}), but when "
+        "Trustline checked a few minutes later the platform still showed the content as online.\n\n"
+        "Check it in the platform's own tools and act there; what the platform showed is kept as a snapshot "
+        "on the case page.\n"
+    )
+    payload = {"action_id": str(record.pk), "case_id": str(record.case_id), "action_type": record.action_type,
+               "reference": record.reference}
+    return len(email_people(people=people.values(), subject=subject, body=body, payload=payload,
+                            key=f"enforcement-still-online:{record.pk}", event_type=STILL_ONLINE_EVENT_TYPE))

@@ -56,6 +56,10 @@ def action_out(record: EnforcementActionRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "next_attempt_at": record.next_attempt_at,
         "retries_exhausted": record.status == ActionStatus.FAILED and record.next_attempt_at is None,
+        "verification": record.verification,
+        "verify_due_at": record.verify_due_at,
+        "verified_at": record.verified_at,
+        "verification_snapshot_id": record.verification_snapshot_id,
     }
 
 

@@ -74,3 +74,17 @@ class SnapshotTrigger(models.TextChoices):
     REFRESH = "refresh", _("Regular look while the case is open")
     RETRY = "retry", _("The platform did not answer before")
     REVIEWER = "reviewer", _("Asked for by a reviewer")
+    VERIFICATION = "verification", _("Checking that an enforcement action took effect")
+
+
+class Verification(models.TextChoices):
+    """Whether content an action was to take offline is offline (``EnforcementActionRecord.verification``)."""
+
+    NOT_CHECKED = "", _("Not checked")
+    OFFLINE = "offline", _("Checked: offline")
+    STILL_ONLINE = "still_online", _("Checked: still online")
+    UNKNOWN = "unknown", _("The platform could not say")
+
+
+# Actions after which the content should be offline: these are checked a few minutes after they are done.
+VERIFIED_ACTIONS = frozenset({ActionType.REMOVE, ActionType.SUSPEND_ACCOUNT})

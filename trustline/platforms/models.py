@@ -8,7 +8,7 @@ from trustline.cases.models import Case
 from trustline.core.ids import uuid7
 from trustline.intake.models import ReportItem
 from trustline.notifications.models import OutboxMessage
-from trustline.platforms.choices import ActionStatus, ActionType, SnapshotTrigger
+from trustline.platforms.choices import ActionStatus, ActionType, SnapshotTrigger, Verification
 
 
 class EnforcementActionRecord(models.Model):
@@ -33,6 +33,10 @@ class EnforcementActionRecord(models.Model):
     one in ``requested`` (being driven; past it, the driver died). It is
     null once the action is settled, and for a failed action out of
     attempts, which stays ``failed`` (``result_message`` keeps the error).
+
+    An action that should take content offline (``VERIFIED_ACTIONS``) is
+    checked once it is done: ``verify_due_at`` is the timer, ``verification``
+    the finding, ``verification_snapshot`` what the platform said then.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -69,6 +73,14 @@ class EnforcementActionRecord(models.Model):
         null=True, blank=True,
         help_text="when the retry sweeper drives the action again; null when nothing is left to do",
     )
+    # Verification (platforms/verification.py): is content an action was to take offline really offline?
+    verify_due_at = models.DateTimeField(null=True, blank=True, help_text="when the platform is asked; null: not")
+    verify_attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.CharField(max_length=16, choices=Verification.choices, blank=True, default="")
+    verification_snapshot = models.ForeignKey(
+        "platforms.ContentSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["requested_at", "id"]
@@ -78,6 +90,8 @@ class EnforcementActionRecord(models.Model):
             # Only the few rows waiting for a retry (or being driven) are in it: the sweeper's whole query.
             models.Index(fields=["next_attempt_at"], name="enforcement_retry_due_idx",
                          condition=models.Q(next_attempt_at__isnull=False)),
+            models.Index(fields=["verify_due_at"], name="enforcement_verify_due_idx",
+                         condition=models.Q(verify_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

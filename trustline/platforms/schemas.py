@@ -93,6 +93,15 @@ class ActionRecordOut(Schema):
     retries_exhausted: bool = Field(
         description="failed, and no automatic retry is left: act in the platform's tools or retry by hand"
     )
+    verification: str = Field(
+        description="for remove and suspend_account once done: offline, still_online, unknown "
+                    "(the platform could not say), or empty while not checked"
+    )
+    verify_due_at: dt.datetime | None = Field(description="when Trustline checks whether the content is offline")
+    verified_at: dt.datetime | None
+    verification_snapshot_id: uuid.UUID | None = Field(
+        description="the content snapshot taken for the check (GET /platforms/cases/{id}/snapshots)"
+    )
 
 
 class SnapshotOut(Schema):

@@ -65,6 +65,7 @@ from trustline.platforms.connectors import ActionOutcome, ContentRef, Enforcemen
 from trustline.platforms.connectors.base import PlatformConnector
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.platforms.selectors import parse_id
+from trustline.platforms.verification import verification_plan
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,9 @@ def _record_outcome(*, actor: Actor, record: EnforcementActionRecord, outcome: A
     gave_up = record.status == ActionStatus.FAILED and record.next_attempt_at is None
     if outcome.reference.startswith("outbox:"):
         record.outbox_message_id = uuid.UUID(outcome.reference.removeprefix("outbox:"))
+    verify = verification_plan(record, now=now) if record.status == ActionStatus.DONE else []
     record.save(update_fields=[
-        "status", "reference", "result_message", "completed_at", "outbox_message", "next_attempt_at",
+        "status", "reference", "result_message", "completed_at", "outbox_message", "next_attempt_at", *verify,
     ])
     audit_record(
         actor=actor,
@@ -304,7 +306,8 @@ def action_confirm(*, actor: Actor, action_record_id: str | uuid.UUID, reference
         record.reference = reference
         record.confirmed_at = clock.now()
         record.confirmed_by = actor.audit_id
-        record.save(update_fields=["status", "reference", "confirmed_at", "confirmed_by"])
+        verify = verification_plan(record, now=record.confirmed_at)
+        record.save(update_fields=["status", "reference", "confirmed_at", "confirmed_by", *verify])
         audit_record(
             actor=actor,
             action=AuditAction.ENFORCEMENT_CONFIRMED,

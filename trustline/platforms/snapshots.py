@@ -123,7 +123,8 @@ def refresh_after(case: Case, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def _describe(connector: PlatformConnector, ref: ContentRef) -> ContentDescription:
+def describe_safely(connector: PlatformConnector, ref: ContentRef) -> ContentDescription:
+    """``connector.describe``; a connector that raises (breaking its contract) gives an unanswered description."""
     try:
         return connector.describe(ref)
     except Exception as exc:  # a connector broke its contract; record the failed attempt, never crash the sweep
@@ -141,7 +142,7 @@ def snapshot_sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH) -
         result.cleared = Case.objects.filter(snapshot_due_at__isnull=False).update(snapshot_due_at=None)
         return result
     for claim in _claim(now=now, batch_size=batch_size, result=result):
-        description = _describe(connector, claim.ref)
+        description = describe_safely(connector, claim.ref)
         snapshot = _record(claim=claim, description=description, actor=SYSTEM)
         if snapshot is None:
             result.dropped += 1
@@ -267,6 +268,12 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
     return snapshot
 
 
+def snapshot_store(*, case: Case, description: ContentDescription, trigger: SnapshotTrigger,
+                   actor: Actor) -> ContentSnapshot:
+    """Keep a description asked for another reason (enforcement verification), for a case the caller locked."""
+    return _store(case=case, description=description, trigger=trigger, actor=actor, plan=False)
+
+
 def snapshot_take(*, actor: Actor, case_id: str | uuid.UUID) -> ContentSnapshot:
     """A reviewer preserves the content now (before acting on it, or when it is changing).
 
@@ -287,7 +294,7 @@ def snapshot_take(*, actor: Actor, case_id: str | uuid.UUID) -> ContentSnapshot:
     if not connector.can_describe():
         raise Conflict("No platform connection is configured, so the platform cannot be asked for a snapshot; "
                        "save a screenshot as evidence instead.", code="snapshot_unavailable")
-    description = _describe(connector, content_ref_of(case))
+    description = describe_safely(connector, content_ref_of(case))
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=pk)
         return _store(case=locked, description=description, trigger=SnapshotTrigger.REVIEWER, actor=actor,

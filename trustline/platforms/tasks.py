@@ -7,6 +7,8 @@
   the same attempt.
 * ``content_snapshots`` every 5 s: preserve what the platform shows of
   triaged cases' content (``snapshots.snapshot_sweep``).
+* ``enforcement_verification`` every minute: check that content an action
+  was to take offline is offline (``verification.verification_sweep``).
 * ``content_snapshot_retention`` every hour: empty snapshots past the
   evidence retention period (``snapshots.snapshot_retention_sweep``).
 """
@@ -21,6 +23,7 @@ from trustline.core import clock
 from trustline.core.periodic import periodic
 from trustline.platforms.services import action_retry_sweep
 from trustline.platforms.snapshots import snapshot_retention_run, snapshot_sweep
+from trustline.platforms.verification import verification_sweep
 
 
 @periodic(every=dt.timedelta(seconds=30))
@@ -42,3 +45,11 @@ def content_snapshots() -> dict[str, int]:
 @task()
 def content_snapshot_retention() -> dict[str, int]:
     return snapshot_retention_run()
+
+
+@periodic(every=dt.timedelta(minutes=1))
+@task()
+def enforcement_verification() -> dict[str, int]:
+    result = verification_sweep(now=clock.now())
+    return {"offline": result.offline, "still_online": result.still_online, "unknown": result.unknown,
+            "retrying": result.retrying, "cleared": result.cleared}

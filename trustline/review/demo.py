@@ -77,6 +77,7 @@ from trustline.demo.extensions import DemoContext
 from trustline.oncall.choices import EmergencyState
 from trustline.oncall.models import Emergency
 from trustline.platforms.snapshots import snapshot_run
+from trustline.platforms.verification import verification_sweep
 from trustline.policy.services import policy_feedback_submit, policy_referrals_pick_up
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.information import information_request_answer
@@ -329,6 +330,7 @@ def _triage(ctx: DemoContext, work: _Work, rng: random.Random, heap: list[Event]
     def run(at: dt.datetime) -> None:
         work.triaged += triage_pending(actor=SYSTEM, batch_size=200, reported_until=at).triaged
         snapshot_run(now=at)  # the platform is asked about the new cases' content, as the 5-second job would
+        verification_sweep(now=at, batch_size=500)  # and whether what was removed is gone, as the 1-minute job would
         opened = (Emergency.objects.filter(case__isnull=False, state=EmergencyState.OPEN)
                   .exclude(pk__in=board.seen).select_related("case").order_by("opened_at", "pk"))
         for emergency in opened:

@@ -12,9 +12,13 @@ from trustline.accounts.models import User
 from trustline.cases.models import Case
 from trustline.conftest import actor_of
 from trustline.console.tests.conftest import case_of
+from trustline.platforms.choices import OutcomeStatus
+from trustline.platforms.connectors import ActionOutcome, DemoPlatformConnector, EnforcementAction
 from trustline.platforms.models import ContentSnapshot
+from trustline.platforms.services import action_request
 from trustline.platforms.snapshots import snapshot_sweep, snapshot_take
-from trustline.platforms.tests.conftest import DEMO_BACKEND, MANUAL_BACKEND
+from trustline.platforms.tests.conftest import DEMO_BACKEND, MANUAL_BACKEND, action_for
+from trustline.platforms.verification import verification_sweep
 from trustline.triage.services import triage_pending
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +71,21 @@ def test_without_a_platform_connection_there_is_no_button(
     page = signed_in(reviewer_rita).get(f"/console/cases/{case.pk}/").content.decode()
 
     assert "Nothing preserved yet" in page and "Preserve now" not in page
+
+
+def test_an_action_found_still_online_says_so_on_the_case_page(
+    case: Case, reviewer_rita: User, signed_in: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+):
+    def says_done(self: DemoPlatformConnector, action: EnforcementAction) -> ActionOutcome:
+        return ActionOutcome(status=OutcomeStatus.DONE, reference="KITE-ENF-LOST", message="Removed.")
+
+    monkeypatch.setattr(DemoPlatformConnector, "apply", says_done)
+    item_url = case.canonical_url or ""
+    record = action_request(actor=actor_of(reviewer_rita), case=case, action=action_for(case, url=item_url))
+    client = signed_in(reviewer_rita)
+    assert "to be checked" in client.get(f"/console/cases/{case.pk}/").content.decode()
+
+    verification_sweep(now=record.verify_due_at)
+
+    page = client.get(f"/console/cases/{case.pk}/").content.decode()
+    assert "Checked: still online" in page and "warning-text" in page

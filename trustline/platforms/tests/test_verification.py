@@ -1,0 +1,146 @@
+"""Enforcement verification: five minutes after "removed", Trustline checks the content is really gone.
+
+Story: Rita asks Kite (the demo platform) to remove the Halfaya post that
+threatens four volunteers. Kite answers "done". Five minutes later the
+sweeper asks Kite what it shows: offline, as it should be. On a bad day Kite
+answers "done" without acting; the check finds the post still online and
+escalation lead Lena gets an e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from trustline.accounts.models import User
+from trustline.audit.models import AuditEntry
+from trustline.cases.models import Case
+from trustline.conftest import ApiClient, actor_of
+from trustline.core import clock
+from trustline.notifications.models import OutboxMessage
+from trustline.platforms.choices import ActionType, OutcomeStatus
+from trustline.platforms.connectors import (
+    ActionOutcome,
+    ContentDescription,
+    ContentRef,
+    DemoPlatformConnector,
+    EnforcementAction,
+)
+from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
+from trustline.platforms.services import action_confirm, action_request
+from trustline.platforms.tests.conftest import DEMO_BACKEND, MANUAL_BACKEND, action_for
+from trustline.platforms.verification import VERIFY_AFTER, verification_sweep
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+SessionApi = Callable[[User], ApiClient]
+
+
+def sweep(at: dt.datetime) -> dict[str, int]:
+    with clock.frozen_at(at):
+        result = verification_sweep(now=at)
+    return {name: getattr(result, name) for name in ("offline", "still_online", "unknown", "retrying", "cleared")}
+
+
+def removed(case: Case, reviewer: User, *, key: str = "decision:1:remove", **fields: str) -> EnforcementActionRecord:
+    with clock.frozen_at(T0):
+        return action_request(actor=actor_of(reviewer), case=case, action=action_for(case, key=key, **fields))
+
+
+def test_a_removal_the_platform_carried_out_is_checked_offline(
+    use_connector: Callable[..., None], case: Case, reviewer_rita: User, session_api: SessionApi,
+):
+    use_connector(DEMO_BACKEND)
+    record = removed(case, reviewer_rita)
+    assert (record.status, record.verify_due_at) == ("done", T0 + VERIFY_AFTER)
+
+    assert sweep(T0 + VERIFY_AFTER - dt.timedelta(seconds=1))["offline"] == 0  # not due yet
+    assert sweep(T0 + VERIFY_AFTER)["offline"] == 1
+
+    record.refresh_from_db()
+    assert (record.verification, record.verified_at, record.verify_due_at) == ("offline", T0 + VERIFY_AFTER, None)
+    snapshot = record.verification_snapshot
+    assert snapshot is not None
+    assert (snapshot.trigger, snapshot.online, snapshot.payload["restrictions"]) == ("verification", False, ["removed"])
+    assert AuditEntry.objects.get(action="enforcement.verified").data["finding"] == "offline"
+    body = session_api(reviewer_rita).get(f"/platforms/actions/{record.pk}").json()
+    assert (body["verification"], body["verification_snapshot_id"]) == ("offline", str(snapshot.pk))
+    assert not OutboxMessage.objects.filter(event_type="enforcement.still_online").exists()
+
+
+def test_a_platform_that_says_done_but_leaves_the_post_up_is_caught_and_the_leads_told(
+    use_connector: Callable[..., None], case: Case, reviewer_rita: User, lead_lena: User,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    use_connector(DEMO_BACKEND)
+
+    def says_done(self: DemoPlatformConnector, action: EnforcementAction) -> ActionOutcome:
+        return ActionOutcome(status=OutcomeStatus.DONE, reference="KITE-ENF-LOST", message="Removed.")
+
+    monkeypatch.setattr(DemoPlatformConnector, "apply", says_done)
+    record = removed(case, reviewer_rita)
+
+    assert sweep(T0 + VERIFY_AFTER)["still_online"] == 1
+
+    record.refresh_from_db()
+    assert record.verification == "still_online"
+    told = OutboxMessage.objects.filter(event_type="enforcement.still_online")
+    assert lead_lena.email in told.values_list("recipient", flat=True)
+    assert "KITE-ENF-LOST" in told.first().body  # type: ignore[union-attr]
+    assert sweep(T0 + 2 * VERIFY_AFTER) == {"offline": 0, "still_online": 0, "unknown": 0, "retrying": 0,
+                                            "cleared": 0}  # checked once: nobody is told twice
+
+
+def test_a_platform_that_cannot_say_is_asked_again_after_30_and_120_minutes_then_unknown(
+    use_connector: Callable[..., None], case: Case, reviewer_rita: User, monkeypatch: pytest.MonkeyPatch,
+):
+    use_connector(DEMO_BACKEND)
+    record = removed(case, reviewer_rita)
+
+    def down(self: DemoPlatformConnector, item: ContentRef) -> ContentDescription:
+        return ContentDescription.unavailable(item=item, source="demo", fetched_at=clock.now(), error="503")
+
+    monkeypatch.setattr(DemoPlatformConnector, "describe", down)
+    at = T0 + VERIFY_AFTER
+    assert sweep(at)["retrying"] == 1
+    record.refresh_from_db()
+    assert record.verify_due_at == at + dt.timedelta(minutes=30)
+    assert sweep(record.verify_due_at)["retrying"] == 1
+    record.refresh_from_db()
+    assert record.verify_due_at == at + dt.timedelta(minutes=150)
+    assert sweep(record.verify_due_at)["unknown"] == 1
+
+    record.refresh_from_db()
+    assert (record.verification, record.verify_attempts, record.verify_due_at) == ("unknown", 3, None)
+    assert ContentSnapshot.objects.filter(case=case, trigger="verification", available=False).count() == 3
+
+
+def test_actions_that_leave_content_online_are_not_checked(
+    use_connector: Callable[..., None], case: Case, reviewer_rita: User,
+):
+    use_connector(DEMO_BACKEND)
+
+    record = removed(case, reviewer_rita, key="decision:1:label", action_type=ActionType.LABEL,
+                     label="Contains a threat")
+
+    assert record.status == "done" and record.verify_due_at is None
+
+
+def test_a_manual_action_is_planned_when_confirmed_and_dropped_when_nobody_can_be_asked(
+    use_connector: Callable[..., None], case: Case, reviewer_rita: User,
+):
+    use_connector(MANUAL_BACKEND)
+    record = removed(case, reviewer_rita)
+    assert (record.status, record.verify_due_at) == ("pending_confirmation", None)
+    with clock.frozen_at(T0 + dt.timedelta(minutes=2)):
+        action_confirm(actor=actor_of(reviewer_rita), action_record_id=record.pk, reference="KITE-TICKET-77")
+    record.refresh_from_db()
+    assert record.verify_due_at == T0 + dt.timedelta(minutes=2) + VERIFY_AFTER
+
+    assert sweep(T0 + dt.timedelta(hours=1))["cleared"] == 1
+
+    record.refresh_from_db()
+    assert (record.verify_due_at, record.verification) == (None, "")
