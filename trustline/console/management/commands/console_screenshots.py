@@ -150,6 +150,9 @@ class Command(BaseCommand):
                 content.locator(".snapshot-list details summary").first.click()
                 content.screenshot(path=str(out / "console-snapshots.png"))
                 saved.append("console-snapshots")
+                r.page.locator("section[aria-labelledby=h-decisions]").screenshot(
+                    path=str(out / "console-enforcement-verified.png"))  # "Checked: offline" on the action
+                saved.append("console-enforcement-verified")
             shot(r, "/console/viewing/", "viewing-preference")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
