@@ -38,7 +38,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -150,11 +150,19 @@ def evidence_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
 
 def evidence_retention_run() -> dict[str, int]:
     """Sweep batch after batch until nothing is due (a backlog after an upgrade clears in one run)."""
-    totals = {"purged": 0, "kept": 0, "deleted": 0}
-    while True:  # ends: a kept file is always rescheduled to a later instant than the sweep's
-        done = evidence_retention_sweep(now=clock.now())
+    return sweep_until_done(lambda: evidence_retention_sweep(now=clock.now()))
+
+
+def sweep_until_done(sweep: Callable[[], dict[str, int]]) -> dict[str, int]:
+    """Run a retention sweep until a pass purges and keeps nothing; the counts added up.
+
+    It ends: a kept row is always rescheduled to a later instant than the pass's.
+    """
+    totals: dict[str, int] = {}
+    while True:
+        done = sweep()
         for name, count in done.items():
-            totals[name] += count
+            totals[name] = totals.get(name, 0) + count
         if done["purged"] + done["kept"] == 0:
             return totals
 

@@ -343,13 +343,9 @@ def snapshot_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
 
 def snapshot_retention_run() -> dict[str, int]:
     """Sweep batch after batch until nothing is due (a kept snapshot is always rescheduled later)."""
-    totals = {"purged": 0, "kept": 0}
-    while True:
-        done = snapshot_retention_sweep(now=clock.now())
-        for name, count in done.items():
-            totals[name] += count
-        if done["purged"] + done["kept"] == 0:
-            return totals
+    from trustline.intake.retention import sweep_until_done
+
+    return sweep_until_done(lambda: snapshot_retention_sweep(now=clock.now()))
 
 
 def snapshot_recheck_all(*, now: dt.datetime) -> int:
