@@ -22,8 +22,11 @@ down, all on one machine:
      every demo item shows something, the same every time.
 
   Addresses on other hosts are "not on Kite" (``available=False``). Times
-  are relative (content was created ``age_days`` before the day it is
-  fetched), so the demo stays believable whenever it is run.
+  are relative (content was created ``age_days`` before the first of the
+  month it is fetched in), so the demo stays believable whenever it is run.
+* One catalogue entry carries ``removal_lost``: Kite answers "Removed" to a
+  removal of it and leaves it up (a lost job in its removal queue), so the
+  demo shows Trustline's enforcement check finding content still online.
 * **State** is kept in :class:`~trustline.platforms.models.DemoContentState`
   rows: :func:`demo_apply` really removes, restricts, labels... and
   :func:`demo_describe` shows it (``online=False`` and "removed"). Account
@@ -303,6 +306,12 @@ def _reference(key: str) -> str:
     return f"KITE-ENF-{_digest(key)[:10].upper()}"
 
 
+def _removal_lost(ref: ContentRef) -> bool:
+    where = _locate(ref)
+    entry = _entry_for(ref, where) if where is not None else None
+    return bool(entry and entry.get("removal_lost"))
+
+
 def _change(state: DemoContentState, action: EnforcementAction) -> str:
     """Apply ``action`` to ``state``; return what happened, in words."""
     return _effect(state, ActionType(action.action_type), action.territorial_scope, action.label)
@@ -394,7 +403,10 @@ def demo_apply(action: EnforcementAction) -> ActionOutcome:
             if past.get("key") == action.idempotency_key:
                 return ActionOutcome(status=OutcomeStatus.DONE, reference=reference, message=str(past["result"]))
         reinstating = action.action_type == ActionType.REINSTATE
-        result = _reinstate(state, action) if reinstating else _change(state, action)
+        if action.action_type == ActionType.REMOVE and _removal_lost(target):
+            result = "Removed from Kite."  # what Kite says; its removal queue lost the job (module docstring)
+        else:
+            result = _reinstate(state, action) if reinstating else _change(state, action)
         state.history = [*state.history, {
             "at": now.isoformat(),
             "key": action.idempotency_key,

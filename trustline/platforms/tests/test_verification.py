@@ -19,6 +19,7 @@ from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, actor_of
 from trustline.core import clock
+from trustline.intake.models import ReportItem
 from trustline.notifications.models import OutboxMessage
 from trustline.platforms.choices import ActionType, OutcomeStatus
 from trustline.platforms.connectors import (
@@ -144,3 +145,16 @@ def test_a_manual_action_is_planned_when_confirmed_and_dropped_when_nobody_can_b
 
     record.refresh_from_db()
     assert (record.verify_due_at, record.verification) == (None, "")
+
+
+def test_the_demo_platform_s_lost_removal_is_caught_by_the_check(
+    use_connector: Callable[..., None], reported: Callable[..., ReportItem], reviewer_rita: User,
+):
+    use_connector(DEMO_BACKEND)
+    url = "https://kite.example/@ahrar.albasra.media/posts/7397642030"  # its catalogue entry has removal_lost
+    case = reported(url=url).case
+    with clock.frozen_at(T0):
+        record = action_request(actor=actor_of(reviewer_rita), case=case, action=action_for(case, url=url))
+    assert (record.status, record.result_message) == ("done", "Removed from Kite.")
+
+    assert sweep(T0 + VERIFY_AFTER)["still_online"] == 1
