@@ -72,7 +72,9 @@ from trustline.platforms.selectors import parse_id
 logger = logging.getLogger(__name__)
 
 BATCH = 20
-LEASE = dt.timedelta(minutes=2)  # longer than any connector's describe timeout
+# How long a claimed batch is a worker's: a batch of BATCH describe calls, each at a timeout of up to 30 s,
+# ends well within it; a worker that died mid-batch leaves its cases to the next sweeper after it.
+LEASE = dt.timedelta(minutes=15)
 RETRY_WAITS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
 
 
