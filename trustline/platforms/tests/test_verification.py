@@ -151,10 +151,11 @@ def test_the_demo_platform_s_lost_removal_is_caught_by_the_check(
     use_connector: Callable[..., None], reported: Callable[..., ReportItem], reviewer_rita: User,
 ):
     use_connector(DEMO_BACKEND)
-    url = "https://kite.example/@ahrar.albasra.media/posts/7397642030"  # its catalogue entry has removal_lost
-    case = reported(url=url).case
+    url = "https://kite.example/@ghazi.boy.786/comments/7399795076"  # its catalogue entry has removal_lost
+    case = reported(url=url, kind="comment").case
     with clock.frozen_at(T0):
-        record = action_request(actor=actor_of(reviewer_rita), case=case, action=action_for(case, url=url))
+        record = action_request(actor=actor_of(reviewer_rita), case=case,
+                                action=action_for(case, url=url, kind="comment"))
     assert (record.status, record.result_message) == ("done", "Removed from Kite.")
 
     assert sweep(T0 + VERIFY_AFTER)["still_online"] == 1

@@ -27,7 +27,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler, _St
 from trustline.accounts.choices import Role
 from trustline.accounts.models import Membership, User
 from trustline.intake.models import ReportItem
-from trustline.platforms.models import ContentSnapshot
+from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
 from trustline.signals.models import SharingAgreement, SignalMatch
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -153,6 +153,13 @@ class Command(BaseCommand):
                 r.page.locator("section[aria-labelledby=h-decisions]").screenshot(
                     path=str(out / "console-enforcement-verified.png"))  # "Checked: offline" on the action
                 saved.append("console-enforcement-verified")
+            lost = (EnforcementActionRecord.objects.filter(verification="still_online")
+                    .values_list("case_id", flat=True).first())
+            if lost is not None:  # Kite said "removed" and left it up: the check found it (demo: removal_lost)
+                r.go(f"/console/cases/{lost}/")
+                r.page.locator("section[aria-labelledby=h-decisions]").screenshot(
+                    path=str(out / "console-enforcement-still-online.png"))
+                saved.append("console-enforcement-still-online")
             shot(r, "/console/viewing/", "viewing-preference")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
