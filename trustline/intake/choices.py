@@ -67,3 +67,5 @@ class TimelineKind(models.TextChoices):
     EMERGENCY_HANDED_OVER = "emergency_handed_over", _("Emergency: handed to another person")
     EMERGENCY_RESOLVED = "emergency_resolved", _("Emergency: resolved")
     EMERGENCY_DOWNGRADED = "emergency_downgraded", _("Emergency: not imminent, back in the ordinary queue")
+    # Enforcement verification (trustline.platforms.verification): the platform no longer shows the content
+    CONTENT_OFFLINE = "content_offline", _("Checked: the content is no longer on the platform")

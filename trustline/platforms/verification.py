@@ -20,7 +20,8 @@ confirmation). :func:`verification_sweep`, every minute:
 4. In one transaction (the record's lease still ours, the case locked):
    keep the snapshot, then
 
-   * offline: ``verification = offline``, done;
+   * offline: ``verification = offline``, and the reporting partners'
+     timelines say the content is no longer on the platform;
    * still online: ``still_online``; the escalation leads and the deciding
      reviewer get one e-mail (``alerts.enforcement_still_online_notify``);
    * the platform did not answer, or does not say whether it is online:
@@ -126,4 +127,18 @@ def _conclude(*, record_id: uuid.UUID, lease: dt.datetime, description: ContentD
         )
         if record.verification == Verification.STILL_ONLINE:
             enforcement_still_online_notify(record=record)
+        elif record.verification == Verification.OFFLINE:
+            _tell_partners(record, now=now)
     return finding
+
+
+def _tell_partners(record: EnforcementActionRecord, *, now: dt.datetime) -> None:
+    """The reporting partners' timelines say the content is gone (once per item), with when it was checked.
+
+    Only "offline" is said: a finding of "still online" is the platform team's to follow up first.
+    """
+    from trustline.intake.choices import TimelineKind
+    from trustline.review.telling import timeline_add  # review builds on platforms; this runs after both load
+
+    timeline_add(case_id=record.case_id, kind=TimelineKind.CONTENT_OFFLINE, at=now,
+                 data={"checked_at": now.isoformat(), "action_type": record.action_type})

@@ -19,7 +19,7 @@ from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
 from trustline.conftest import ApiClient, actor_of
 from trustline.core import clock
-from trustline.intake.models import ReportItem
+from trustline.intake.models import ReportItem, TimelineEvent
 from trustline.notifications.models import OutboxMessage
 from trustline.platforms.choices import ActionType, OutcomeStatus
 from trustline.platforms.connectors import (
@@ -51,8 +51,9 @@ def removed(case: Case, reviewer: User, *, key: str = "decision:1:remove", **fie
         return action_request(actor=actor_of(reviewer), case=case, action=action_for(case, key=key, **fields))
 
 
-def test_a_removal_the_platform_carried_out_is_checked_offline(
+def test_a_removal_the_platform_carried_out_is_checked_offline_and_the_partner_told(
     use_connector: Callable[..., None], case: Case, reviewer_rita: User, session_api: SessionApi,
+    sudan_api: ApiClient,
 ):
     use_connector(DEMO_BACKEND)
     record = removed(case, reviewer_rita)
@@ -70,6 +71,8 @@ def test_a_removal_the_platform_carried_out_is_checked_offline(
     body = session_api(reviewer_rita).get(f"/platforms/actions/{record.pk}").json()
     assert (body["verification"], body["verification_snapshot_id"]) == ("offline", str(snapshot.pk))
     assert not OutboxMessage.objects.filter(event_type="enforcement.still_online").exists()
+    timeline = sudan_api.get(f"/reports/{case.items.get().report_id}").json()["timeline"]
+    assert [e["kind"] for e in timeline].count("content_offline") == 1
 
 
 def test_a_platform_that_says_done_but_leaves_the_post_up_is_caught_and_the_leads_told(
@@ -88,6 +91,7 @@ def test_a_platform_that_says_done_but_leaves_the_post_up_is_caught_and_the_lead
 
     record.refresh_from_db()
     assert record.verification == "still_online"
+    assert not TimelineEvent.objects.filter(item__case=case, kind="content_offline").exists()  # team first
     told = OutboxMessage.objects.filter(event_type="enforcement.still_online")
     assert lead_lena.email in told.values_list("recipient", flat=True)
     assert "KITE-ENF-LOST" in told.first().body  # type: ignore[union-attr]
