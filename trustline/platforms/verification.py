@@ -88,20 +88,25 @@ def verification_sweep(*, now: dt.datetime | None = None, batch_size: int = BATC
     for record in due:
         target = ContentRef(url=record.target_url, platform_id=record.target_platform_id,
                             kind=record.target_kind or "other")
-        finding = _conclude(record_id=record.pk, lease=lease, description=describe_safely(connector, target))
+        finding = _conclude(record_id=record.pk, case_id=record.case_id, lease=lease,
+                            description=describe_safely(connector, target))
         if finding is not None:
             setattr(result, finding, getattr(result, finding) + 1)
     return result
 
 
-def _conclude(*, record_id: uuid.UUID, lease: dt.datetime, description: ContentDescription) -> str | None:
-    """Step 4; returns the name of the result counter to add to, or None when another worker took over."""
+def _conclude(*, record_id: uuid.UUID, case_id: uuid.UUID, lease: dt.datetime,
+              description: ContentDescription) -> str | None:
+    """Step 4; returns the name of the result counter to add to, or None when another worker took over.
+
+    Locks the case before the record, as the decision path does (cases first, everywhere).
+    """
     with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
         record = (EnforcementActionRecord.objects.select_for_update()
                   .filter(pk=record_id, verify_due_at=lease).first())
         if record is None:
             return None
-        case = Case.objects.select_for_update().get(pk=record.case_id)
         snapshot = snapshot_store(case=case, description=description, trigger=SnapshotTrigger.VERIFICATION,
                                   actor=SYSTEM)
         now = clock.now()
@@ -116,7 +121,7 @@ def _conclude(*, record_id: uuid.UUID, lease: dt.datetime, description: ContentD
             record.verified_at = now
             record.verification = (Verification.UNKNOWN if not known else
                                    Verification.STILL_ONLINE if description.online else Verification.OFFLINE)
-            finding = record.verification or "unknown"
+            finding = str(record.verification)
         record.save(update_fields=["verify_due_at", "verify_attempts", "verified_at", "verification",
                                    "verification_snapshot"])
         audit_record(
