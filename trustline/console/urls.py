@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/<uuid:case_id>/release/", views.release, name="release"),
     path("cases/<uuid:case_id>/actions/<uuid:action_id>/retry/", views.retry_action, name="retry_action"),
     path("cases/<uuid:case_id>/snapshots/", views.take_snapshot, name="take_snapshot"),
+    path("cases/<uuid:case_id>/actions/<uuid:action_id>/again/", views.ask_again, name="ask_again"),
     path("second-review/", views.second_review, name="second_review"),
     path("second-review/<uuid:decision_id>/<str:verdict>/", views.second_review_act, name="second_review_act"),
     # Second-review rules (review policy; second_review_rule.manage)

@@ -36,7 +36,7 @@ from trustline.console.services import viewing_preference_set
 from trustline.core import clock
 from trustline.core.exceptions import ApplicationError, Conflict
 from trustline.core.forms import errors_onto, split_list
-from trustline.platforms.services import action_retry
+from trustline.platforms.services import action_ask_again, action_retry
 from trustline.platforms.snapshots import snapshot_take
 from trustline.review import services as review_services
 from trustline.review.selectors import review_cases_visible, second_review_queue
@@ -206,6 +206,20 @@ def retry_action(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_
         else:
             messages.success(request, _("Asked the platform again: %(status)s.") % {
                 "status": record.get_status_display()})
+    return redirect("console:case", case_id=case_id)
+
+
+@require_POST
+@console_view
+def ask_again(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_id: uuid.UUID) -> HttpResponse:
+    """"Ask the platform again" after a check found the content still online (platforms' ``action_ask_again``)."""
+    try:
+        record = action_ask_again(actor=actor, action_record_id=action_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Asked the platform again: %(status)s; it will be checked again.") % {
+            "status": record.get_status_display()})
     return redirect("console:case", case_id=case_id)
 
 

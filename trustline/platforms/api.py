@@ -25,7 +25,7 @@ from trustline.platforms.selectors import (
     may_read_snapshot,
     snapshots_for_case,
 )
-from trustline.platforms.services import action_confirm, action_retry
+from trustline.platforms.services import action_ask_again, action_confirm, action_retry
 from trustline.platforms.snapshots import snapshot_take
 
 router = Router(tags=["platform"])
@@ -121,6 +121,21 @@ def confirm_action(request: ApiRequest, action_id: str, payload: ConfirmIn) -> d
 def retry_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
     record = action_retry(actor=request.auth, action_record_id=action_id)
     return action_out(action_get(actor=request.auth, action_record_id=record.pk))
+
+
+@router.post(
+    "/actions/{action_id}/again",
+    response={201: ActionRecordOut},
+    summary="Ask the platform again for an action its check found had not taken effect (reviewers, leads)",
+    description=(
+        "For a `remove` or `suspend_account` whose check found the content still online "
+        "(`verification: still_online`): the same action as a new request, key `<key>:again`, checked again "
+        "in its turn. Asking twice returns the same new action. 409 `not_still_online` for any other action."
+    ),
+)
+def ask_again(request: ApiRequest, action_id: str) -> Status[dict[str, Any]]:
+    record = action_ask_again(actor=request.auth, action_record_id=action_id)
+    return Status(201, action_out(action_get(actor=request.auth, action_record_id=record.pk)))
 
 
 def snapshot_out(snapshot: ContentSnapshot, *, readable: bool) -> dict[str, Any]:

@@ -24,9 +24,10 @@ down, all on one machine:
   Addresses on other hosts are "not on Kite" (``available=False``). Times
   are relative (content was created ``age_days`` before the first of the
   month it is fetched in), so the demo stays believable whenever it is run.
-* One catalogue entry carries ``removal_lost``: Kite answers "Removed" to a
-  removal of it and leaves it up (a lost job in its removal queue), so the
-  demo shows Trustline's enforcement check finding content still online.
+* One catalogue entry carries ``removal_lost``: Kite answers "Removed" to the
+  first removal of it and leaves it up (a lost job in its removal queue), so
+  the demo shows Trustline's enforcement check finding content still online;
+  asking again removes it.
 * **State** is kept in :class:`~trustline.platforms.models.DemoContentState`
   rows: :func:`demo_apply` really removes, restricts, labels... and
   :func:`demo_describe` shows it (``online=False`` and "removed"). Account
@@ -403,7 +404,8 @@ def demo_apply(action: EnforcementAction) -> ActionOutcome:
             if past.get("key") == action.idempotency_key:
                 return ActionOutcome(status=OutcomeStatus.DONE, reference=reference, message=str(past["result"]))
         reinstating = action.action_type == ActionType.REINSTATE
-        if action.action_type == ActionType.REMOVE and _removal_lost(target):
+        first_removal = not any(past.get("action_type") == ActionType.REMOVE for past in state.history)
+        if action.action_type == ActionType.REMOVE and first_removal and _removal_lost(target):
             result = "Removed from Kite."  # what Kite says; its removal queue lost the job (module docstring)
         else:
             result = _reinstate(state, action) if reinstating else _change(state, action)

@@ -88,4 +88,7 @@ def test_an_action_found_still_online_says_so_on_the_case_page(
     verification_sweep(now=record.verify_due_at)
 
     page = client.get(f"/console/cases/{case.pk}/").content.decode()
-    assert "Checked: still online" in page and "warning-text" in page
+    assert "Checked: still online" in page and "warning-text" in page and "Ask the platform again" in page
+    response = client.post(f"/console/cases/{case.pk}/actions/{record.pk}/again/")
+    assert response.status_code == 302
+    assert case.enforcement_actions.filter(idempotency_key=f"{record.idempotency_key}:again").exists()

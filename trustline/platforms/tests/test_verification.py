@@ -17,7 +17,7 @@ import pytest
 from trustline.accounts.models import User
 from trustline.audit.models import AuditEntry
 from trustline.cases.models import Case
-from trustline.conftest import ApiClient, actor_of
+from trustline.conftest import ApiClient, actor_of, assert_error
 from trustline.core import clock
 from trustline.intake.models import ReportItem, TimelineEvent
 from trustline.notifications.models import OutboxMessage
@@ -163,3 +163,32 @@ def test_the_demo_platform_s_lost_removal_is_caught_by_the_check(
     assert (record.status, record.result_message) == ("done", "Removed from Kite.")
 
     assert sweep(T0 + VERIFY_AFTER)["still_online"] == 1
+
+
+def test_a_lead_asks_the_platform_again_and_the_new_request_is_checked_in_its_turn(
+    use_connector: Callable[..., None], reported: Callable[..., ReportItem], reviewer_rita: User, lead_lena: User,
+    auditor_aziz: User, api: ApiClient, sudan_api: ApiClient, session_api: SessionApi,
+):
+    use_connector(DEMO_BACKEND)
+    url = "https://kite.example/@ghazi.boy.786/comments/7399795076"  # Kite loses the first removal of it
+    case = reported(url=url, kind="comment").case
+    with clock.frozen_at(T0):
+        first = action_request(actor=actor_of(reviewer_rita), case=case,
+                               action=action_for(case, url=url, kind="comment"))
+    path = f"/platforms/actions/{first.pk}/again"
+    assert_error(session_api(lead_lena).post(path), 409, "not_still_online")  # not checked yet
+    sweep(T0 + VERIFY_AFTER)
+
+    assert api.post(path).status_code == 401
+    assert_error(sudan_api.post(path), 404, "not_found")
+    assert_error(session_api(auditor_aziz).post(path), 403, "forbidden")
+    answer = session_api(lead_lena).post(path)
+    again = session_api(lead_lena).post(path)
+
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert again.json()["id"] == body["id"] != str(first.pk)  # asking twice is one new request
+    assert (body["status"], body["verification"]) == ("done", "")
+    new = EnforcementActionRecord.objects.get(pk=body["id"])
+    assert new.verify_due_at is not None
+    assert sweep(new.verify_due_at)["offline"] == 1  # Kite lost only the first removal; the new one is checked
