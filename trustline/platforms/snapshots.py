@@ -190,31 +190,34 @@ def _record(*, claim: _Claim, description: ContentDescription, actor: Actor) -> 
         case = Case.objects.select_for_update().filter(pk=claim.case_id, snapshot_due_at=claim.lease).first()
         if case is None:
             return None  # the lease ran out and another worker took the case over
-        trigger = _trigger_for(case)
-        return _store(case=case, description=description, trigger=trigger, actor=actor, plan=True)
+        # The latest snapshots, read once: why this one is taken, whether it repeats the latest, and how many
+        # attempts in a row the platform left unanswered.
+        recent = list(ContentSnapshot.objects.filter(case=case).order_by("-taken_at", "-id")[:len(RETRY_WAITS) + 1])
+        return _store(case=case, description=description, trigger=_trigger_for(recent), actor=actor, recent=recent)
 
 
-def _trigger_for(case: Case) -> SnapshotTrigger:
-    last = ContentSnapshot.objects.filter(case=case).order_by("-taken_at", "-id").values_list("available").first()
-    if last is None:
+def _trigger_for(recent: list[ContentSnapshot]) -> SnapshotTrigger:
+    if not recent:
         return SnapshotTrigger.TRIAGE
-    return SnapshotTrigger.REFRESH if last[0] else SnapshotTrigger.RETRY
+    return SnapshotTrigger.REFRESH if recent[0].available else SnapshotTrigger.RETRY
 
 
-def _unanswered_in_a_row(case: Case) -> int:
-    """Attempts the platform did not answer since its last answer (this one included, once stored)."""
-    recent = ContentSnapshot.objects.filter(case=case).order_by("-taken_at", "-id").values_list("available", flat=True)
+def _unanswered_in_a_row(recent: list[ContentSnapshot]) -> int:
+    """Attempts the platform left unanswered since its last answer, among ``recent`` (newest first)."""
     count = 0
-    for available in recent[: len(RETRY_WAITS) + 1]:
-        if available:
+    for snapshot in recent:
+        if snapshot.available:
             break
         count += 1
     return count
 
 
 def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrigger, actor: Actor,
-           plan: bool) -> ContentSnapshot:
-    """Write what the platform said about a locked case (step 4); ``plan`` also sets when to look next.
+           recent: list[ContentSnapshot] | None) -> ContentSnapshot:
+    """Write what the platform said about a locked case (step 4).
+
+    ``recent`` (the case's latest snapshots, newest first) is given by the
+    sweeper, which also plans the next look; without it nothing is planned.
 
     A planned look whose answer equals the latest snapshot's (same
     ``content_sha256``: nothing changed but the time) stores no copy; it
@@ -226,7 +229,8 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
 
     now = clock.now()
     payload, sha256, content_sha256 = canonical_payload(description)
-    latest = ContentSnapshot.objects.filter(case=case).order_by("-taken_at", "-id").first() if plan else None
+    plan = recent is not None
+    latest = recent[0] if recent else None
     if (latest is not None and description.available and latest.available and latest.purged_at is None
             and latest.content_sha256 == content_sha256):
         latest.unchanged_until = description.fetched_at
@@ -247,7 +251,7 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
         if snapshot.available:
             changes["snapshot_due_at"] = refresh_after(case, now)
         else:
-            failures = _unanswered_in_a_row(case)
+            failures = 1 + _unanswered_in_a_row(recent or [])  # this attempt and those before it
             changes["snapshot_due_at"] = (
                 now + RETRY_WAITS[failures - 1] if failures <= len(RETRY_WAITS) else refresh_after(case, now)
             )
@@ -273,7 +277,7 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
 def snapshot_store(*, case: Case, description: ContentDescription, trigger: SnapshotTrigger,
                    actor: Actor) -> ContentSnapshot:
     """Keep a description asked for another reason (enforcement verification), for a case the caller locked."""
-    return _store(case=case, description=description, trigger=trigger, actor=actor, plan=False)
+    return _store(case=case, description=description, trigger=trigger, actor=actor, recent=None)
 
 
 def snapshot_take(*, actor: Actor, case_id: str | uuid.UUID) -> ContentSnapshot:
@@ -300,7 +304,7 @@ def snapshot_take(*, actor: Actor, case_id: str | uuid.UUID) -> ContentSnapshot:
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=pk)
         return _store(case=locked, description=description, trigger=SnapshotTrigger.REVIEWER, actor=actor,
-                      plan=False)
+                      recent=None)
 
 
 def snapshot_retention_sweep(*, now: dt.datetime | None = None, batch_size: int = 200) -> dict[str, int]:
@@ -311,7 +315,7 @@ def snapshot_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
     still be checked against the hash. Locked with ``SKIP LOCKED`` like the
     evidence sweep, so several workers share the work.
     """
-    from trustline.intake.retention import cases_retention_verdict, retention_days
+    from trustline.intake.retention import Verdict, cases_retention_verdict, retention_days
 
     now = now or clock.now()
     done = {"purged": 0, "kept": 0}
@@ -322,7 +326,7 @@ def snapshot_retention_sweep(*, now: dt.datetime | None = None, batch_size: int 
         due = list(ContentSnapshot.objects.select_for_update(skip_locked=True)
                    .filter(purged_at__isnull=True, retention_check_at__lte=now)
                    .order_by("retention_check_at")[:batch_size])
-        verdicts: dict[uuid.UUID, Any] = {}
+        verdicts: dict[uuid.UUID, Verdict] = {}
         for snapshot in due:
             if snapshot.case_id not in verdicts:
                 verdicts[snapshot.case_id] = cases_retention_verdict([snapshot.case_id], now=now, days=days)
