@@ -33,6 +33,7 @@ from trustline.core.exceptions import ApplicationError
 from trustline.intake.models import Evidence, ReportItem
 from trustline.platforms.connectors import ContentDescription, get_connector
 from trustline.platforms.models import ContentSnapshot, EnforcementActionRecord
+from trustline.platforms.reach import ReachWhileWaiting, case_reach_while_waiting
 from trustline.platforms.selectors import actions_for_case, item_describe, may_read_snapshot, snapshots_for_case
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
@@ -94,6 +95,11 @@ class CasePage:
     snapshots: list[ContentSnapshot] = dataclasses.field(default_factory=list)  # preserved, oldest first
     can_read_snapshots: bool = False  # what they preserved (text, author); auditors see times and figures
     can_take_snapshot: bool = False  # "Preserve now": may see evidence, and a connector that can describe
+
+    @property
+    def reach_while_waiting(self) -> ReachWhileWaiting | None:
+        """Views the content gained between the first look and its going offline (or the last look)."""
+        return case_reach_while_waiting(self.snapshots)
 
 
 def case_items(case: Case) -> list[ReportItem]:

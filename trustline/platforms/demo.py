@@ -24,6 +24,8 @@ down, all on one machine:
   Addresses on other hosts are "not on Kite" (``available=False``). Times
   are relative (content was created ``age_days`` before the first of the
   month it is fetched in), so the demo stays believable whenever it is run.
+  Views grow every hour while content is online and stop when it goes
+  offline (:func:`_grown`), so the demo's snapshots show reach while waiting.
 * One catalogue entry carries ``removal_lost``: Kite answers "Removed" to the
   first removal of it and leaves it up (a lost job in its removal queue), so
   the demo shows Trustline's enforcement check finding content still online;
@@ -300,7 +302,39 @@ def demo_describe(ref: ContentRef) -> ContentDescription:
     content_state = states.get(keys[0])
     account_state = states.get(keys[1]) if len(keys) > 1 else None
     words, online = _restrictions(content_state, account_state)
-    return dataclasses.replace(description, online=online, restrictions=tuple(words))
+    counted_until = now if online else min(now, _offline_since(content_state, account_state, now))
+    return dataclasses.replace(description, online=online, restrictions=tuple(words),
+                               reach=_grown(description.reach, ref.key, counted_until))
+
+
+def _offline_since(content: DemoContentState | None, account: DemoContentState | None,
+                   now: dt.datetime) -> dt.datetime:
+    """When the content went offline: the last change of the row that took it down (removal or suspension)."""
+    moments = []
+    if content is not None and content.removed:
+        moments.append(content.updated_at)
+    if account is not None and account.account_suspended:
+        moments.append(account.updated_at)
+    return min(moments, default=now)
+
+
+def _grown(reach: Reach, key: str, at: dt.datetime) -> Reach:
+    """The catalogue's counts are those of the first of the month; views keep coming while the content is up.
+
+    Each item gains a share of its count every hour (0.1 % to 1 %, drawn
+    from its address), until it goes offline (``at``, see :func:`demo_describe`),
+    so snapshots show reach growing while a case waits and stopping at the
+    removal, as a real platform's counter does. Like the content's dates, the
+    counts start again on the first of each month.
+    """
+    if reach.views is None:
+        return reach
+    first = at.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    hours = max(0.0, (at - first).total_seconds() / 3600)
+    rate = (10 + int(_digest(f"growth:{key}")[:4], 16) % 91) / 10_000
+    gained = int(reach.views * rate * hours)
+    shares = reach.shares + gained // 40 if reach.shares is not None else None
+    return Reach(views=reach.views + gained, shares=shares)
 
 
 def _reference(key: str) -> str:

@@ -34,11 +34,13 @@ from django.template.loader import render_to_string
 
 from trustline.accounts.models import Organisation
 from trustline.accounts.permissions import Actor, Perm, require
+from trustline.cases.models import Case
 from trustline.core import clock
 from trustline.core.exceptions import NotFound, ValidationFailed
 from trustline.intake.models import Report
-from trustline.platforms.choices import ActionType
+from trustline.platforms.choices import VERIFIED_ACTIONS, ActionStatus, ActionType
 from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.reach import ReachSummary, ReachWhileWaiting, measures_by_case, reach_summary
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.models import Decision
 from trustline.taxonomy.models import Category
@@ -90,6 +92,12 @@ class SpikeLine:
     expected: float
 
 
+@dataclasses.dataclass(frozen=True)
+class ReachLine:
+    tier: int | None  # None: every tier
+    summary: ReachSummary
+
+
 @dataclasses.dataclass
 class InsightReport:
     """Everything the templates show; only aggregates."""
@@ -109,6 +117,9 @@ class InsightReport:
     outcomes: list[Line]
     actions: list[Line]
     campaigns: list[CampaignLine]
+    # Views gained while waiting (platforms.reach), over the cases whose content a removal or suspension took down
+    # in the period: the whole scope first, then by tier.
+    reach: list[ReachLine] = dataclasses.field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -235,7 +246,24 @@ def insight_report_build(
             for a, n in _counted(actions.filter(~Q(action_type=ActionType.NO_ACTION)), "action_type").most_common()
         ],
         campaigns=[_campaign(i, countries, names) for i in incidents.order_by("-member_count", "id")[:MAX_CAMPAIGNS]],
+        reach=_reach_lines(actions),
     )
+
+
+def _reach_lines(actions: QuerySet[EnforcementActionRecord]) -> list[ReachLine]:
+    """Views while waiting over the cases taken down in the period: every tier, then each tier with a measure."""
+    taken_down = (actions.filter(action_type__in=VERIFIED_ACTIONS, status=ActionStatus.DONE)
+                  .values("case_id").distinct())
+    measures = measures_by_case(taken_down)
+    if not measures:
+        return []
+    tiers: dict[int, list[ReachWhileWaiting]] = {}
+    for case_id, tier in Case.objects.filter(pk__in=taken_down, tier__isnull=False).values_list("pk", "tier"):
+        if case_id in measures and tier is not None:
+            tiers.setdefault(tier, []).append(measures[case_id])
+    return [ReachLine(None, reach_summary(measures.values()))] + [
+        ReachLine(tier, reach_summary(tiers[tier])) for tier in sorted(tiers)
+    ]
 
 
 def _campaign(incident: Incident, countries: list[str] | None, names: dict[str, str]) -> CampaignLine:

@@ -41,6 +41,7 @@ WEBHOOK_BACKEND = "trustline.platforms.connectors.WebhookConnector"
 # A post of the demo catalogue, spelled the way a partner's phone shares it.
 HALFAYA_POST_SHARED = "https://m.kite.example/@halfaya.alaan/posts/7312345678?utm_source=whatsapp"
 HALFAYA_POST = "https://kite.example/@halfaya.alaan/posts/7312345678"
+HALFAYA_ACCOUNT = "https://kite.example/@halfaya.alaan"
 
 
 @dataclass

@@ -35,6 +35,7 @@ from trustline.platforms.snapshots import payload_sha256, snapshot_retention_swe
 from trustline.platforms.tasks import content_snapshots
 from trustline.platforms.tests.conftest import (
     DEMO_BACKEND,
+    HALFAYA_ACCOUNT,
     HALFAYA_POST,
     HALFAYA_POST_SHARED,
     MANUAL_BACKEND,
@@ -92,7 +93,8 @@ def test_triage_plans_a_snapshot_that_preserves_the_post_and_feeds_its_reach_to_
     assert sweep(T0 + dt.timedelta(seconds=5)) == {"taken": 1, "unanswered": 0, "dropped": 0, "cleared": 0}
 
     [snapshot] = snapshots(case)
-    live = DemoPlatformConnector().describe(ContentRef(url=HALFAYA_POST, kind="post"))
+    with clock.frozen_at(T0 + dt.timedelta(seconds=5)):  # the demo's view counts grow by the hour
+        live = DemoPlatformConnector().describe(ContentRef(url=HALFAYA_POST, kind="post"))
     assert (snapshot.trigger, snapshot.available, snapshot.online, snapshot.source) == ("triage", True, True, "demo")
     assert snapshot.payload["author"]["handle"] == "halfaya.alaan" and snapshot.payload["text"] == live.text
     assert snapshot.views == live.reach.views and snapshot.views
@@ -139,7 +141,7 @@ def test_a_look_that_finds_the_same_content_stores_no_copy_and_says_until_when_i
     reviewer_rita: User,
 ):
     use_connector(DEMO_BACKEND)
-    case = report_case()
+    case = report_case(url=HALFAYA_ACCOUNT)  # an account: its bio and followers, no view count that grows
     sweep(T0)
     later = T0 + dt.timedelta(hours=6)
 
