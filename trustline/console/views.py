@@ -212,7 +212,7 @@ def retry_action(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_
 @require_POST
 @console_view
 def ask_again(request: HttpRequest, actor: Actor, case_id: uuid.UUID, action_id: uuid.UUID) -> HttpResponse:
-    """"Ask the platform again" after a check found the content still online (platforms' ``action_ask_again``)."""
+    """"Ask the platform again" after a check found an action not in effect (platforms' ``action_ask_again``)."""
     try:
         record = action_ask_again(actor=actor, action_record_id=action_id)
     except ApplicationError as exc:

@@ -1,4 +1,4 @@
-"""Telling people that an enforcement action failed for good, or was done but the content is still online.
+"""Telling people that an enforcement action failed for good, or was done but did not take effect.
 
 The platform did not act although a decision (or a contest's reversal) asked
 it to: someone has to do it by hand or find out why. The escalation leads
@@ -13,6 +13,7 @@ import uuid
 
 from trustline.accounts.models import User
 from trustline.notifications.services import email_people
+from trustline.platforms.choices import Verification
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.review.models import Decision
 from trustline.triage.selectors import escalation_leads
@@ -58,24 +59,39 @@ def enforcement_gave_up_notify(*, record: EnforcementActionRecord) -> int:
 
 
 STILL_ONLINE_EVENT_TYPE = "enforcement.still_online"
+STILL_OFFLINE_EVENT_TYPE = "enforcement.still_offline"
 
 
-def enforcement_still_online_notify(*, record: EnforcementActionRecord) -> int:
-    """The platform said it acted, but the content is still online (``verification``): tell the same people."""
+def enforcement_not_in_effect_notify(*, record: EnforcementActionRecord) -> int:
+    """The platform said it acted, but its content shows otherwise (``verification``): tell the same people.
+
+    Still online after a removal or suspension; still offline after the
+    reinstatement that undoes one (a contest reversed the decision, and the
+    author is owed their content back without undue delay).
+    """
     people = {lead.pk: lead for lead in escalation_leads()}
     reviewer = _reviewer(record)
     if reviewer is not None:
         people.setdefault(reviewer.pk, reviewer)
     target = record.target_url or f"id:{record.target_platform_id}"
-    subject = f"Still online after \"{record.get_action_type_display()}\": case {record.case_id}"
+    reinstating = record.verification == Verification.STILL_OFFLINE
+    action = record.get_action_type_display()
+    subject = (f"Still offline after reinstatement: case {record.case_id}" if reinstating
+               else f"Still online after \"{action}\": case {record.case_id}")
+    expected, shown = ("back online", "offline") if reinstating else ("offline", "online")
     body = (
-        f"The platform answered that it carried out \"{record.get_action_type_display()}\" for case "
-        f"{record.case_id} (target {target}, platform reference {record.reference or 'none'}), but when "
-        "Trustline checked a few minutes later the platform still showed the content as online.\n\n"
-        "Check it in the platform's own tools and act there; what the platform showed is kept as a snapshot "
-        "on the case page.\n"
+        f"The platform answered that it carried out \"{action}\" for case {record.case_id} "
+        f"(target {target}, platform reference {record.reference or 'none'}), so the content should be "
+        f"{expected}; when Trustline checked a few minutes later the platform still showed it as {shown}.\n\n"
+        + ("A contest reversed the decision: the content should be restored without undue delay. Another "
+           "action may still stand (the author's suspension, say). " if reinstating else "")
+        + "Check it in the platform's own tools and act there, or use \"Ask the platform again\" on the case "
+        f"page (API: POST /api/v1/platforms/actions/{record.pk}/again); what the platform showed is kept as "
+        "a snapshot on the case page.\n"
     )
     payload = {"action_id": str(record.pk), "case_id": str(record.case_id), "action_type": record.action_type,
-               "reference": record.reference}
+               "reference": record.reference, "verification": record.verification}
+    key = f"enforcement-still-{'offline' if reinstating else 'online'}:{record.pk}"
+    event_type = STILL_OFFLINE_EVENT_TYPE if reinstating else STILL_ONLINE_EVENT_TYPE
     return len(email_people(people=people.values(), subject=subject, body=body, payload=payload,
-                            key=f"enforcement-still-online:{record.pk}", event_type=STILL_ONLINE_EVENT_TYPE))
+                            key=key, event_type=event_type))

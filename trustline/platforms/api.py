@@ -129,8 +129,9 @@ def retry_action(request: ApiRequest, action_id: str) -> dict[str, Any]:
     summary="Ask the platform again for an action its check found had not taken effect (reviewers, leads)",
     description=(
         "For a `remove` or `suspend_account` whose check found the content still online "
-        "(`verification: still_online`): the same action as a new request, key `<key>:again`, checked again "
-        "in its turn. Asking twice returns the same new action. 409 `not_still_online` for any other action."
+        "(`verification: still_online`), or a `reinstate` whose check found it still offline "
+        "(`still_offline`): the same action as a new request, key `<key>:again`, checked again "
+        "in its turn. Asking twice returns the same new action. 409 `not_in_effect` for any other action."
     ),
 )
 def ask_again(request: ApiRequest, action_id: str) -> Status[dict[str, Any]]:

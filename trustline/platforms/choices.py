@@ -78,13 +78,29 @@ class SnapshotTrigger(models.TextChoices):
 
 
 class Verification(models.TextChoices):
-    """Whether content an action was to take offline is offline (``EnforcementActionRecord.verification``)."""
+    """Whether an action took effect on the platform (``EnforcementActionRecord.verification``).
+
+    A removal or suspension should leave the content offline; the
+    reinstatement that undoes one should bring it back online.
+    """
 
     NOT_CHECKED = "", _("Not checked")
     OFFLINE = "offline", _("Checked: offline")
     STILL_ONLINE = "still_online", _("Checked: still online")
     UNKNOWN = "unknown", _("The platform could not say")
+    BACK_ONLINE = "back_online", _("Checked: back online")
+    STILL_OFFLINE = "still_offline", _("Checked: still offline")
 
 
 # Actions after which the content should be offline: these are checked a few minutes after they are done.
 VERIFIED_ACTIONS = frozenset({ActionType.REMOVE, ActionType.SUSPEND_ACCOUNT})
+
+# Findings that say the platform did not do what it answered it did: the team is told and may ask again.
+NOT_IN_EFFECT = frozenset({Verification.STILL_ONLINE, Verification.STILL_OFFLINE})
+
+
+def is_checked(action_type: str, reverses_type: str = "") -> bool:
+    """Whether an action is checked once done: a take-down, or the reinstatement that undoes one."""
+    if action_type == ActionType.REINSTATE:
+        return reverses_type in VERIFIED_ACTIONS
+    return action_type in VERIFIED_ACTIONS

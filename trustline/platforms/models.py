@@ -8,7 +8,7 @@ from trustline.cases.models import Case
 from trustline.core.ids import uuid7
 from trustline.intake.models import ReportItem
 from trustline.notifications.models import OutboxMessage
-from trustline.platforms.choices import ActionStatus, ActionType, SnapshotTrigger, Verification
+from trustline.platforms.choices import NOT_IN_EFFECT, ActionStatus, ActionType, SnapshotTrigger, Verification
 
 
 class EnforcementActionRecord(models.Model):
@@ -34,8 +34,8 @@ class EnforcementActionRecord(models.Model):
     null once the action is settled, and for a failed action out of
     attempts, which stays ``failed`` (``result_message`` keeps the error).
 
-    An action that should take content offline (``VERIFIED_ACTIONS``) is
-    checked once it is done: ``verify_due_at`` is the timer, ``verification``
+    An action that should take content offline (``VERIFIED_ACTIONS``), and
+    the reinstatement that undoes one, is checked once it is done: ``verify_due_at`` is the timer, ``verification``
     the finding, ``verification_snapshot`` what the platform said then.
     """
 
@@ -96,6 +96,11 @@ class EnforcementActionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_type_display()} ({self.status}) for case {self.case_id}"
+
+    @property
+    def not_in_effect(self) -> bool:
+        """The check found the platform had not done it: content still online, or still offline after a reinstate."""
+        return self.verification in NOT_IN_EFFECT
 
 
 class ContentSnapshot(models.Model):

@@ -94,10 +94,12 @@ class ActionRecordOut(Schema):
         description="failed, and no automatic retry is left: act in the platform's tools or retry by hand"
     )
     verification: str = Field(
-        description="for remove and suspend_account once done: offline, still_online, unknown "
-                    "(the platform could not say), or empty while not checked"
+        description="for remove and suspend_account once done: offline, still_online; for the reinstate "
+                    "that undoes one: back_online, still_offline; unknown (the platform could not say), "
+                    "or empty while not checked"
     )
-    verify_due_at: dt.datetime | None = Field(description="when Trustline checks whether the content is offline")
+    verify_due_at: dt.datetime | None = Field(
+        description="when Trustline asks the platform whether the content is offline (back online, for a reinstate)")
     verified_at: dt.datetime | None
     verification_snapshot_id: uuid.UUID | None = Field(
         description="the content snapshot taken for the check (GET /platforms/cases/{id}/snapshots)"

@@ -59,7 +59,13 @@ from trustline.core import clock
 from trustline.core.exceptions import Conflict, NotFound, ValidationFailed
 from trustline.intake.models import ReportItem
 from trustline.platforms.alerts import enforcement_gave_up_notify
-from trustline.platforms.choices import CONFIRMABLE_STATUSES, ActionStatus, ActionType, OutcomeStatus, Verification
+from trustline.platforms.choices import (
+    CONFIRMABLE_STATUSES,
+    NOT_IN_EFFECT,
+    ActionStatus,
+    ActionType,
+    OutcomeStatus,
+)
 from trustline.platforms.conf import retry_settings
 from trustline.platforms.connectors import ActionOutcome, ContentRef, EnforcementAction, get_connector
 from trustline.platforms.connectors.base import PlatformConnector
@@ -446,12 +452,13 @@ def action_retry(*, actor: Actor, action_record_id: str | uuid.UUID) -> Enforcem
 
 
 def action_ask_again(*, actor: Actor, action_record_id: str | uuid.UUID) -> EnforcementActionRecord:
-    """"Ask the platform again" after the check found the content still online (``verification``).
+    """"Ask the platform again" after the check found the action not in effect (``verification``).
 
     1. The actor may see cases (else ``NotFound``) and may enforce (else
        ``PermissionDenied``).
-    2. Only an action whose check found the content still online (else
-       ``Conflict`` ``not_still_online``).
+    2. Only an action whose check found it not in effect: content still
+       online after a removal or suspension, still offline after a
+       reinstatement (else ``Conflict`` ``not_in_effect``).
     3. Request the same action under the key ``<key>:again``: a new record,
        driven and later checked like the first; asking twice gives the same
        new record (the key's idempotency), never a third request.
@@ -463,8 +470,9 @@ def action_ask_again(*, actor: Actor, action_record_id: str | uuid.UUID) -> Enfo
         pk=parse_id(action_record_id, "Action")).first()
     if record is None:
         raise NotFound("Action not found.")
-    if record.verification != Verification.STILL_ONLINE:
-        raise Conflict("Only an action whose check found the content still online can be asked for again.",
-                       code="not_still_online")
+    if record.verification not in NOT_IN_EFFECT:
+        raise Conflict("Only an action whose check found it not in effect (the content still online after a "
+                       "removal, still offline after a reinstatement) can be asked for again.",
+                       code="not_in_effect")
     again = dataclasses.replace(_action_of(record), idempotency_key=f"{record.idempotency_key}:again")
     return action_request(actor=actor, case=record.case, action=again)

@@ -8,13 +8,15 @@
 * ``content_snapshots`` every 5 s: preserve what the platform shows of
   triaged cases' content (``snapshots.snapshot_sweep``).
 * ``enforcement_verification`` every minute: check that content an action
-  was to take offline is offline (``verification.verification_sweep``).
+  was to take offline is offline, and back online after the reinstatement
+  that undoes one (``verification.verification_sweep``).
 * ``content_snapshot_retention`` every hour: empty snapshots past the
   evidence retention period (``snapshots.snapshot_retention_sweep``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django_tasks import task
@@ -51,5 +53,4 @@ def content_snapshot_retention() -> dict[str, int]:
 @task()
 def enforcement_verification() -> dict[str, int]:
     result = verification_sweep(now=clock.now())
-    return {"offline": result.offline, "still_online": result.still_online, "unknown": result.unknown,
-            "retrying": result.retrying, "cleared": result.cleared}
+    return dataclasses.asdict(result)

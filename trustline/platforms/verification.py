@@ -1,4 +1,4 @@
-"""Checking that enforcement took effect: is content a decision took down really offline?
+"""Checking that enforcement took effect: is content a decision took down really offline, and back when undone?
 
 Partners' most common complaint after "no answer" is "you said removed, it is
 still up". A connector answering ``done`` means the platform accepted the
@@ -7,6 +7,13 @@ action applied to the wrong object). So an action that should take content
 offline (``VERIFIED_ACTIONS``: remove, suspend the account) is checked
 :data:`VERIFY_AFTER` after it is done, by asking the platform what it shows,
 and the answer is kept as a content snapshot (``trigger=verification``).
+
+The other way round matters as much: when a contest reverses a decision,
+the ``reinstate`` that undoes a removal or suspension must bring the content
+back without undue delay (DSA Art. 20(4)). It can stay down although the
+platform answered "done" (another action still stands, such as the
+author's suspension; a lost job), so it is checked the same way, expecting
+the content online.
 
 The timer is data: ``EnforcementActionRecord.verify_due_at`` (partial index),
 set when the action is recorded done (by the connector or a reviewer's
@@ -23,7 +30,9 @@ confirmation). :func:`verification_sweep`, every minute:
    * offline: ``verification = offline``, and the reporting partners'
      timelines say the content is no longer on the platform;
    * still online: ``still_online``; the escalation leads and the deciding
-     reviewer get one e-mail (``alerts.enforcement_still_online_notify``);
+     reviewer get one e-mail (``alerts.enforcement_not_in_effect_notify``);
+   * for a reinstatement, ``back_online`` or ``still_offline`` (the same
+     e-mail, worded for it); the partners are not told either way;
    * the platform did not answer, or does not say whether it is online:
      asked again after 30 and 120 minutes; after that, ``unknown``.
 
@@ -43,8 +52,8 @@ from trustline.audit.choices import AuditAction
 from trustline.audit.services import audit_record
 from trustline.cases.models import Case
 from trustline.core import clock
-from trustline.platforms.alerts import enforcement_still_online_notify
-from trustline.platforms.choices import VERIFIED_ACTIONS, SnapshotTrigger, Verification
+from trustline.platforms.alerts import enforcement_not_in_effect_notify
+from trustline.platforms.choices import NOT_IN_EFFECT, ActionType, SnapshotTrigger, Verification, is_checked
 from trustline.platforms.connectors import ContentDescription, ContentRef, get_connector
 from trustline.platforms.models import EnforcementActionRecord
 from trustline.platforms.snapshots import LEASE, describe_safely, snapshot_store
@@ -58,6 +67,8 @@ BATCH = 20
 class VerifySweepResult:
     offline: int = 0
     still_online: int = 0
+    back_online: int = 0
+    still_offline: int = 0
     unknown: int = 0
     retrying: int = 0
     cleared: int = 0
@@ -65,7 +76,7 @@ class VerifySweepResult:
 
 def verification_plan(record: EnforcementActionRecord, *, now: dt.datetime) -> list[str]:
     """Plan the check of an action just recorded done, if it is one to check; returns the fields it set."""
-    if record.action_type not in VERIFIED_ACTIONS or record.verification:
+    if not is_checked(record.action_type, record.reverses_type) or record.verification:
         return []
     record.verify_due_at = now + VERIFY_AFTER
     return ["verify_due_at"]
@@ -119,8 +130,7 @@ def _conclude(*, record_id: uuid.UUID, case_id: uuid.UUID, lease: dt.datetime,
         else:
             record.verify_due_at = None
             record.verified_at = now
-            record.verification = (Verification.UNKNOWN if not known else
-                                   Verification.STILL_ONLINE if description.online else Verification.OFFLINE)
+            record.verification = _finding(record, description.online if known else None)
             finding = str(record.verification)
         record.save(update_fields=["verify_due_at", "verify_attempts", "verified_at", "verification",
                                    "verification_snapshot"])
@@ -130,11 +140,20 @@ def _conclude(*, record_id: uuid.UUID, case_id: uuid.UUID, lease: dt.datetime,
                   "online": description.online if description.available else None,
                   "error": description.error, "snapshot": str(snapshot.pk), "attempt": record.verify_attempts},
         )
-        if record.verification == Verification.STILL_ONLINE:
-            enforcement_still_online_notify(record=record)
+        if record.verification in NOT_IN_EFFECT:
+            enforcement_not_in_effect_notify(record=record)
         elif record.verification == Verification.OFFLINE:
             _tell_partners(record, now=now)
     return finding
+
+
+def _finding(record: EnforcementActionRecord, online: bool | None) -> Verification:
+    """What the platform's answer means for this action: a reinstatement expects the content online."""
+    if online is None:
+        return Verification.UNKNOWN
+    if record.action_type == ActionType.REINSTATE:
+        return Verification.BACK_ONLINE if online else Verification.STILL_OFFLINE
+    return Verification.STILL_ONLINE if online else Verification.OFFLINE
 
 
 def _tell_partners(record: EnforcementActionRecord, *, now: dt.datetime) -> None:
