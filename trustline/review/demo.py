@@ -77,7 +77,7 @@ from trustline.demo.extensions import DemoContext
 from trustline.oncall.choices import EmergencyState
 from trustline.oncall.models import Emergency
 from trustline.platforms.snapshots import snapshot_run
-from trustline.platforms.verification import verification_sweep
+from trustline.platforms.verification import VERIFY_AFTER, verification_sweep
 from trustline.policy.services import policy_feedback_submit, policy_referrals_pick_up
 from trustline.review.choices import DecisionStatus, Outcome
 from trustline.review.information import information_request_answer
@@ -487,7 +487,10 @@ def _contests(ctx: DemoContext, work: _Work, reviewers: dict[str, tuple[Actor, z
                 )
                 if decided.new_decision is not None:  # reinstate on Kite now, at this moment of the demo
                     decision_enforce(actor=actor, decision=decided.new_decision)
-                work.contests.append("1 removal reversed (the post is back on Kite)")
+                checked_at = clock.now() + VERIFY_AFTER
+                with clock.frozen_at(checked_at):  # the 1-minute job checks that the post is back
+                    verification_sweep(now=checked_at)
+                work.contests.append("1 removal reversed (the post is back on Kite, checked)")
             else:
                 appeal_decide(actor=actor, appeal_id=appeal.pk, outcome="upheld",
                               explanation="We looked again: the post does not name the shelter or its address.")

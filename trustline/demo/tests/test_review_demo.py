@@ -25,6 +25,7 @@ from trustline.intake.models import TimelineEvent
 from trustline.oncall.choices import ACTIVE_STATES
 from trustline.oncall.models import Emergency
 from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.reach import measures_by_case
 from trustline.policy.choices import PolicyItemKind
 from trustline.policy.models import PolicyItem
 from trustline.review.choices import DecisionStatus
@@ -141,7 +142,13 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     assert reversed_.new_decision is not None and reversed_.new_decision.outcome == "not_violating"
     assert reversed_.decided_by_id not in {reversed_.decision.decided_by_id, reversed_.decision.second_reviewer_id}
     assert EnforcementActionRecord.objects.filter(action_type="reinstate", status="done",
-                                                  decision_id=str(reversed_.new_decision.pk)).exists()
+                                                  decision_id=str(reversed_.new_decision.pk),
+                                                  verification="back_online").exists()  # checked back on Kite
+
+    # Views while waiting: Kite counts views by the hour, so the snapshots measure what removed content gained.
+    measures = measures_by_case(Case.objects.values("pk"))
+    taken_down = [m for m in measures.values() if m.offline_at is not None]
+    assert len(taken_down) >= 50 and sum(m.gained > 0 for m in taken_down) >= 50
 
     # Policy: partner feedback and referrals in the policy queue.
     assert PolicyItem.objects.filter(kind=PolicyItemKind.PARTNER_FEEDBACK).count() == 2

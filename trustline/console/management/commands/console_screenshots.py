@@ -160,6 +160,13 @@ class Command(BaseCommand):
                 r.page.locator("section[aria-labelledby=h-decisions]").screenshot(
                     path=str(out / "console-enforcement-still-online.png"))
                 saved.append("console-enforcement-still-online")
+            back = (EnforcementActionRecord.objects.filter(action_type="reinstate", verification="back_online")
+                    .values_list("case_id", flat=True).first())
+            if back is not None:  # a contest reversed the removal: the reinstatement checked back online
+                r.go(f"/console/cases/{back}/")
+                r.page.locator("section[aria-labelledby=h-decisions]").screenshot(
+                    path=str(out / "console-reinstatement-checked.png"))
+                saved.append("console-reinstatement-checked")
             shot(r, "/console/viewing/", "viewing-preference")
             ar = session(reviewer, staff=True, locale="ar")
             shot(ar, "/console/", "console-queue-arabic")
