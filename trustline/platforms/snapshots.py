@@ -35,9 +35,9 @@ When (the timer is data: ``Case.snapshot_due_at``, partial index):
 4. Record, in one transaction: lock the case, check the lease is still ours
    (else another worker took over: drop the answer), store the snapshot (or,
    when the platform says exactly what the latest snapshot holds, only note
-   that it was unchanged then), set the case's reach from it, plan the next one, audit
-   ``content.snapshot_taken``, and when the reach changed recompute the
-   priority (``triage.cases_rescore``).
+   that it was unchanged then), set the case's reach from it, plan the next
+   one, audit ``content.snapshot_taken``, and when the reach moved its
+   priority points recompute the priority (``triage.cases_rescore``).
 
 Snapshots hold personal data (the author, the text): the payload is emptied
 under the evidence retention rule (``intake.retention``), and only people
@@ -225,6 +225,7 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
     stores one: they asked for a record of now.
     """
     from trustline.intake.retention import first_check_at  # intake's rule, applied to snapshots too
+    from trustline.triage.priority import reach_points
     from trustline.triage.services import cases_rescore  # triage plans snapshots; we feed it reach
 
     now = clock.now()
@@ -256,6 +257,9 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
                 now + RETRY_WAITS[failures - 1] if failures <= len(RETRY_WAITS) else refresh_after(case, now)
             )
     reach_changed = snapshot.views is not None and snapshot.views != case.reach
+    # Views move at every look while content is up; the priority is recomputed (and audited) only when they
+    # move its reach points (about +10 %), so the case's history is not one "reprioritised" per look.
+    rescore = reach_changed and reach_points(snapshot.views) != reach_points(case.reach)
     if reach_changed:
         changes["reach"] = snapshot.views
     if changes:
@@ -269,7 +273,7 @@ def _store(*, case: Case, description: ContentDescription, trigger: SnapshotTrig
               "error": description.error, "online": snapshot.online, "views": snapshot.views,
               "sha256": sha256, "next_at": next_at.isoformat() if next_at else None},
     )
-    if reach_changed:
+    if rescore:
         cases_rescore(actor=actor, cases=[case], now=now)
     return snapshot
 

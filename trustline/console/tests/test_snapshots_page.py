@@ -92,3 +92,25 @@ def test_an_action_found_still_online_says_so_on_the_case_page(
     response = client.post(f"/console/cases/{case.pk}/actions/{record.pk}/again/")
     assert response.status_code == 302
     assert case.enforcement_actions.filter(idempotency_key=f"{record.idempotency_key}:again").exists()
+
+
+def test_a_reinstatement_found_still_offline_says_so_and_can_be_asked_for_again(
+    case: Case, reviewer_rita: User, signed_in: Callable[[User], Client]
+):
+    """A contest reversed the removal, but the author's suspension still holds the post down."""
+    url = case.canonical_url or ""
+    actor = actor_of(reviewer_rita)
+    action_request(actor=actor, case=case, action=action_for(case, url=url))
+    action_request(actor=actor, case=case, action=action_for(case, url=url, key="decision:1:suspend",
+                                                             action_type="suspend_account"))
+    record = action_request(actor=actor, case=case, action=action_for(
+        case, url=url, key="reinstate:decision:1:remove", action_type="reinstate",
+        reverses_key="decision:1:remove", reverses_type="remove"))
+
+    verification_sweep(now=record.verify_due_at)
+
+    client = signed_in(reviewer_rita)
+    page = client.get(f"/console/cases/{case.pk}/").content.decode()
+    assert "Checked: still offline" in page and "Ask the platform again" in page
+    assert client.post(f"/console/cases/{case.pk}/actions/{record.pk}/again/").status_code == 302
+    assert case.enforcement_actions.filter(idempotency_key=f"{record.idempotency_key}:again").exists()

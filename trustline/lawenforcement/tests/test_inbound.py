@@ -205,7 +205,7 @@ def test_every_step_of_a_request_is_audited(received: InboundRequest, sudan_poli
     request_review(actor=actor_of(legal_leila), request_id=received.pk, decision="comply", reasons=["valid"])
     disclosure_record(actor=actor_of(liaison_lucas), request_id=received.pk, data_types=["basic_subscriber"],
                       fields=["name"], files=[], recipient="a.osman@police.gov.sd", channel="email")
-    actions = list(AuditEntry.objects.filter(target_id=str(received.pk)).order_by("seq").values_list("action",
+    actions = list(AuditEntry.objects.filter(target_id=str(received.pk)).order_by("id").values_list("action",
                                                                                                      flat=True))
     assert actions == ["le_request.received", "le_request.callback_recorded", "le_request.verified",
                        "le_request.reviewed"]

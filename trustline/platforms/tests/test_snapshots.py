@@ -9,6 +9,7 @@ it offline, and the first one still holds what it said.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from trustline.intake.schemas import ReportIn
 from trustline.intake.services import report_submit
 from trustline.lawenforcement.holds import hold_create
 from trustline.metrics.tests.conftest import NOT_VIOLATING, utc
-from trustline.platforms.connectors import ContentDescription, ContentRef, DemoPlatformConnector
+from trustline.platforms.connectors import ContentDescription, ContentRef, DemoPlatformConnector, Reach
 from trustline.platforms.models import ContentSnapshot
 from trustline.platforms.services import action_request
 from trustline.platforms.snapshots import payload_sha256, snapshot_retention_sweep, snapshot_sweep
@@ -44,6 +45,7 @@ from trustline.platforms.tests.conftest import (
     closed_port_url,
 )
 from trustline.review.services import decision_record
+from trustline.triage.priority import reach_points
 from trustline.triage.services import triage_pending
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +157,33 @@ def test_a_look_that_finds_the_same_content_stores_no_copy_and_says_until_when_i
     assert AuditEntry.objects.filter(action="content.snapshot_taken").count() == 2
     [listed] = session_api(reviewer_rita).get(f"/platforms/cases/{case.pk}/snapshots").json()
     assert listed["unchanged_until"] == later.isoformat().replace("+00:00", "Z")
+
+
+def test_the_priority_is_recomputed_when_the_reach_moves_its_points_not_at_every_look(
+    use_connector: Callable[..., None], report_case: Callable[..., Case], monkeypatch: pytest.MonkeyPatch,
+):
+    use_connector(DEMO_BACKEND)
+    counts = iter([10_000, 10_300, 50_000])
+    describe = DemoPlatformConnector.describe
+
+    def counted(self: DemoPlatformConnector, item: ContentRef) -> ContentDescription:
+        return dataclasses.replace(describe(self, item), reach=Reach(views=next(counts), shares=None))
+
+    monkeypatch.setattr(DemoPlatformConnector, "describe", counted)
+    case = report_case()
+
+    def reprioritised() -> int:
+        return AuditEntry.objects.filter(action="case.reprioritised", target_id=str(case.pk)).count()
+
+    sweep(T0 + dt.timedelta(seconds=5))
+    assert reprioritised() == 1  # unknown to 10,000 views
+    sweep(T0 + dt.timedelta(hours=6, seconds=5))
+    case.refresh_from_db()
+    assert (case.reach, reprioritised()) == (10_300, 1)  # +3 %: the reach is kept, the priority would not move
+    sweep(T0 + dt.timedelta(hours=12, seconds=5))
+    case.refresh_from_db()
+    assert (case.reach, reprioritised()) == (50_000, 2)
+    assert case.priority_components["reach"] == reach_points(50_000)
 
 
 def test_a_tier_3_case_is_preserved_once_and_not_asked_about_again(
