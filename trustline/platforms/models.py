@@ -35,8 +35,9 @@ class EnforcementActionRecord(models.Model):
     attempts, which stays ``failed`` (``result_message`` keeps the error).
 
     An action that should take content offline (``VERIFIED_ACTIONS``), and
-    the reinstatement that undoes one, is checked once it is done: ``verify_due_at`` is the timer, ``verification``
-    the finding, ``verification_snapshot`` what the platform said then.
+    the reinstatement that undoes one, is checked once it is done:
+    ``verify_due_at`` is the timer, ``verification`` the finding,
+    ``verification_snapshot`` what the platform said then.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

@@ -17,8 +17,8 @@ the count at the first look.
 
 Counts are the platform's own and as honest as its counter; the first look
 is taken at triage, a few minutes after the report, so views before the
-report are not counted. Aggregates (:func:`reach_summary`)
-carry no personal data: counts only.
+report are not counted. Aggregates (:func:`reach_summary`) carry no
+personal data: counts only.
 """
 
 from __future__ import annotations
@@ -74,9 +74,11 @@ def reach_while_waiting(looks: Iterable[Look]) -> ReachWhileWaiting | None:
 
 
 def measures_by_case(case_ids: QuerySet[Any]) -> dict[uuid.UUID, ReachWhileWaiting]:
-    """:func:`reach_while_waiting` of each case of ``case_ids`` (a query of case ids, run as a sub-query) that has one.
+    """:func:`reach_while_waiting` of each case in ``case_ids`` that has one.
 
-    One query over the cases' looks that carry a count (unanswered attempts carry none), read in chunks.
+    ``case_ids`` is a query of case ids, run as a sub-query (no list of ids
+    in the statement, however many cases). One query over the cases' looks
+    that carry a count (unanswered attempts carry none), read in chunks.
     """
     looks: dict[uuid.UUID, list[Look]] = {}
     rows = (ContentSnapshot.objects.filter(case_id__in=case_ids, views__isnull=False)
