@@ -22,6 +22,9 @@ from trustline.core.exceptions import NotFound
 from trustline.intake.choices import ReportStatus, TimelineKind
 from trustline.intake.models import TimelineEvent
 from trustline.intake.selectors import report_visible
+from trustline.platforms.choices import VERIFIED_ACTIONS, ActionStatus
+from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.reach import ReachSummary, measures_by_case, reach_summary
 from trustline.review.choices import Outcome
 from trustline.review.models import Decision
 
@@ -101,12 +104,16 @@ class PartnerFigures:
     by_category: list[tuple[str, int]]
     outcomes: list[tuple[str, int]]
     median_hours_to_decision: float | None
+    # Views the content gained between the first look and its removal, over the content the organisation
+    # reported that a removal or suspension took down (platforms.reach): counts only, about the content.
+    reach: ReachSummary | None = None
 
 
 def partner_figures(*, actor: Actor) -> PartnerFigures:
     """Steps: 1. the organisation's reports (report_visible); 2. counts by month, status and category;
     3. outcomes from the partner's own ``decided`` timeline events; 4. the median time from receipt to the first
-    decision, over reports that have one."""
+    decision, over reports that have one; 5. the views gained before removal, over the cases of its reports
+    whose content a removal or suspension took down."""
     reports = report_visible(actor=actor)
     if actor.is_staff_side:
         reports = reports.none()
@@ -140,4 +147,9 @@ def partner_figures(*, actor: Actor) -> PartnerFigures:
         by_category=by_category,
         outcomes=sorted(outcome_counts.items(), key=lambda kv: -kv[1]),
         median_hours_to_decision=round(median, 1) if median is not None else None,
+        reach=reach_summary(measures_by_case(
+            EnforcementActionRecord.objects.filter(
+                case__items__report__in=reports, action_type__in=VERIFIED_ACTIONS, status=ActionStatus.DONE,
+            ).values("case_id")
+        ).values()),
     )

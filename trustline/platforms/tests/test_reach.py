@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from trustline.accounts.models import User
 from trustline.cases.models import Case
@@ -128,6 +129,23 @@ def test_the_insight_report_adds_up_the_views_before_content_went_down_by_tier_a
     assert "kite.example" not in html and "halfaya" not in html
     pakistan = insight_report_build(actor=actor_of(analyst_bilal), period_from=period[0], period_to=period[1])
     assert pakistan.reach == []  # Bilal's countries had nothing taken down
+
+
+def test_the_reporting_partner_sees_the_views_before_removal_in_its_figures_and_others_do_not(
+    waited: tuple[Case, int, int], analyst_amal: User, analyst_bilal: User,
+    staff_client: Callable[[User], Client],
+) -> None:
+    _case, first, at_removal = waited
+
+    amal = staff_client(analyst_amal).get("/console/portal/figures/")
+    bilal = staff_client(analyst_bilal).get("/console/portal/figures/")
+
+    reach = amal.context["figures"].reach
+    assert (reach.cases, reach.total_gained) == (1, at_removal - first)
+    assert "Views before the content went down" in amal.content.decode()
+    assert f"{at_removal - first:,}" in amal.content.decode()
+    assert bilal.context["figures"].reach.cases == 0
+    assert "Views before the content went down" not in bilal.content.decode()
 
 
 def _look(minutes: int, views: int, online: bool | None = True) -> Look:
