@@ -76,7 +76,10 @@ from trustline.core.exceptions import ApplicationError
 from trustline.demo.extensions import DemoContext
 from trustline.oncall.choices import EmergencyState
 from trustline.oncall.models import Emergency
-from trustline.platforms.snapshots import snapshot_run
+from trustline.platforms.choices import VERIFIED_ACTIONS, ActionStatus
+from trustline.platforms.connectors import get_connector
+from trustline.platforms.models import EnforcementActionRecord
+from trustline.platforms.snapshots import content_ref_of, snapshot_run
 from trustline.platforms.verification import VERIFY_AFTER, verification_sweep
 from trustline.policy.services import policy_feedback_submit, policy_referrals_pick_up
 from trustline.review.choices import DecisionStatus, Outcome
@@ -446,15 +449,34 @@ def _answer(work: _Work, decision_id: Any) -> Callable[[dt.datetime], None]:
 # --------------------------------------------------------------------------------------------
 
 
-def _contestable(ctx: DemoContext, **filters: Any) -> Decision | None:
+def _contestable(ctx: DemoContext, keep: Callable[[Decision], bool] = lambda _d: True,
+                 **filters: Any) -> Decision | None:
     window = (ctx.now - dt.timedelta(days=30), ctx.now - dt.timedelta(days=6))
-    return (Decision.objects.filter(status=DecisionStatus.EFFECTIVE, effective_at__range=window, **filters)
-            .select_related("case").order_by("effective_at", "pk").first())
+    candidates = (Decision.objects.filter(status=DecisionStatus.EFFECTIVE, effective_at__range=window, **filters)
+                  .select_related("case").order_by("effective_at", "pk"))
+    return next((d for d in candidates[:50] if keep(d)), None)
+
+
+def _only_removed(decision: Decision) -> bool:
+    """The content is down by this decision's removal alone: undoing it brings the post back.
+
+    Content that another decision also removed (the same post reported
+    again after its first case closed), or whose author another decision
+    suspended, stays down when this removal is undone, and the enforcement
+    check rightly says "still offline"; the demo's reversed contest is meant
+    to show a post restored.
+    """
+    case = decision.case
+    removed_elsewhere = EnforcementActionRecord.objects.filter(
+        target_url=case.canonical_url or "", action_type__in=VERIFIED_ACTIONS, status=ActionStatus.DONE,
+    ).exclude(decision_id=str(decision.pk)).exists()
+    described = get_connector().describe(content_ref_of(case))
+    return not removed_elsewhere and described.available and "account suspended" not in described.restrictions
 
 
 def _contests(ctx: DemoContext, work: _Work, reviewers: dict[str, tuple[Actor, zoneinfo.ZoneInfo]]) -> None:
     """One removal contested and reversed, one decision contested and upheld (see the module docstring)."""
-    removal = _contestable(ctx, outcome=Outcome.VIOLATING, actions=["remove"])
+    removal = _contestable(ctx, _only_removed, outcome=Outcome.VIOLATING, actions=["remove"])
     kept = _contestable(ctx, outcome=Outcome.NOT_VIOLATING)
     for decision, reverse in ((removal, True), (kept, False)):
         if decision is None or decision.effective_at is None:
@@ -489,7 +511,7 @@ def _contests(ctx: DemoContext, work: _Work, reviewers: dict[str, tuple[Actor, z
                     decision_enforce(actor=actor, decision=decided.new_decision)
                 checked_at = clock.now() + VERIFY_AFTER
                 with clock.frozen_at(checked_at):  # the 1-minute job checks that the post is back
-                    verification_sweep(now=checked_at)
+                    verification_sweep(now=checked_at, batch_size=500)  # with whatever else is due by then
                 work.contests.append("1 removal reversed (the post is back on Kite, checked)")
             else:
                 appeal_decide(actor=actor, appeal_id=appeal.pk, outcome="upheld",

@@ -141,9 +141,9 @@ def test_the_demo_shows_two_months_of_triage_review_and_contests() -> None:
     reversed_ = appeals["reversed"]
     assert reversed_.new_decision is not None and reversed_.new_decision.outcome == "not_violating"
     assert reversed_.decided_by_id not in {reversed_.decision.decided_by_id, reversed_.decision.second_reviewer_id}
-    assert EnforcementActionRecord.objects.filter(action_type="reinstate", status="done",
-                                                  decision_id=str(reversed_.new_decision.pk),
-                                                  verification="back_online").exists()  # checked back on Kite
+    reinstated = EnforcementActionRecord.objects.filter(action_type="reinstate", status="done",
+                                                        decision_id=str(reversed_.new_decision.pk))
+    assert list(reinstated.values_list("verification", flat=True)) == ["back_online"]  # checked back on Kite
 
     # Views while waiting: Kite counts views by the hour, so the snapshots measure what removed content gained.
     measures = measures_by_case(Case.objects.values("pk"))
