@@ -24,8 +24,9 @@ down, all on one machine:
   Addresses on other hosts are "not on Kite" (``available=False``). Times
   are relative (content was created ``age_days`` before the first of the
   month it is fetched in), so the demo stays believable whenever it is run.
-  Views grow every hour while content is online and stop when it goes
-  offline (:func:`_grown`), so the demo's snapshots show reach while waiting.
+  Views grow every hour from the first time Kite is asked about the content
+  while it is online, and stop when it goes offline (:func:`_grown`), so the
+  demo's snapshots show reach while waiting.
 * One catalogue entry carries ``removal_lost``: Kite answers "Removed" to the
   first removal of it and leaves it up (a lost job in its removal queue), so
   the demo shows Trustline's enforcement check finding content still online;
@@ -302,9 +303,26 @@ def demo_describe(ref: ContentRef) -> ContentDescription:
     content_state = states.get(keys[0])
     account_state = states.get(keys[1]) if len(keys) > 1 else None
     words, online = _restrictions(content_state, account_state)
-    counted_until = now if online else min(now, _offline_since(content_state, account_state, now))
-    return dataclasses.replace(description, online=online, restrictions=tuple(words),
-                               reach=_grown(description.reach, ref.key, counted_until))
+    reach = description.reach
+    if reach.views is not None:
+        counted_until = now if online else min(now, _offline_since(content_state, account_state, now))
+        reach = _grown(reach, ref.key, since=_first_seen(ref, content_state, now), until=counted_until)
+    return dataclasses.replace(description, online=online, restrictions=tuple(words), reach=reach)
+
+
+def _first_seen(ref: ContentRef, state: DemoContentState | None, now: dt.datetime) -> dt.datetime:
+    """When Kite was first asked about the content: kept on its state row (created or completed now)."""
+    if state is not None and state.first_seen_at is not None:
+        return state.first_seen_at
+    if state is None:
+        state, _created = DemoContentState.objects.get_or_create(
+            key_hash=_state_key(ref),
+            defaults={"url": ref.url, "platform_id": ref.platform_id, "updated_at": now, "first_seen_at": now},
+        )
+    if state.first_seen_at is None:  # a row an action created before anyone asked
+        DemoContentState.objects.filter(pk=state.pk, first_seen_at__isnull=True).update(first_seen_at=now)
+        state.refresh_from_db(fields=["first_seen_at"])
+    return state.first_seen_at or now
 
 
 def _offline_since(content: DemoContentState | None, account: DemoContentState | None,
@@ -318,19 +336,18 @@ def _offline_since(content: DemoContentState | None, account: DemoContentState |
     return min(moments, default=now)
 
 
-def _grown(reach: Reach, key: str, at: dt.datetime) -> Reach:
-    """The catalogue's counts are those of the first of the month; views keep coming while the content is up.
+def _grown(reach: Reach, key: str, *, since: dt.datetime, until: dt.datetime) -> Reach:
+    """The catalogue's counts are those of the moment Kite was first asked; views keep coming while it is up.
 
-    Each item gains a share of its count every hour (0.1 % to 1 %, drawn
-    from its address), until it goes offline (``at``, see :func:`demo_describe`),
-    so snapshots show reach growing while a case waits and stopping at the
-    removal, as a real platform's counter does. Like the content's dates, the
-    counts start again on the first of each month.
+    Each item gains a share of its catalogue count every hour (0.1 % to 1 %,
+    drawn from its address) from ``since`` (:func:`_first_seen`) to ``until``:
+    now, or when it went offline (see :func:`demo_describe`). So snapshots
+    show reach growing while a case waits and stopping at the removal, as a
+    real platform's counter does, and a count never goes down.
     """
     if reach.views is None:
         return reach
-    first = at.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    hours = max(0.0, (at - first).total_seconds() / 3600)
+    hours = max(0.0, (until - since).total_seconds() / 3600)
     rate = (10 + int(_digest(f"growth:{key}")[:4], 16) % 91) / 10_000
     gained = int(reach.views * rate * hours)
     shares = reach.shares + gained // 40 if reach.shares is not None else None

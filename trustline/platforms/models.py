@@ -171,7 +171,9 @@ class DemoContentState(models.Model):
     ``key_hash`` is the SHA-256 of the content's URL (or ``id:<platform id>``);
     account actions are kept on the account's row (``https://kite.example/@<handle>``).
     ``history`` lists every action applied, with its idempotency key, so a
-    repeated action changes nothing.
+    repeated action changes nothing. ``first_seen_at`` is when Kite was first
+    asked about the content (a row is created then if none exists): its view
+    count grows from that moment (``demo._grown``).
     """
 
     key_hash = models.CharField(max_length=64, unique=True)
@@ -186,6 +188,9 @@ class DemoContentState(models.Model):
     account_suspended = models.BooleanField(default=False)
     history = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="the first time Kite was asked about it: its view count grows from then"
+    )
 
     class Meta:
         verbose_name = "demo platform content state"
