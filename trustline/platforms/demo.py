@@ -24,9 +24,9 @@ down, all on one machine:
   Addresses on other hosts are "not on Kite" (``available=False``). Times
   are relative (content was created ``age_days`` before the first of the
   month it is fetched in), so the demo stays believable whenever it is run.
-  Views grow every hour from the first time Kite is asked about the content
-  while it is online, and stop when it goes offline (:func:`_grown`), so the
-  demo's snapshots show reach while waiting.
+  Views grow from the first time Kite is asked about the content, fastest in
+  its first days, while it is online, and stop when it goes offline
+  (:func:`_grown`), so the demo's snapshots show reach while waiting.
 * One catalogue entry carries ``removal_lost``: Kite answers "Removed" to the
   first removal of it and leaves it up (a lost job in its removal queue), so
   the demo shows Trustline's enforcement check finding content still online;
@@ -45,6 +45,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from functools import lru_cache
 from importlib import resources
@@ -339,17 +340,18 @@ def _offline_since(content: DemoContentState | None, account: DemoContentState |
 def _grown(reach: Reach, key: str, *, since: dt.datetime, until: dt.datetime) -> Reach:
     """The catalogue's counts are those of the moment Kite was first asked; views keep coming while it is up.
 
-    Each item gains a share of its catalogue count every hour (0.1 % to 1 %,
-    drawn from its address) from ``since`` (:func:`_first_seen`) to ``until``:
-    now, or when it went offline (see :func:`demo_describe`). So snapshots
-    show reach growing while a case waits and stopping at the removal, as a
-    real platform's counter does, and a count never goes down.
+    Like real posts, an item gains most of its views in its first days: by
+    ``until`` (now, or when it went offline, see :func:`demo_describe`) it
+    has gained ``G * (1 - exp(-hours / 72))`` times its catalogue count since
+    ``since`` (:func:`_first_seen`), with ``G`` between 0.5 and 3 drawn from
+    its address. So snapshots show reach growing while a case waits, fastest
+    at first, and stopping at the removal; a count never goes down.
     """
     if reach.views is None:
         return reach
     hours = max(0.0, (until - since).total_seconds() / 3600)
-    rate = (10 + int(_digest(f"growth:{key}")[:4], 16) % 91) / 10_000
-    gained = int(reach.views * rate * hours)
+    ceiling = 0.5 + (int(_digest(f"growth:{key}")[:4], 16) % 251) / 100
+    gained = int(reach.views * ceiling * (1 - math.exp(-hours / 72)))
     shares = reach.shares + gained // 40 if reach.shares is not None else None
     return Reach(views=reach.views + gained, shares=shares)
 
