@@ -177,3 +177,13 @@ def test_a_platform_that_recounts_lower_gains_nothing_rather_than_a_negative() -
     reach = reach_while_waiting([_look(0, 500), _look(60, 450)])
 
     assert reach is not None and reach.gained == 0
+
+
+def test_kite_counts_never_go_down_across_a_month_boundary(settings: Any) -> None:
+    settings.PLATFORM_CONNECTOR = {"BACKEND": DEMO_BACKEND, "OPTIONS": {}}
+    night = dt.datetime(2026, 10, 31, 20, 0, tzinfo=dt.UTC)
+
+    counts = [views_at(night + dt.timedelta(hours=h)) for h in (0, 2, 4, 6, 30, 200, 2000)]
+
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    assert (counts[-1] - counts[-2]) / 1800 < (counts[1] - counts[0]) / 2  # views per hour: fastest at first
