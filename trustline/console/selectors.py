@@ -106,7 +106,7 @@ class PartnerFigures:
     median_hours_to_decision: float | None
     # Views the content gained between the first look and its removal, over the content the organisation
     # reported that a removal or suspension took down (platforms.reach): counts only, about the content.
-    reach: ReachSummary | None = None
+    reach: ReachSummary
 
 
 def partner_figures(*, actor: Actor) -> PartnerFigures:
